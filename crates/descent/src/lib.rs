@@ -1,0 +1,20 @@
+//! `descent`: gradient descent you can see and trust.
+//!
+//! Data flows one way (see `DESIGN.md` in the repository):
+//! [`data`] (datasets, scaling, batches) -> [`nn`] models on an [`autodiff`] tape -> [`loss`]
+//! -> flat gradients in [`params`] -> [`optim`] step with a learning rate from [`schedule`]
+//! -> [`train`] events to observers.
+
+pub mod autodiff;
+pub mod data;
+mod error;
+mod float;
+pub mod loss;
+pub mod nn;
+pub mod optim;
+pub mod params;
+pub mod schedule;
+pub mod train;
+
+pub use error::{Error, Result};
+pub use float::Float;

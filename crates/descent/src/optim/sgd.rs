@@ -1,0 +1,146 @@
+//! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+use serde::{Deserialize, Serialize};
+
+use super::{check, validate_lr, Optimizer};
+use crate::{Float, Result};
+
+/// SGD, as `torch.optim.SGD`.
+///
+/// # Algorithm
+/// ```text
+/// g <- -g                                    (if maximize)
+/// g <- g + weight_decay * p                  (if weight_decay != 0)
+/// if momentum != 0:
+///     b <- g                                 (first step: no dampening)
+///     b <- momentum * b + (1 - dampening) * g   (later steps)
+///     g <- g + momentum * b   if nesterov,   else   g <- b
+/// p <- p - lr * g
+/// ```
+/// # Defaults
+/// lr 1e-3, momentum 0, dampening 0, weight_decay 0, nesterov false, maximize false.
+/// Nesterov needs momentum > 0 and dampening = 0 (torch's rule).
+///
+/// # Reference
+/// Sutskever et al., "On the importance of initialization and momentum in deep learning"
+/// (2013); `torch/optim/sgd.py`, `_single_tensor_sgd`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sgd {
+    pub momentum: f64,
+    pub dampening: f64,
+    pub weight_decay: f64,
+    pub nesterov: bool,
+    pub maximize: bool,
+}
+
+impl Default for Sgd {
+    fn default() -> Self {
+        Sgd {
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        }
+    }
+}
+
+/// SGD's state: the momentum buffer, absent until the first step with momentum.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SgdState<F> {
+    pub momentum_buffer: Option<Vec<F>>,
+}
+
+impl Optimizer for Sgd {
+    type State<F: Float> = SgdState<F>;
+    const NAME: &'static str = "sgd";
+
+    fn validate(&self, lr: f64) -> Result<()> {
+        validate_lr(lr)?;
+        check(
+            "momentum",
+            self.momentum,
+            self.momentum >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "dampening",
+            self.dampening,
+            self.dampening.is_finite(),
+            "must be finite",
+        )?;
+        check(
+            "weight_decay",
+            self.weight_decay,
+            self.weight_decay >= 0.0,
+            "must be >= 0",
+        )?;
+        if self.nesterov {
+            check(
+                "momentum",
+                self.momentum,
+                self.momentum > 0.0 && self.dampening == 0.0,
+                "nesterov needs momentum > 0 and dampening = 0",
+            )?;
+        }
+        Ok(())
+    }
+
+    fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut SgdState<F>) {
+        debug_assert_eq!(params.len(), grads.len());
+        let neg_lr = F::of(-lr);
+        let wd = F::of(self.weight_decay);
+        let sign = if self.maximize { -F::one() } else { F::one() };
+        let effective = |p: F, g: F| {
+            let g = sign * g;
+            if self.weight_decay != 0.0 {
+                g + wd * p
+            } else {
+                g
+            }
+        };
+        if self.momentum == 0.0 {
+            for (p, &g) in params.iter_mut().zip(grads) {
+                *p += neg_lr * effective(*p, g);
+            }
+            return;
+        }
+        let mu = F::of(self.momentum);
+        let keep = F::of(1.0 - self.dampening);
+        match &mut state.momentum_buffer {
+            None => {
+                // torch: buf = clone(grad) on the first step, with no dampening.
+                let mut buf = Vec::with_capacity(params.len());
+                for (p, &g) in params.iter_mut().zip(grads) {
+                    let g = effective(*p, g);
+                    buf.push(g);
+                    let d = if self.nesterov { g + mu * g } else { g };
+                    *p += neg_lr * d;
+                }
+                state.momentum_buffer = Some(buf);
+            }
+            Some(buf) => {
+                for ((p, &g), b) in params.iter_mut().zip(grads).zip(buf.iter_mut()) {
+                    let g = effective(*p, g);
+                    // torch: buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                    *b = *b * mu + keep * g;
+                    let d = if self.nesterov { g + mu * *b } else { *b };
+                    *p += neg_lr * d;
+                }
+            }
+        }
+    }
+
+    fn weight_decay(&self) -> f64 {
+        self.weight_decay
+    }
+    fn set_weight_decay(&mut self, weight_decay: f64) {
+        self.weight_decay = weight_decay;
+    }
+    fn momentum(&self) -> Option<f64> {
+        Some(self.momentum)
+    }
+    fn set_momentum(&mut self, momentum: f64) {
+        self.momentum = momentum;
+    }
+}

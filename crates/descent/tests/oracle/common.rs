@@ -1,0 +1,126 @@
+//! Shared pieces of the oracle harness: JSON access with good errors, tolerances, comparison.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+/// A per-case tolerance, with per-field overrides: `|a - e| <= atol + rtol * |e|`.
+#[derive(Clone, Debug)]
+pub struct Tolerance {
+    rtol: f64,
+    atol: f64,
+    fields: Vec<(String, f64, f64)>,
+}
+
+impl Tolerance {
+    pub fn of(case: &Value) -> Result<Self, String> {
+        let t = field(case, "tolerance")?;
+        let rtol = num(t, "rtol")?;
+        let atol = num(t, "atol")?;
+        let mut fields = Vec::new();
+        if let Some(map) = t.get("fields").and_then(Value::as_object) {
+            for (k, v) in map {
+                fields.push((k.clone(), num(v, "rtol")?, num(v, "atol")?));
+            }
+        }
+        Ok(Tolerance { rtol, atol, fields })
+    }
+
+    fn for_field(&self, name: &str) -> (f64, f64) {
+        self.fields
+            .iter()
+            .find(|(k, _, _)| k == name)
+            .map(|&(_, r, a)| (r, a))
+            .unwrap_or((self.rtol, self.atol))
+    }
+
+    /// Compares element by element; the error names the field, the index and both values.
+    pub fn check(&self, name: &str, actual: &[f64], expected: &[f64]) -> Result<(), String> {
+        if actual.len() != expected.len() {
+            return Err(format!(
+                "{name}: length {} but expected {}",
+                actual.len(),
+                expected.len()
+            ));
+        }
+        let (rtol, atol) = self.for_field(name);
+        for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
+            let ok = (a - e).abs() <= atol + rtol * e.abs() || (a.is_nan() && e.is_nan());
+            if !ok {
+                return Err(format!(
+                    "{name}[{i}]: got {a:e}, expected {e:e} (|diff| {:e}, rtol {rtol:e}, atol {atol:e})",
+                    (a - e).abs()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn check_one(&self, name: &str, actual: f64, expected: f64) -> Result<(), String> {
+        self.check(name, &[actual], &[expected])
+    }
+}
+
+pub fn field<'a>(v: &'a Value, key: &str) -> Result<&'a Value, String> {
+    v.get(key).ok_or_else(|| format!("missing field `{key}`"))
+}
+
+pub fn num(v: &Value, key: &str) -> Result<f64, String> {
+    field(v, key)?
+        .as_f64()
+        .ok_or_else(|| format!("field `{key}` is not a number"))
+}
+
+pub fn uint(v: &Value, key: &str) -> Result<usize, String> {
+    field(v, key)?
+        .as_u64()
+        .map(|x| x as usize)
+        .ok_or_else(|| format!("field `{key}` is not a non-negative integer"))
+}
+
+pub fn string<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
+    field(v, key)?
+        .as_str()
+        .ok_or_else(|| format!("field `{key}` is not a string"))
+}
+
+/// A flat list of numbers (`[f]`).
+pub fn vec1(v: &Value, key: &str) -> Result<Vec<f64>, String> {
+    to_vec1(field(v, key)?).map_err(|e| format!("field `{key}`: {e}"))
+}
+
+pub fn to_vec1(v: &Value) -> Result<Vec<f64>, String> {
+    v.as_array()
+        .ok_or("not an array")?
+        .iter()
+        .map(|x| x.as_f64().ok_or_else(|| format!("not a number: {x}")))
+        .collect()
+}
+
+/// A list of lists of numbers (`[n][m]`).
+pub fn vec2(v: &Value, key: &str) -> Result<Vec<Vec<f64>>, String> {
+    field(v, key)?
+        .as_array()
+        .ok_or_else(|| format!("field `{key}` is not an array"))?
+        .iter()
+        .map(|row| to_vec1(row).map_err(|e| format!("field `{key}`: {e}")))
+        .collect()
+}
+
+/// `"float64"` or `"float32"`.
+pub fn is_f32(case: &Value) -> Result<bool, String> {
+    match string(case, "dtype")? {
+        "float64" => Ok(false),
+        "float32" => Ok(true),
+        other => Err(format!("unknown dtype `{other}`")),
+    }
+}
+
+pub fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    let msg = p
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("panicked: {msg}")
+}
