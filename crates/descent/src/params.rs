@@ -1,1 +1,239 @@
-//! TODO
+//! Parameters: one flat buffer with named, shaped views, and their initialisation.
+//!
+//! A model's weights and biases live in one contiguous `Vec<F>`; gradients live in a buffer of
+//! the same layout. So an optimizer step is one pass over memory, a checkpoint is one array,
+//! and (later) an all-reduce across processes is one call. Each view is row-major with the
+//! shape of its tensor (`[out][in]` for a linear layer's weight, as `torch.nn.Linear`).
+
+use std::ops::Range;
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal, Uniform};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Float, Result};
+
+/// Where one named tensor sits in the flat buffer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamView {
+    /// `layer0.weight`, `layer0.bias`, ...
+    pub name: String,
+    /// `(rows, cols)`; a bias is `(1, out)`.
+    pub shape: (usize, usize),
+    /// Index of the first element in the flat buffer.
+    pub offset: usize,
+    /// Fan-in used by PyTorch's default initialisation of this tensor.
+    pub fan_in: usize,
+}
+
+impl ParamView {
+    /// The range of the flat buffer this view covers.
+    pub fn range(&self) -> Range<usize> {
+        self.offset..self.offset + self.shape.0 * self.shape.1
+    }
+
+    /// Whether this is a bias (by name), for per-group options such as "no decay on biases".
+    pub fn is_bias(&self) -> bool {
+        self.name.ends_with(".bias")
+    }
+}
+
+/// The layout of a parameter buffer: the list of views, in order, covering it exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layout {
+    views: Vec<ParamView>,
+}
+
+impl Layout {
+    /// Appends a `rows x cols` tensor named `name` and returns its index.
+    pub fn push(&mut self, name: impl Into<String>, shape: (usize, usize), fan_in: usize) -> usize {
+        let offset = self.len();
+        self.views.push(ParamView {
+            name: name.into(),
+            shape,
+            offset,
+            fan_in,
+        });
+        self.views.len() - 1
+    }
+
+    /// Total number of scalars.
+    pub fn len(&self) -> usize {
+        self.views.last().map_or(0, |v| v.range().end)
+    }
+
+    /// Whether there are no parameters at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The views, in buffer order.
+    pub fn views(&self) -> &[ParamView] {
+        &self.views
+    }
+
+    /// The view named `name`.
+    pub fn find(&self, name: &str) -> Option<&ParamView> {
+        self.views.iter().find(|v| v.name == name)
+    }
+}
+
+/// How to fill a fresh parameter buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Init {
+    /// Every parameter 0.
+    Zeros,
+    /// Every parameter the same value (the classic lessons start from `w = 1`).
+    Constant(f64),
+    /// Independent normal draws with mean 0 and the given standard deviation; biases 0.
+    Normal { std: f64, seed: u64 },
+    /// PyTorch's default for `nn.Linear`: weight and bias uniform in `±1/sqrt(fan_in)`
+    /// (the same bounds as torch's; the random stream is ChaCha8, not torch's generator).
+    Torch { seed: u64 },
+}
+
+/// A flat parameter buffer and its layout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Params<F: Float> {
+    pub layout: Layout,
+    pub values: Vec<F>,
+}
+
+impl<F: Float> Params<F> {
+    /// A buffer for `layout` filled by `init`.
+    pub fn init(layout: Layout, init: &Init) -> Result<Self> {
+        let mut values = vec![F::zero(); layout.len()];
+        match *init {
+            Init::Zeros => {}
+            Init::Constant(c) => {
+                if !c.is_finite() {
+                    return Err(Error::invalid("init", c, "must be a finite number"));
+                }
+                values.fill(F::of(c));
+            }
+            Init::Normal { std, seed } => {
+                let normal = Normal::new(0.0, std)
+                    .map_err(|_| Error::invalid("init std", std, "must be finite and >= 0"))?;
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for v in layout.views().iter().filter(|v| !v.is_bias()) {
+                    for x in &mut values[v.range()] {
+                        *x = F::of(normal.sample(&mut rng));
+                    }
+                }
+            }
+            Init::Torch { seed } => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for v in layout.views() {
+                    let bound = 1.0 / (v.fan_in.max(1) as f64).sqrt();
+                    let uniform = Uniform::new_inclusive(-bound, bound)
+                        .map_err(|e| Error::invalid("init", bound, e.to_string()))?;
+                    for x in &mut values[v.range()] {
+                        *x = F::of(uniform.sample(&mut rng));
+                    }
+                }
+            }
+        }
+        Ok(Params { layout, values })
+    }
+
+    /// A buffer for `layout` with the given values (e.g. loaded from `model.json`).
+    pub fn from_values(layout: Layout, values: Vec<F>) -> Result<Self> {
+        if values.len() != layout.len() {
+            return Err(Error::State(format!(
+                "{} parameter values for a layout of {}",
+                values.len(),
+                layout.len()
+            )));
+        }
+        Ok(Params { layout, values })
+    }
+
+    /// Number of scalars.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the buffer is empty.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The tensor at view index `i`.
+    pub fn view(&self, i: usize) -> ArrayView2<'_, F> {
+        let v = &self.layout.views()[i];
+        ArrayView2::from_shape(v.shape, &self.values[v.range()]).expect("layout covers buffer")
+    }
+
+    /// The tensor at view index `i`, mutable.
+    pub fn view_mut(&mut self, i: usize) -> ArrayViewMut2<'_, F> {
+        let v = &self.layout.views()[i];
+        let (shape, range) = (v.shape, v.range());
+        ArrayViewMut2::from_shape(shape, &mut self.values[range]).expect("layout covers buffer")
+    }
+
+    /// The tensor named `name`.
+    pub fn get(&self, name: &str) -> Option<ArrayView2<'_, F>> {
+        let i = self.layout.views().iter().position(|v| v.name == name)?;
+        Some(self.view(i))
+    }
+
+    /// The same parameters in another precision.
+    pub fn cast<G: Float>(&self) -> Params<G> {
+        Params {
+            layout: self.layout.clone(),
+            values: self.values.iter().map(|x| G::of(x.f64())).collect(),
+        }
+    }
+}
+
+/// The L2 norm of a flat buffer, accumulated in `f64`.
+pub fn l2_norm<F: Float>(xs: &[F]) -> f64 {
+    xs.iter().map(|x| x.f64() * x.f64()).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> Layout {
+        let mut l = Layout::default();
+        l.push("layer0.weight", (3, 2), 2);
+        l.push("layer0.bias", (1, 3), 2);
+        l
+    }
+
+    #[test]
+    fn views_are_contiguous_and_named() {
+        let p = Params::<f64>::init(layout(), &Init::Constant(1.5)).unwrap();
+        assert_eq!(p.len(), 9);
+        assert_eq!(p.layout.find("layer0.bias").unwrap().range(), 6..9);
+        assert_eq!(p.get("layer0.weight").unwrap().dim(), (3, 2));
+        assert!(p.values.iter().all(|&x| x == 1.5));
+    }
+
+    #[test]
+    fn torch_init_respects_fan_in_bound_and_seed() {
+        let a = Params::<f64>::init(layout(), &Init::Torch { seed: 7 }).unwrap();
+        let b = Params::<f64>::init(layout(), &Init::Torch { seed: 7 }).unwrap();
+        let c = Params::<f64>::init(layout(), &Init::Torch { seed: 8 }).unwrap();
+        let bound = 1.0 / 2f64.sqrt();
+        assert!(a.values.iter().all(|x| x.abs() <= bound));
+        assert_eq!(a, b);
+        assert_ne!(a.values, c.values);
+    }
+
+    #[test]
+    fn normal_init_leaves_biases_zero() {
+        let p = Params::<f32>::init(layout(), &Init::Normal { std: 0.1, seed: 1 }).unwrap();
+        assert!(p.get("layer0.bias").unwrap().iter().all(|&x| x == 0.0));
+        assert!(p.get("layer0.weight").unwrap().iter().any(|&x| x != 0.0));
+    }
+
+    #[test]
+    fn wrong_length_is_an_error() {
+        assert!(Params::<f64>::from_values(layout(), vec![0.0; 4]).is_err());
+    }
+}

@@ -1,1 +1,17 @@
-//! TODO
+//! Data: datasets read from CSV or built in, feature scaling, splits and batching.
+//!
+//! Everything here is `f64` and owned by a [`Dataset`]; the trainer converts once to the
+//! precision of the run. Readers report problems with the file, line and column
+//! ([`Error::Csv`](crate::Error::Csv)).
+
+mod batches;
+pub mod builtin;
+mod csv_reader;
+mod dataset;
+pub mod generate;
+mod scale;
+
+pub use batches::{BatchOrder, BatchSize, Batches};
+pub use csv_reader::{read_csv, read_csv_bytes, Columns, TargetKind};
+pub use dataset::Dataset;
+pub use scale::{Scaler, Scaling};

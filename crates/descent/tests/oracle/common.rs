@@ -124,3 +124,39 @@ pub fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into());
     format!("panicked: {msg}")
 }
+
+/// The case's optimizer as a spec, built from the options listed in `explicit` only (so that
+/// the defaults are tested too).
+pub fn optimizer_spec(case: &Value) -> Result<descent::optim::OptimizerSpec, String> {
+    let opt = field(case, "optimizer")?;
+    let name = string(opt, "name")?;
+    let options = field(opt, "options")?
+        .as_object()
+        .ok_or("optimizer.options is not an object")?;
+    let explicit = field(opt, "explicit")?
+        .as_array()
+        .ok_or("optimizer.explicit is not an array")?;
+    let mut spec = descent::optim::OptimizerSpec::new(name);
+    for key in explicit {
+        let key = key.as_str().ok_or("optimizer.explicit holds a non-string")?;
+        let value = options
+            .get(key)
+            .ok_or_else(|| format!("explicit option `{key}` missing from options"))?;
+        spec = spec.with(key, value.clone());
+    }
+    Ok(spec)
+}
+
+/// A list of `{"weight": [out][in], "bias": [out]}` flattened in layout order.
+pub fn layer_params(v: &Value, key: &str) -> Result<Vec<f64>, String> {
+    let mut flat = Vec::new();
+    for layer in field(v, key)?.as_array().ok_or_else(|| format!("`{key}` is not an array"))? {
+        for row in vec2(layer, "weight")? {
+            flat.extend(row);
+        }
+        if layer.get("bias").is_some() {
+            flat.extend(vec1(layer, "bias")?);
+        }
+    }
+    Ok(flat)
+}

@@ -1,0 +1,175 @@
+//! Feature scaling fitted on the training split and stored with the model.
+
+use ndarray::{Array2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Which scaling to fit (`--scale standard|minmax|none`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scaling {
+    None,
+    Standard,
+    MinMax,
+}
+
+impl std::str::FromStr for Scaling {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "none" => Ok(Scaling::None),
+            "standard" => Ok(Scaling::Standard),
+            "minmax" => Ok(Scaling::MinMax),
+            _ => Err(Error::invalid(
+                "scale",
+                s,
+                "expected standard, minmax or none",
+            )),
+        }
+    }
+}
+
+/// A fitted per-column affine map `x' = (x - shift) / scale`.
+///
+/// # Algorithm
+/// ```text
+/// standard: shift = mean, scale = population std (ddof = 0)   (scikit-learn StandardScaler)
+/// minmax:   shift = min,  scale = max - min                   (maps to [0, 1])
+/// a constant column gets scale 1, so it maps to 0 instead of dividing by zero
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Scaler {
+    None,
+    Standard { mean: Vec<f64>, std: Vec<f64> },
+    MinMax { min: Vec<f64>, max: Vec<f64> },
+}
+
+impl Scaler {
+    /// Fits `scaling` to the columns of `x`.
+    pub fn fit(scaling: Scaling, x: &Array2<f64>) -> Scaler {
+        let n = x.nrows().max(1) as f64;
+        match scaling {
+            Scaling::None => Scaler::None,
+            Scaling::Standard => {
+                let mean: Vec<f64> = x
+                    .columns()
+                    .into_iter()
+                    .map(|c| c.sum() / n)
+                    .collect();
+                let std = x
+                    .columns()
+                    .into_iter()
+                    .zip(&mean)
+                    .map(|(c, m)| (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt())
+                    .collect();
+                Scaler::Standard { mean, std }
+            }
+            Scaling::MinMax => {
+                let min = x
+                    .columns()
+                    .into_iter()
+                    .map(|c| c.fold(f64::INFINITY, |a, &b| a.min(b)))
+                    .collect();
+                let max = x
+                    .columns()
+                    .into_iter()
+                    .map(|c| c.fold(f64::NEG_INFINITY, |a, &b| a.max(b)))
+                    .collect();
+                Scaler::MinMax { min, max }
+            }
+        }
+    }
+
+    /// Per-column `(shift, scale)`; `None` for no scaling.
+    fn affine(&self) -> Option<Vec<(f64, f64)>> {
+        let safe = |s: f64| if s == 0.0 || !s.is_finite() { 1.0 } else { s };
+        match self {
+            Scaler::None => None,
+            Scaler::Standard { mean, std } => {
+                Some(mean.iter().zip(std).map(|(&m, &s)| (m, safe(s))).collect())
+            }
+            Scaler::MinMax { min, max } => Some(
+                min.iter()
+                    .zip(max)
+                    .map(|(&lo, &hi)| (lo, safe(hi - lo)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Number of columns this scaler was fitted on (`None` for no scaling).
+    pub fn n_columns(&self) -> Option<usize> {
+        self.affine().map(|a| a.len())
+    }
+
+    /// Scales `x` in place.
+    pub fn transform(&self, x: &mut Array2<f64>) -> Result<()> {
+        let Some(affine) = self.affine() else {
+            return Ok(());
+        };
+        self.check_width(x)?;
+        for (mut col, (shift, scale)) in x.axis_iter_mut(Axis(1)).zip(affine) {
+            col.mapv_inplace(|v| (v - shift) / scale);
+        }
+        Ok(())
+    }
+
+    /// Undoes [`Scaler::transform`] in place.
+    pub fn inverse(&self, x: &mut Array2<f64>) -> Result<()> {
+        let Some(affine) = self.affine() else {
+            return Ok(());
+        };
+        self.check_width(x)?;
+        for (mut col, (shift, scale)) in x.axis_iter_mut(Axis(1)).zip(affine) {
+            col.mapv_inplace(|v| v * scale + shift);
+        }
+        Ok(())
+    }
+
+    fn check_width(&self, x: &Array2<f64>) -> Result<()> {
+        match self.n_columns() {
+            Some(k) if k != x.ncols() => Err(Error::Data(format!(
+                "the scaler was fitted on {k} columns but the data has {}",
+                x.ncols()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn standard_gives_zero_mean_unit_population_std() {
+        let mut x = array![[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]];
+        let s = Scaler::fit(Scaling::Standard, &x);
+        s.transform(&mut x).unwrap();
+        let col0: Vec<f64> = x.column(0).to_vec();
+        let sd = (8.0f64 / 3.0).sqrt();
+        assert_eq!(col0, vec![-2.0 / sd, 0.0, 2.0 / sd]);
+        // A constant column maps to 0 rather than NaN.
+        assert!(x.column(1).iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn minmax_maps_to_unit_interval_and_inverts() {
+        let orig = array![[2.0], [4.0], [10.0]];
+        let mut x = orig.clone();
+        let s = Scaler::fit(Scaling::MinMax, &x);
+        s.transform(&mut x).unwrap();
+        assert_eq!(x, array![[0.0], [0.25], [1.0]]);
+        s.inverse(&mut x).unwrap();
+        assert_eq!(x, orig);
+    }
+
+    #[test]
+    fn width_mismatch_is_an_error() {
+        let s = Scaler::fit(Scaling::Standard, &array![[1.0, 2.0]]);
+        assert!(s.transform(&mut array![[1.0]]).is_err());
+    }
+}
