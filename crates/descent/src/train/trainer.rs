@@ -8,7 +8,7 @@ use crate::autodiff::Tape;
 use crate::data::{BatchOrder, BatchSize, Batches, Dataset};
 use crate::loss::Loss;
 use crate::nn::Sequential;
-use crate::optim::DynOptimizer;
+use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
 use crate::{Error, Float, Result};
@@ -32,6 +32,41 @@ pub struct TrainConfig {
     pub batch: BatchSize,
     pub order: BatchOrder,
     pub schedule_per: SchedulePer,
+    /// Clip the global L2 norm of the gradient to this value before each step
+    /// (`torch.nn.utils.clip_grad_norm_`).
+    pub clip_norm: Option<f64>,
+    /// Clip every gradient element to `[-v, v]` before each step
+    /// (`torch.nn.utils.clip_grad_value_`).
+    pub clip_value: Option<f64>,
+}
+
+impl TrainConfig {
+    /// A plain run: `epochs` epochs, the given batching, schedule per epoch, no clipping.
+    pub fn new(epochs: usize, batch: BatchSize, order: BatchOrder) -> Self {
+        TrainConfig {
+            epochs,
+            batch,
+            order,
+            schedule_per: SchedulePer::Epoch,
+            clip_norm: None,
+            clip_value: None,
+        }
+    }
+
+    /// Checks the settings that do not depend on the data.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::invalid("epochs", 0, "must be at least 1"));
+        }
+        for (name, v) in [("clip_norm", self.clip_norm), ("clip_value", self.clip_value)] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::invalid(name, v, "must be a positive finite number"));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Features and targets in the run's precision.
@@ -115,6 +150,7 @@ impl<'m, F: Float> Trainer<'m, F> {
                 "the parameters do not have the model's layout".into(),
             ));
         }
+        config.validate()?;
         let grads = vec![F::zero(); params.len()];
         Ok(Trainer {
             model,
@@ -271,6 +307,12 @@ impl<'m, F: Float> Trainer<'m, F> {
         self.model
             .gather_grads(&self.params.layout, &fwd, &gradients, &mut self.grads);
         record.grad_norm = l2_norm(&self.grads);
+        if let Some(max_norm) = self.config.clip_norm {
+            clip_grad_norm(&mut self.grads, max_norm);
+        }
+        if let Some(v) = self.config.clip_value {
+            clip_grad_value(&mut self.grads, v);
+        }
         self.optimizer.step(lr, &mut self.params.values, &self.grads);
         self.step += 1;
         Ok(record)

@@ -9,7 +9,7 @@ use descent::loss::Loss;
 use descent::nn::ModelKind;
 use descent::params::{Init, Params};
 use descent::schedule::Constant;
-use descent::train::{evaluate, Event, Observer, SchedulePer, Signal, TrainConfig, TrainData, Trainer};
+use descent::train::{evaluate, Event, Observer, Signal, TrainConfig, TrainData, Trainer};
 use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
@@ -101,12 +101,7 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
     let optimizer = spec
         .build::<F>(vec![(0..params.len(), Default::default())])
         .map_err(|e| e.to_string())?;
-    let config = TrainConfig {
-        epochs,
-        batch,
-        order,
-        schedule_per: SchedulePer::Epoch,
-    };
+    let config = TrainConfig::new(epochs, batch, order);
     let mut trainer = Trainer::new(&model, loss, config, params, optimizer, Box::new(Constant { lr }))
         .map_err(|e| e.to_string())?;
     let mut wanted = BTreeMap::new();

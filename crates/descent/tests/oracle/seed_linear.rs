@@ -6,7 +6,7 @@ use descent::loss::Loss;
 use descent::nn::{ModelKind, Sequential};
 use descent::params::{Init, Params};
 use descent::schedule::Constant;
-use descent::train::{evaluate, Event, Observer, SchedulePer, Signal, TrainConfig, TrainData, Trainer};
+use descent::train::{evaluate, Event, Observer, Signal, TrainConfig, TrainData, Trainer};
 use ndarray::Array2;
 use serde_json::Value;
 
@@ -40,12 +40,7 @@ fn gd(
     batch: BatchSize,
 ) -> Result<(), String> {
     let (w0, lr, epochs) = (num(case, "w0")?, num(case, "lr")?, uint(case, "epochs")?);
-    let config = TrainConfig {
-        epochs,
-        batch,
-        order: BatchOrder::Sequential,
-        schedule_per: SchedulePer::Epoch,
-    };
+    let config = TrainConfig::new(epochs, batch, BatchOrder::Sequential);
     let optimizer = descent::optim::OptimizerSpec::new("sgd")
         .with("lr", lr)
         .build::<f64>(vec![(0..1, Default::default())])

@@ -6,7 +6,7 @@ use descent::loss::Loss;
 use descent::nn::{Layer, Sequential};
 use descent::params::Params;
 use descent::schedule::Constant;
-use descent::train::{evaluate, Event, Observer, SchedulePer, Signal, TrainConfig, TrainData, Trainer};
+use descent::train::{evaluate, Event, Observer, Signal, TrainConfig, TrainData, Trainer};
 use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
@@ -64,12 +64,7 @@ fn run_typed<F: Float>(case: &Value) -> Result<(), String> {
     let optimizer = spec
         .build::<F>(vec![(0..params.len(), Default::default())])
         .map_err(|e| e.to_string())?;
-    let config = TrainConfig {
-        epochs: uint(case, "epochs")?,
-        batch: BatchSize::Full,
-        order: BatchOrder::Sequential,
-        schedule_per: SchedulePer::Epoch,
-    };
+    let config = TrainConfig::new(uint(case, "epochs")?, BatchSize::Full, BatchOrder::Sequential);
     let mut trainer = Trainer::new(&model, loss, config, params, optimizer, Box::new(Constant { lr }))
         .map_err(|e| e.to_string())?;
     let (mut losses, mut first) = (Vec::new(), None);

@@ -1,0 +1,242 @@
+//! Command-line arguments (clap). Parsing only: each command turns its arguments into a
+//! validated configuration in its own file under `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "descent",
+    version,
+    about = "Train models by gradient descent and see how they train",
+    after_help = "Examples:\n  descent train --data builtin:classic --model linear-nobias --init 1.0 --lr 0.01 --epochs 100 --out runs/classic\n  descent predict --model runs/classic --input 4\n  descent generate linear --rows 1000 --features 3 --out data.csv"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model on a CSV file or built-in data; writes metrics.csv, summary.json and
+    /// model.json to the output directory.
+    Train(Box<TrainArgs>),
+    /// Predict with a trained model, for a CSV file or one input given on the command line.
+    Predict(PredictArgs),
+    /// Write a synthetic data set as CSV (streams: any number of rows).
+    Generate(GenerateArgs),
+    /// Print (and optionally plot) the learning rate a schedule gives, step by step.
+    Schedule(ScheduleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// CSV file with a header row, or builtin:NAME (classic, beans, diabetes, breast_cancer, iris, wine).
+    #[arg(long)]
+    pub data: String,
+    /// Target column(s), comma-separated [default: the last column].
+    #[arg(long, value_delimiter = ',')]
+    pub target: Option<Vec<String>>,
+    /// Feature columns, comma-separated [default: every other column].
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// linear-nobias | linear | logistic | softmax | mlp.
+    #[arg(long, default_value = "linear")]
+    pub model: String,
+    /// Hidden layer widths of an mlp, e.g. 64,32.
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Vec<usize>,
+    /// Activation of an mlp's hidden layers: sigmoid | tanh | relu.
+    #[arg(long, default_value = "relu")]
+    pub activation: String,
+    /// mse | mae | huber | huber:DELTA | bce-with-logits | cross-entropy [default: from the model].
+    #[arg(long)]
+    pub loss: Option<String>,
+    /// Number of epochs (passes over the training data).
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Rows per update: `full` (batch gradient descent), 1 (stochastic), or N (mini-batch).
+    #[arg(long, default_value = "full")]
+    pub batch: String,
+    /// Shuffle rows every epoch (seeded) [default: on, except with --batch full].
+    #[arg(long, overrides_with = "no_shuffle")]
+    pub shuffle: bool,
+    /// Visit rows in file order every epoch.
+    #[arg(long)]
+    pub no_shuffle: bool,
+    /// Seed for every random choice (initialisation, shuffling, validation split).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Initial parameters: zeros | torch (uniform ±1/sqrt(fan_in)) | normal:STD | a number
+    /// [default: zeros, or torch for an mlp].
+    #[arg(long)]
+    pub init: Option<String>,
+    /// Floating-point precision: f64 | f32.
+    #[arg(long, default_value = "f64")]
+    pub dtype: String,
+    /// Feature scaling fitted on the training split: standard | minmax | none.
+    #[arg(long, default_value = "none")]
+    pub scale: String,
+    /// Fraction of rows held out for validation (seeded split).
+    #[arg(long, default_value_t = 0.0)]
+    pub val_fraction: f64,
+    /// Output directory [default: runs/<UTC timestamp>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+}
+
+/// The optimizer, its hyper-parameters (PyTorch's names and defaults), clipping and schedule.
+#[derive(Debug, Args)]
+pub struct OptimArgs {
+    /// sgd | momentum-ema | adagrad | rmsprop | adam | adamw | adamax | nadam | radam |
+    /// adadelta | asgd | rprop | sign.
+    #[arg(long, default_value = "sgd")]
+    pub optimizer: String,
+    /// Learning rate [default: the optimizer's PyTorch default].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Momentum factor (sgd, rmsprop).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Dampening for momentum (sgd).
+    #[arg(long)]
+    pub dampening: Option<f64>,
+    /// Nesterov momentum (sgd).
+    #[arg(long)]
+    pub nesterov: bool,
+    /// EMA factor β of momentum-ema: v = β v + (1-β) g.
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// Weight decay (L2 penalty; decoupled for adamw or with --decoupled-weight-decay).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Apply no weight decay to biases (a separate parameter group).
+    #[arg(long)]
+    pub no_decay_bias: bool,
+    /// Decoupled weight decay (adam, nadam, radam).
+    #[arg(long)]
+    pub decoupled_weight_decay: bool,
+    /// Coefficients for running averages, e.g. 0.9,0.999 (adam family).
+    #[arg(long, value_delimiter = ',')]
+    pub betas: Option<Vec<f64>>,
+    /// Term added to denominators for numerical stability.
+    #[arg(long)]
+    pub eps: Option<f64>,
+    /// AMSGrad variant (adam, adamw).
+    #[arg(long)]
+    pub amsgrad: bool,
+    /// Centered RMSprop (normalise by the estimated variance).
+    #[arg(long)]
+    pub centered: bool,
+    /// Smoothing constant (rmsprop) or power for eta update (asgd).
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Decay of the running averages (adadelta).
+    #[arg(long)]
+    pub rho: Option<f64>,
+    /// Learning-rate decay (adagrad).
+    #[arg(long)]
+    pub lr_decay: Option<f64>,
+    /// Initial value of the sum of squares (adagrad).
+    #[arg(long)]
+    pub initial_accumulator_value: Option<f64>,
+    /// Momentum decay ψ (nadam).
+    #[arg(long)]
+    pub momentum_decay: Option<f64>,
+    /// Decay term (asgd).
+    #[arg(long)]
+    pub lambd: Option<f64>,
+    /// Point at which to start averaging (asgd).
+    #[arg(long)]
+    pub t0: Option<f64>,
+    /// Multiplicative decrease and increase factors, e.g. 0.5,1.2 (rprop).
+    #[arg(long, value_delimiter = ',')]
+    pub etas: Option<Vec<f64>>,
+    /// Minimal and maximal step sizes, e.g. 1e-6,50 (rprop).
+    #[arg(long, value_delimiter = ',')]
+    pub step_sizes: Option<Vec<f64>>,
+    /// Maximize the objective instead of minimizing.
+    #[arg(long)]
+    pub maximize: bool,
+    /// Clip the global L2 norm of the gradient to this value before each step.
+    #[arg(long)]
+    pub clip_norm: Option<f64>,
+    /// Clip every gradient element to [-X, X] before each step.
+    #[arg(long)]
+    pub clip_value: Option<f64>,
+    /// Learning-rate schedule, e.g. cosine:t_max=100 or step:step_size=30,gamma=0.1
+    /// (see `descent schedule --help`).
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Advance the schedule every epoch or every step (update).
+    #[arg(long, default_value = "epoch")]
+    pub schedule_per: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The run directory (or its model.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// CSV file (with the model's feature columns) or builtin:NAME.
+    #[arg(long, conflicts_with = "input", required_unless_present = "input")]
+    pub data: Option<String>,
+    /// One input, feature values comma-separated in the model's feature order, e.g. 4 or 1.5,2.0.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub input: Option<Vec<f64>>,
+    /// Write predictions as CSV here [default: stdout].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// classic | beans | linear | logistic | blobs.
+    pub kind: String,
+    /// Number of rows.
+    #[arg(long, default_value_t = 100)]
+    pub rows: usize,
+    /// Number of feature columns (linear, logistic, blobs).
+    #[arg(long, default_value_t = 1)]
+    pub features: usize,
+    /// Noise scale [default: depends on the kind].
+    #[arg(long)]
+    pub noise: Option<f64>,
+    /// Number of classes (blobs).
+    #[arg(long, default_value_t = 3)]
+    pub classes: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output CSV file [default: stdout].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// The schedule, e.g. cosine:t_max=100,eta_min=0.001.
+    #[arg(long)]
+    pub schedule: String,
+    /// Number of schedule steps to show.
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// Base learning rate.
+    #[arg(long, default_value_t = 0.1)]
+    pub lr: f64,
+    /// Base momentum (for onecycle's momentum cycling).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Metric values fed to a plateau schedule, comma-separated (one per step; the last repeats).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Option<Vec<f64>>,
+    /// Print every step as CSV (step,lr[,momentum]) instead of a summary table.
+    #[arg(long)]
+    pub csv: bool,
+}

@@ -1,0 +1,24 @@
+//! One file per subcommand.
+
+mod generate;
+mod predict;
+mod schedule;
+mod train;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::args::{Cli, Command};
+
+/// Exit code of a run stopped because its loss diverged.
+pub const EXIT_DIVERGED: u8 = 3;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Train(args) => train::run(*args),
+        Command::Predict(args) => predict::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Schedule(args) => schedule::run(args),
+    }
+}
