@@ -5,8 +5,10 @@
 //! user sees (progress bars, `metrics.csv`, plots, later a live dashboard) is an [`Observer`]
 //! of the [`Event`] stream; nothing in here knows about terminals or files.
 
+mod checkpoint;
 mod event;
 mod trainer;
 
+pub use checkpoint::Checkpoint;
 pub use event::{EpochRecord, Event, Observer, Signal, StepRecord};
 pub use trainer::{evaluate, Outcome, SchedulePer, Stop, TrainConfig, TrainData, Trainer};

@@ -166,6 +166,11 @@ impl<'m, F: Float> Trainer<'m, F> {
         })
     }
 
+    /// Changes the epoch to stop at (to continue a finished or resumed run).
+    pub fn set_epochs(&mut self, epochs: usize) {
+        self.config.epochs = epochs;
+    }
+
     /// The flat gradient buffer of the last update.
     pub fn grads(&self) -> &[F] {
         &self.grads
