@@ -239,4 +239,7 @@ pub struct ScheduleArgs {
     /// Print every step as CSV (step,lr[,momentum]) instead of a summary table.
     #[arg(long)]
     pub csv: bool,
+    /// Also draw the learning rate per step into this file (.svg or .png).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }

@@ -10,6 +10,7 @@ mod data_source;
 mod fsutil;
 mod model_file;
 mod observers;
+mod plot;
 
 use std::process::ExitCode;
 

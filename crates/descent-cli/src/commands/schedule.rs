@@ -7,6 +7,7 @@ use anyhow::{ensure, Result};
 use descent::schedule::ScheduleSpec;
 
 use crate::args::ScheduleArgs;
+use crate::plot::{LineChart, Series};
 
 pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
     ensure!(args.steps > 0, "--steps must be at least 1");
@@ -24,6 +25,21 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
         schedule.step(m);
     }
     let with_momentum = rows.iter().any(|r| r.2.is_some());
+    if let Some(path) = &args.plot {
+        let title = format!("learning rate: {spec}");
+        LineChart {
+            title: &title,
+            x_label: "step",
+            y_label: "learning rate",
+            series: vec![Series {
+                name: String::new(),
+                points: rows.iter().map(|r| (r.0 as f64, r.1)).collect(),
+            }],
+            log_y: false,
+        }
+        .save(path)?;
+        eprintln!("wrote {}", path.display());
+    }
     if args.csv {
         println!("step,lr{}", if with_momentum { ",momentum" } else { "" });
         for (i, lr, m) in &rows {
