@@ -190,3 +190,6 @@ pub(crate) fn ensure_len<F: Float>(buf: &mut Vec<F>, n: usize, value: F) {
 
 /// The contiguous ranges of a flat buffer that make up the parameter groups.
 pub type GroupRange = Range<usize>;
+
+#[cfg(test)]
+mod tests;
