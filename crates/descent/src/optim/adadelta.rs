@@ -82,7 +82,7 @@ impl Optimizer for Adadelta {
         for i in 0..n {
             let mut g = if self.maximize { -grads[i] } else { grads[i] };
             if self.weight_decay != 0.0 {
-                g = g + wd * params[i];
+                g += wd * params[i];
             }
             // torch: square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
             v[i] = v[i] * rho + w * g * g;

@@ -79,10 +79,10 @@ impl Optimizer for Adagrad {
             let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {
                 // torch: grad = grad.add(param, alpha=weight_decay)
-                g = g + wd * *p;
+                g += wd * *p;
             }
             // torch: state_sum.addcmul_(grad, grad, value=1)
-            *s = *s + g * g;
+            *s += g * g;
             // torch: std = state_sum.sqrt().add_(eps); param.addcdiv_(grad, std, value=-clr)
             let std = s.sqrt() + eps;
             *p += neg_clr * g / std;

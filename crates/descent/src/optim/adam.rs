@@ -107,7 +107,7 @@ impl Optimizer for Adam {
                 params[i] *= decay;
             } else if coupled {
                 // torch: grad = grad.add(param, alpha=weight_decay)
-                g = g + wd * params[i];
+                g += wd * params[i];
             }
             // torch: exp_avg.lerp_(grad, 1 - beta1)
             m[i] = lerp(m[i], g, w1);

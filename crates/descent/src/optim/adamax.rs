@@ -80,7 +80,7 @@ impl Optimizer for Adamax {
         for i in 0..n {
             let mut g = if self.maximize { -grads[i] } else { grads[i] };
             if self.weight_decay != 0.0 {
-                g = g + wd * params[i];
+                g += wd * params[i];
             }
             // torch: exp_avg.lerp_(grad, 1 - beta1)
             m[i] = lerp(m[i], g, w1);

@@ -88,7 +88,7 @@ impl Optimizer for Asgd {
         for i in 0..n {
             let mut g = if self.maximize { -grads[i] } else { grads[i] };
             if self.weight_decay != 0.0 {
-                g = g + wd * params[i];
+                g += wd * params[i];
             }
             // torch: param.mul_(1 - lambd * eta_value); param.add_(grad, alpha=-eta_value)
             params[i] *= decay;

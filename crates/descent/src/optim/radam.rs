@@ -113,7 +113,7 @@ impl Optimizer for RAdam {
             if decoupled {
                 params[i] *= decay;
             } else if coupled {
-                g = g + wd * params[i];
+                g += wd * params[i];
             }
             // torch: exp_avg.lerp_(grad, 1 - beta1)
             m[i] = lerp(m[i], g, w1);

@@ -100,7 +100,7 @@ impl Optimizer for RmsProp {
             let mut g = if self.maximize { -grads[i] } else { grads[i] };
             if self.weight_decay != 0.0 {
                 // torch: grad = grad.add(param, alpha=weight_decay)
-                g = g + wd * params[i];
+                g += wd * params[i];
             }
             // torch: square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
             square_avg[i] = square_avg[i] * alpha + w * g * g;

@@ -54,7 +54,7 @@ impl Optimizer for SignDescent {
         for (p, &g) in params.iter_mut().zip(grads) {
             let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {
-                g = g + wd * *p;
+                g += wd * *p;
             }
             *p += neg_lr * sign(g);
         }
