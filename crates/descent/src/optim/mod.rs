@@ -12,13 +12,37 @@
 //! one flat slice and parameter groups are contiguous sub-ranges of it ([`Grouped`]).
 //!
 //! The trainer and the CLI use optimizers through the object-safe [`DynOptimizer`], built by
-//! name from an option map by [`build`].
+//! name from an option map by [`OptimizerSpec`].
 
+mod adadelta;
+mod adagrad;
+mod adam;
+mod adamax;
+mod asgd;
+mod clip;
 mod grouped;
+mod nadam;
+mod radam;
+mod rmsprop;
+mod rprop;
 mod sgd;
+mod sign;
+mod spec;
 
+pub use adadelta::{Adadelta, AdadeltaState};
+pub use adagrad::{Adagrad, AdagradState};
+pub use adam::{Adam, AdamState, AdamW};
+pub use adamax::{Adamax, AdamaxState};
+pub use asgd::{Asgd, AsgdState};
+pub use clip::{clip_grad_norm, clip_grad_value};
 pub use grouped::{GroupOptions, Grouped};
+pub use nadam::{NAdam, NAdamState};
+pub use radam::{RAdam, RAdamState};
+pub use rmsprop::{RmsProp, RmsPropState};
+pub use rprop::{Rprop, RpropState};
 pub use sgd::{Sgd, SgdState};
+pub use sign::{SignDescent, SignDescentState};
+pub use spec::OptimizerSpec;
 
 use std::fmt::Debug;
 use std::ops::Range;
@@ -35,6 +59,9 @@ pub trait Optimizer: Clone + Debug + Serialize + DeserializeOwned + Send + Sync 
 
     /// The name used on the command line (`sgd`, `adam`, ...).
     const NAME: &'static str;
+
+    /// torch's default learning rate for this optimizer (used when none is given).
+    const DEFAULT_LR: f64;
 
     /// Checks every hyper-parameter (and the learning rate) against torch's rules.
     fn validate(&self, lr: f64) -> Result<()>;
@@ -83,17 +110,11 @@ pub trait DynOptimizer<F: Float>: Send + Debug {
 
 /// Builds an optimizer by name with a single parameter group covering `n_params` elements.
 ///
-/// `name` is a command-line name (`sgd`, `adam`, ...). Only `sgd` is known so far; the full
-/// table lives in `spec.rs` once every optimizer exists.
+/// A shorthand for [`OptimizerSpec`] with only `lr` set; `name` is a command-line or torch name.
 pub fn build<F: Float>(name: &str, lr: f64, n_params: usize) -> Result<Box<dyn DynOptimizer<F>>> {
-    match name {
-        "sgd" => {
-            let sgd = Sgd::default();
-            sgd.validate(lr)?;
-            Ok(Box::new(Grouped::<Sgd, F>::new(sgd, 0..n_params)))
-        }
-        other => Err(Error::invalid("optimizer", other, "unknown optimizer")),
-    }
+    OptimizerSpec::new(name)
+        .with("lr", lr)
+        .build(vec![(0..n_params, GroupOptions::default())])
 }
 
 /// Checks that a learning rate is usable: finite and not negative (torch: `lr >= 0`).
@@ -113,5 +134,62 @@ pub(crate) fn check(name: &str, value: f64, ok: bool, rule: &str) -> Result<()> 
     }
 }
 
+/// Checks a `betas`-like pair: each coefficient in `[0, 1)` (torch's rule for Adam's betas).
+pub(crate) fn check_betas(name: &str, betas: (f64, f64)) -> Result<()> {
+    let rule = "must be in [0, 1)";
+    check(
+        &format!("{name}.0"),
+        betas.0,
+        (0.0..1.0).contains(&betas.0),
+        rule,
+    )?;
+    check(
+        &format!("{name}.1"),
+        betas.1,
+        (0.0..1.0).contains(&betas.1),
+        rule,
+    )
+}
+
+/// Checks `value >= 0` (torch's rule for eps, weight_decay and most coefficients).
+pub(crate) fn check_non_negative(name: &str, value: f64) -> Result<()> {
+    check(name, value, value >= 0.0, "must be >= 0")
+}
+
+/// `torch.lerp(a, b, w)` as its CPU kernel computes it: `a + w*(b - a)` for `|w| < 0.5`,
+/// else `b - (b - a)*(1 - w)`, which is exact at `w = 1`.
+#[inline(always)]
+pub(crate) fn lerp<F: Float>(a: F, b: F, w: F) -> F {
+    if w.abs() < F::of(0.5) {
+        a + w * (b - a)
+    } else {
+        b - (b - a) * (F::one() - w)
+    }
+}
+
+/// `torch.sign`: -1, 0 or 1 (0 for both zeros; NaN stays NaN).
+#[inline(always)]
+pub(crate) fn sign<F: Float>(x: F) -> F {
+    if x > F::zero() {
+        F::one()
+    } else if x < F::zero() {
+        -F::one()
+    } else {
+        x * F::zero()
+    }
+}
+
+/// Makes `buf` hold `n` copies of `value` unless it already has `n` elements (first step, or a
+/// buffer switched on later such as `amsgrad`'s).
+pub(crate) fn ensure_len<F: Float>(buf: &mut Vec<F>, n: usize, value: F) {
+    if buf.len() != n {
+        buf.clear();
+        buf.resize(n, value);
+    }
+}
+
 /// The contiguous ranges of a flat buffer that make up the parameter groups.
 pub type GroupRange = Range<usize>;
+
+#[cfg(test)]
+mod tests;

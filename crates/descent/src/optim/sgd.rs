@@ -45,6 +45,25 @@ impl Default for Sgd {
     }
 }
 
+impl Sgd {
+    /// Momentum as an exponential moving average of the gradients (CLI name `momentum-ema`):
+    /// SGD with `dampening = momentum = beta`, so that
+    /// ```text
+    /// v <- g                              (first step)
+    /// v <- beta * v + (1 - beta) * g      (later steps)
+    /// p <- p - lr * v
+    /// ```
+    /// Unlike classic momentum the step does not grow by `1 / (1 - beta)`, so the learning rate
+    /// keeps its meaning as the step length per unit gradient.
+    pub fn momentum_ema(beta: f64) -> Self {
+        Sgd {
+            momentum: beta,
+            dampening: beta,
+            ..Sgd::default()
+        }
+    }
+}
+
 /// SGD's state: the momentum buffer, absent until the first step with momentum.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SgdState<F> {
@@ -54,6 +73,7 @@ pub struct SgdState<F> {
 impl Optimizer for Sgd {
     type State<F: Float> = SgdState<F>;
     const NAME: &'static str = "sgd";
+    const DEFAULT_LR: f64 = 1e-3;
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

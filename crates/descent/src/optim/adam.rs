@@ -1,0 +1,218 @@
+//! Adam and AdamW: bias-corrected first and second moment estimates.
+
+use serde::{Deserialize, Serialize};
+
+use super::{check_betas, check_non_negative, ensure_len, lerp, validate_lr, Optimizer};
+use crate::{Float, Result};
+
+/// Adam (Kingma & Ba, 2014), as `torch.optim.Adam`.
+///
+/// # Algorithm
+/// ```text
+/// g <- -g                                        (if maximize)
+/// p <- p * (1 - lr * weight_decay)               (if weight_decay != 0 and decoupled_weight_decay)
+/// g <- g + weight_decay * p                      (if weight_decay != 0 and not decoupled)
+/// t <- t + 1
+/// m <- m + (1 - beta1) * (g - m)                 (torch's lerp)
+/// v <- beta2 * v + (1 - beta2) * g^2
+/// v_max <- max(v_max, v); v <- v_max              (if amsgrad; v itself keeps the raw average)
+/// p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+/// ```
+/// # Defaults
+/// lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, amsgrad false, maximize false,
+/// decoupled_weight_decay false.
+///
+/// # Reference
+/// Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2014); Reddi et al., "On the
+/// Convergence of Adam and Beyond" (2018, amsgrad); `torch/optim/adam.py`, `_single_tensor_adam`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Adam {
+    pub betas: (f64, f64),
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub amsgrad: bool,
+    pub maximize: bool,
+    pub decoupled_weight_decay: bool,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Adam {
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            maximize: false,
+            decoupled_weight_decay: false,
+        }
+    }
+}
+
+/// Adam's state: step count and moment buffers (`max_exp_avg_sq` only with amsgrad).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AdamState<F> {
+    pub step: u64,
+    pub exp_avg: Vec<F>,
+    pub exp_avg_sq: Vec<F>,
+    pub max_exp_avg_sq: Vec<F>,
+}
+
+impl Optimizer for Adam {
+    type State<F: Float> = AdamState<F>;
+    const NAME: &'static str = "adam";
+    const DEFAULT_LR: f64 = 1e-3;
+
+    fn validate(&self, lr: f64) -> Result<()> {
+        validate_lr(lr)?;
+        check_non_negative("eps", self.eps)?;
+        check_betas("betas", self.betas)?;
+        check_non_negative("weight_decay", self.weight_decay)
+    }
+
+    fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
+        debug_assert_eq!(params.len(), grads.len());
+        let n = params.len();
+        ensure_len(&mut state.exp_avg, n, F::zero());
+        ensure_len(&mut state.exp_avg_sq, n, F::zero());
+        if self.amsgrad {
+            ensure_len(&mut state.max_exp_avg_sq, n, F::zero());
+        }
+        state.step += 1;
+        let t = state.step as f64;
+        let (beta1, beta2) = self.betas;
+        // Scalars in f64 as torch's Python floats: `bias_correction1 = 1 - beta1 ** step`, ...
+        let bias_correction1 = 1.0 - beta1.powf(t);
+        let bias_correction2 = 1.0 - beta2.powf(t);
+        let step_size = lr / bias_correction1;
+        let bias_correction2_sqrt = bias_correction2.sqrt();
+
+        let decoupled = self.weight_decay != 0.0 && self.decoupled_weight_decay;
+        let coupled = self.weight_decay != 0.0 && !self.decoupled_weight_decay;
+        let decay = F::of(1.0 - lr * self.weight_decay);
+        let wd = F::of(self.weight_decay);
+        let w1 = F::of(1.0 - beta1);
+        let b2 = F::of(beta2);
+        let w2 = F::of(1.0 - beta2);
+        let bc2_sqrt = F::of(bias_correction2_sqrt);
+        let eps = F::of(self.eps);
+        let neg_step_size = F::of(-step_size);
+
+        let m = &mut state.exp_avg[..n];
+        let v = &mut state.exp_avg_sq[..n];
+        let v_max = &mut state.max_exp_avg_sq[..];
+        for i in 0..n {
+            let mut g = if self.maximize { -grads[i] } else { grads[i] };
+            if decoupled {
+                // torch: param.mul_(1 - lr * weight_decay)
+                params[i] *= decay;
+            } else if coupled {
+                // torch: grad = grad.add(param, alpha=weight_decay)
+                g += wd * params[i];
+            }
+            // torch: exp_avg.lerp_(grad, 1 - beta1)
+            m[i] = lerp(m[i], g, w1);
+            // torch: exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            v[i] = v[i] * b2 + w2 * g * g;
+            let second = if self.amsgrad {
+                // torch: torch.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
+                if v[i] > v_max[i] {
+                    v_max[i] = v[i];
+                }
+                v_max[i]
+            } else {
+                v[i]
+            };
+            // torch: denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+            let denom = second.sqrt() / bc2_sqrt + eps;
+            // torch: param.addcdiv_(exp_avg, denom, value=-step_size)
+            params[i] += neg_step_size * m[i] / denom;
+        }
+    }
+
+    fn weight_decay(&self) -> f64 {
+        self.weight_decay
+    }
+    fn set_weight_decay(&mut self, weight_decay: f64) {
+        self.weight_decay = weight_decay;
+    }
+    fn momentum(&self) -> Option<f64> {
+        Some(self.betas.0)
+    }
+    fn set_momentum(&mut self, momentum: f64) {
+        self.betas.0 = momentum;
+    }
+}
+
+/// AdamW (Loshchilov & Hutter, 2017), as `torch.optim.AdamW`: [`Adam`] with decoupled weight
+/// decay, always on.
+///
+/// # Algorithm
+/// ```text
+/// p <- p * (1 - lr * weight_decay)
+/// then the Adam update of [`Adam`] with the (possibly negated) raw gradient
+/// ```
+/// # Defaults
+/// lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2, amsgrad false, maximize false.
+///
+/// # Reference
+/// Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2017); `torch/optim/adamw.py`
+/// (a subclass of Adam with `decoupled_weight_decay=True`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdamW {
+    pub betas: (f64, f64),
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub amsgrad: bool,
+    pub maximize: bool,
+}
+
+impl Default for AdamW {
+    fn default() -> Self {
+        AdamW {
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 1e-2,
+            amsgrad: false,
+            maximize: false,
+        }
+    }
+}
+
+impl AdamW {
+    /// The equivalent [`Adam`] config.
+    pub fn adam(&self) -> Adam {
+        Adam {
+            betas: self.betas,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+            amsgrad: self.amsgrad,
+            maximize: self.maximize,
+            decoupled_weight_decay: true,
+        }
+    }
+}
+
+impl Optimizer for AdamW {
+    type State<F: Float> = AdamState<F>;
+    const NAME: &'static str = "adamw";
+    const DEFAULT_LR: f64 = 1e-3;
+
+    fn validate(&self, lr: f64) -> Result<()> {
+        self.adam().validate(lr)
+    }
+    fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
+        self.adam().step(lr, params, grads, state);
+    }
+    fn weight_decay(&self) -> f64 {
+        self.weight_decay
+    }
+    fn set_weight_decay(&mut self, weight_decay: f64) {
+        self.weight_decay = weight_decay;
+    }
+    fn momentum(&self) -> Option<f64> {
+        Some(self.betas.0)
+    }
+    fn set_momentum(&mut self, momentum: f64) {
+        self.betas.0 = momentum;
+    }
+}
