@@ -1,6 +1,6 @@
 //! `--data PATH | builtin:NAME`: where a command's data comes from.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use descent::data::{builtin, read_csv, Columns, Dataset, TargetKind};
@@ -32,13 +32,6 @@ impl DataSource {
         match self {
             DataSource::File(p) => p.display().to_string(),
             DataSource::Builtin(n) => format!("builtin:{n}"),
-        }
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            DataSource::File(p) => Some(p),
-            DataSource::Builtin(_) => None,
         }
     }
 }

@@ -78,7 +78,8 @@ fn classic_per_sample_sgd_reproduces_the_reference() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(&["train", "--data", "builtin:classic", "--model", "linear-nobias", "--init", "1.0", "--lr", "0.01", "--epochs", "100", "--batch", "1", "--no-shuffle", "--out", "S", "-q"], d);
-    let c = case(&oracle("seed_linear.json"), "classic_sgd");
+    let seed = oracle("seed_linear.json");
+    let c = case(&seed, "classic_sgd");
     let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("S/model.json")).unwrap()).unwrap();
     let w = model["parameters"][0]["values"][0].as_f64().unwrap();
     let w_ref = c["w"].as_array().unwrap().last().unwrap().as_f64().unwrap();
