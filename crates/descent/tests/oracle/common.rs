@@ -160,3 +160,30 @@ pub fn layer_params(v: &Value, key: &str) -> Result<Vec<f64>, String> {
     }
     Ok(flat)
 }
+
+/// The case's `loss_fn` (`{"name": "MSELoss", "reduction": "mean", ...}` or just the name).
+pub fn loss_fn(case: &Value) -> Result<descent::loss::Loss, String> {
+    use descent::loss::Loss;
+    let v = field(case, "loss_fn")?;
+    let (name, reduction) = match v {
+        Value::String(s) => (s.as_str(), "mean"),
+        Value::Object(_) => (
+            string(v, "name")?,
+            v.get("reduction").and_then(Value::as_str).unwrap_or("mean"),
+        ),
+        _ => return Err("`loss_fn` is neither a name nor an object".into()),
+    };
+    if reduction != "mean" {
+        return Err(format!("loss reduction `{reduction}` is not supported (only mean)"));
+    }
+    Ok(match name {
+        "MSELoss" => Loss::Mse,
+        "L1Loss" => Loss::Mae,
+        "HuberLoss" => Loss::Huber {
+            delta: v.get("delta").and_then(Value::as_f64).unwrap_or(1.0),
+        },
+        "BCEWithLogitsLoss" => Loss::BceWithLogits,
+        "CrossEntropyLoss" => Loss::CrossEntropy,
+        other => return Err(format!("unknown loss_fn `{other}`")),
+    })
+}

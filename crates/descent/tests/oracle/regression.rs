@@ -14,7 +14,7 @@ use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
 
-use super::common::{field, is_f32, num, optimizer_spec, string, uint, vec1, vec2, Tolerance};
+use super::common::{field, is_f32, loss_fn, num, optimizer_spec, string, uint, vec1, vec2, Tolerance};
 
 pub fn run(file: &Value, case: &Value) -> Result<(), String> {
     if is_f32(case)? {
@@ -52,10 +52,11 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
     };
 
     let m = field(case, "model")?;
-    let (kind, loss) = match (string(m, "type")?, string(case, "loss_fn")?) {
-        ("linear", "MSELoss") => (ModelKind::Linear, Loss::Mse),
-        ("logistic", "BCEWithLogitsLoss") => (ModelKind::Logistic, Loss::BceWithLogits),
-        ("softmax", "CrossEntropyLoss") => (ModelKind::Softmax, Loss::CrossEntropy),
+    let loss = loss_fn(case)?;
+    let kind = match (string(m, "type")?, loss) {
+        ("linear", Loss::Mse | Loss::Mae | Loss::Huber { .. }) => ModelKind::Linear,
+        ("logistic", Loss::BceWithLogits) => ModelKind::Logistic,
+        ("softmax", Loss::CrossEntropy) => ModelKind::Softmax,
         (t, l) => return Err(format!("unknown model/loss pair `{t}`/`{l}`")),
     };
     let model = kind

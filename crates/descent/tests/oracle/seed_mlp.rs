@@ -2,7 +2,6 @@
 //! real model, autodiff, optimizer and trainer, in float64 and float32.
 
 use descent::data::{BatchOrder, BatchSize};
-use descent::loss::Loss;
 use descent::nn::{Layer, Sequential};
 use descent::params::Params;
 use descent::schedule::Constant;
@@ -11,7 +10,7 @@ use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
 
-use super::common::{field, is_f32, layer_params, num, optimizer_spec, string, uint, vec1, vec2, Tolerance};
+use super::common::{field, is_f32, layer_params, loss_fn, num, optimizer_spec, string, uint, vec1, vec2, Tolerance};
 
 pub fn run(case: &Value) -> Result<(), String> {
     if is_f32(case)? {
@@ -49,10 +48,7 @@ fn matrix<F: Float>(rows: Vec<Vec<f64>>) -> Result<Array2<F>, String> {
 fn run_typed<F: Float>(case: &Value) -> Result<(), String> {
     let tol = Tolerance::of(case)?;
     let model = layers(case)?;
-    let loss = match string(case, "loss_fn")? {
-        "MSELoss" => Loss::Mse,
-        other => return Err(format!("unknown loss_fn `{other}`")),
-    };
+    let loss = loss_fn(case)?;
     let data = TrainData::<F> {
         x: matrix(vec2(case, "input")?)?,
         y: matrix(vec2(case, "target")?)?,
