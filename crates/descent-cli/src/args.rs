@@ -31,6 +31,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// CSV file with a header row, or builtin:NAME (classic, beans, diabetes, breast_cancer, iris, wine).
     #[arg(long)]
@@ -196,6 +197,7 @@ pub struct PredictArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct GenerateArgs {
     /// classic | beans | linear | logistic | blobs.
     pub kind: String,
@@ -220,6 +222,7 @@ pub struct GenerateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct ScheduleArgs {
     /// The schedule, e.g. cosine:t_max=100,eta_min=0.001.
     #[arg(long)]

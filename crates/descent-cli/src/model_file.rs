@@ -107,18 +107,49 @@ impl ModelFile {
     }
 
     fn check(&self) -> Result<()> {
-        ensure!(self.format == FORMAT, "field `format` is `{}`, expected `{FORMAT}`", self.format);
-        ensure!(self.version == VERSION, "field `version` is {}, this descent reads version {VERSION}", self.version);
-        ensure!(matches!(self.dtype.as_str(), "f32" | "f64"), "field `dtype` must be f32 or f64, not `{}`", self.dtype);
+        ensure!(
+            self.format == FORMAT,
+            "field `format` is `{}`, expected `{FORMAT}`",
+            self.format
+        );
+        ensure!(
+            self.version == VERSION,
+            "field `version` is {}, this descent reads version {VERSION}",
+            self.version
+        );
+        ensure!(
+            matches!(self.dtype.as_str(), "f32" | "f64"),
+            "field `dtype` must be f32 or f64, not `{}`",
+            self.dtype
+        );
         let seq = self.sequential()?;
-        ensure!(seq.n_in() == self.features.len(), "the first layer takes {} inputs but `features` names {}", seq.n_in(), self.features.len());
+        ensure!(
+            seq.n_in() == self.features.len(),
+            "the first layer takes {} inputs but `features` names {}",
+            seq.n_in(),
+            self.features.len()
+        );
         if let Some(k) = self.scaler.n_columns() {
-            ensure!(k == self.features.len(), "the scaler has {k} columns but there are {} features", self.features.len());
+            ensure!(
+                k == self.features.len(),
+                "the scaler has {k} columns but there are {} features",
+                self.features.len()
+            );
         }
         let layout = seq.layout();
-        ensure!(layout.views().len() == self.parameters.len(), "the layers need {} parameter tensors, the file has {}", layout.views().len(), self.parameters.len());
+        ensure!(
+            layout.views().len() == self.parameters.len(),
+            "the layers need {} parameter tensors, the file has {}",
+            layout.views().len(),
+            self.parameters.len()
+        );
         for (view, t) in layout.views().iter().zip(&self.parameters) {
-            ensure!(view.name == t.name, "parameter `{}` found where `{}` was expected", t.name, view.name);
+            ensure!(
+                view.name == t.name,
+                "parameter `{}` found where `{}` was expected",
+                t.name,
+                view.name
+            );
             ensure!([view.shape.0, view.shape.1] == t.shape && t.values.len() == view.shape.0 * view.shape.1,
                 "parameter `{}` should be {}x{} ({} values), the file has shape {:?} with {} values",
                 t.name, view.shape.0, view.shape.1, view.shape.0 * view.shape.1, t.shape, t.values.len());
@@ -127,11 +158,28 @@ impl ModelFile {
             }
         }
         if self.loss.is_classification() {
-            let classes = self.classes.as_ref().context("a classifier needs its `classes`")?;
-            let expected = if self.loss == Loss::BceWithLogits { 1 } else { classes.len() };
-            ensure!(seq.n_out() == expected, "the model has {} outputs but {} classes", seq.n_out(), classes.len());
+            let classes = self
+                .classes
+                .as_ref()
+                .context("a classifier needs its `classes`")?;
+            let expected = if self.loss == Loss::BceWithLogits {
+                1
+            } else {
+                classes.len()
+            };
+            ensure!(
+                seq.n_out() == expected,
+                "the model has {} outputs but {} classes",
+                seq.n_out(),
+                classes.len()
+            );
         } else {
-            ensure!(seq.n_out() == self.targets.len(), "the model has {} outputs but `targets` names {}", seq.n_out(), self.targets.len());
+            ensure!(
+                seq.n_out() == self.targets.len(),
+                "the model has {} outputs but `targets` names {}",
+                seq.n_out(),
+                self.targets.len()
+            );
         }
         Ok(())
     }

@@ -39,7 +39,9 @@ fn check(name: &str, inputs: Vec<Array2<f64>>, out_shape: (usize, usize), f: &Bu
     let grads = tape.backward(l);
     let h = 1e-6;
     for (k, v) in vars.iter().enumerate() {
-        let g = grads.get(*v).unwrap_or_else(|| panic!("{name}: no gradient for input {k}"));
+        let g = grads
+            .get(*v)
+            .unwrap_or_else(|| panic!("{name}: no gradient for input {k}"));
         for idx in 0..inputs[k].len() {
             let eval = |delta: f64| {
                 let mut shifted = inputs.clone();
@@ -65,10 +67,18 @@ fn elementwise_binary_ops_with_broadcasting() {
     let row = random(&mut rng, (1, 4), 0.5, 2.0);
     let s = random(&mut rng, (1, 1), 0.5, 2.0);
     for rhs in [b, row, s] {
-        check("add", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| t.add(v[0], v[1]).unwrap());
-        check("sub", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| t.sub(v[0], v[1]).unwrap());
-        check("mul", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| t.mul(v[0], v[1]).unwrap());
-        check("div", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| t.div(v[0], v[1]).unwrap());
+        check("add", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| {
+            t.add(v[0], v[1]).unwrap()
+        });
+        check("sub", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| {
+            t.sub(v[0], v[1]).unwrap()
+        });
+        check("mul", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| {
+            t.mul(v[0], v[1]).unwrap()
+        });
+        check("div", vec![a.clone(), rhs.clone()], (3, 4), &|t, v| {
+            t.div(v[0], v[1]).unwrap()
+        });
     }
 }
 
@@ -98,11 +108,15 @@ fn matmul_and_linear() {
     let m = random(&mut rng, (3, 2), -1.0, 1.0);
     let w = random(&mut rng, (2, 3), -1.0, 1.0);
     let b = random(&mut rng, (1, 2), -1.0, 1.0);
-    check("matmul", vec![x.clone(), m], (4, 2), &|t, v| t.matmul(v[0], v[1]).unwrap());
+    check("matmul", vec![x.clone(), m], (4, 2), &|t, v| {
+        t.matmul(v[0], v[1]).unwrap()
+    });
     check("linear", vec![x.clone(), w.clone(), b], (4, 2), &|t, v| {
         t.linear(v[0], v[1], Some(v[2])).unwrap()
     });
-    check("linear without bias", vec![x, w], (4, 2), &|t, v| t.linear(v[0], v[1], None).unwrap());
+    check("linear without bias", vec![x, w], (4, 2), &|t, v| {
+        t.linear(v[0], v[1], None).unwrap()
+    });
 }
 
 #[test]
@@ -118,13 +132,38 @@ fn fused_losses() {
             f(tape, v[0], tv)
         }
     };
-    check("mse", vec![p.clone()], (1, 1), &with_target(t.clone(), |tp, a, b| tp.mse_loss(a, b).unwrap()));
+    check(
+        "mse",
+        vec![p.clone()],
+        (1, 1),
+        &with_target(t.clone(), |tp, a, b| tp.mse_loss(a, b).unwrap()),
+    );
     // MAE and Huber away from their kinks
     let far = &t + 0.5;
-    check("mae", vec![p.clone()], (1, 1), &with_target(far.clone(), |tp, a, b| tp.mae_loss(a, b).unwrap()));
-    check("huber", vec![p.clone()], (1, 1), &with_target(far, |tp, a, b| tp.huber_loss(a, b, 1.0).unwrap()));
-    check("bce_with_logits", vec![p.clone()], (1, 1), &with_target(labels01, |tp, a, b| tp.bce_with_logits(a, b).unwrap()));
-    check("cross_entropy", vec![p], (1, 1), &with_target(classes, |tp, a, b| tp.cross_entropy(a, b).unwrap()));
+    check(
+        "mae",
+        vec![p.clone()],
+        (1, 1),
+        &with_target(far.clone(), |tp, a, b| tp.mae_loss(a, b).unwrap()),
+    );
+    check(
+        "huber",
+        vec![p.clone()],
+        (1, 1),
+        &with_target(far, |tp, a, b| tp.huber_loss(a, b, 1.0).unwrap()),
+    );
+    check(
+        "bce_with_logits",
+        vec![p.clone()],
+        (1, 1),
+        &with_target(labels01, |tp, a, b| tp.bce_with_logits(a, b).unwrap()),
+    );
+    check(
+        "cross_entropy",
+        vec![p],
+        (1, 1),
+        &with_target(classes, |tp, a, b| tp.cross_entropy(a, b).unwrap()),
+    );
 }
 
 #[test]
@@ -145,7 +184,10 @@ fn shape_errors_name_the_op() {
     let a = t.param(Array2::zeros((2, 3)));
     let b = t.param(Array2::zeros((3, 2)));
     let e = t.add(a, b).unwrap_err().to_string();
-    assert!(e.contains("add") && e.contains("[2, 3]") && e.contains("[3, 2]"), "{e}");
+    assert!(
+        e.contains("add") && e.contains("[2, 3]") && e.contains("[3, 2]"),
+        "{e}"
+    );
     let c = t.constant(Array2::from_elem((2, 1), 5.0));
     let e = t.cross_entropy(a, c).unwrap_err().to_string();
     assert!(e.contains("class label 5"), "{e}");

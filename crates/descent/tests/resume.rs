@@ -8,7 +8,9 @@ use descent::nn::ModelKind;
 use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::ScheduleSpec;
-use descent::train::{Checkpoint, EpochRecord, Event, Observer, Signal, TrainConfig, TrainData, Trainer};
+use descent::train::{
+    Checkpoint, EpochRecord, Event, Observer, Signal, TrainConfig, TrainData, Trainer,
+};
 
 const OPTIMIZERS: [(&str, f64); 13] = [
     ("sgd", 0.05),
@@ -28,17 +30,27 @@ const OPTIMIZERS: [(&str, f64); 13] = [
 
 fn run(optimizer: &str, lr: f64, split_at: Option<usize>) -> (Vec<f64>, Vec<EpochRecord>) {
     let mut data = builtin::load("diabetes", &Columns::default(), TargetKind::Real).unwrap();
-    Scaler::fit(Scaling::Standard, &data.x).transform(&mut data.x).unwrap();
+    Scaler::fit(Scaling::Standard, &data.x)
+        .transform(&mut data.x)
+        .unwrap();
     data.y.mapv_inplace(|v| v / 100.0);
     let train = TrainData::<f64>::from_dataset(&data);
-    let model = ModelKind::Mlp { hidden: vec![8], activation: descent::nn::Activation::Tanh }
-        .build(10, 1)
-        .unwrap();
+    let model = ModelKind::Mlp {
+        hidden: vec![8],
+        activation: descent::nn::Activation::Tanh,
+    }
+    .build(10, 1)
+    .unwrap();
     let make = |epochs: usize| {
         let params = Params::init(model.layout(), &Init::Torch { seed: 1 }).unwrap();
         let spec = OptimizerSpec::new(optimizer).with("lr", lr);
-        let opt = spec.build::<f64>(vec![(0..params.len(), GroupOptions::default())]).unwrap();
-        let schedule = ScheduleSpec::parse("step:step_size=20,gamma=0.5").unwrap().build(lr, opt.momentum(), 100).unwrap();
+        let opt = spec
+            .build::<f64>(vec![(0..params.len(), GroupOptions::default())])
+            .unwrap();
+        let schedule = ScheduleSpec::parse("step:step_size=20,gamma=0.5")
+            .unwrap()
+            .build(lr, opt.momentum(), 100)
+            .unwrap();
         let config = TrainConfig::new(epochs, BatchSize::Rows(64), BatchOrder::Shuffle { seed: 9 });
         Trainer::new(&model, Loss::Mse, config, params, opt, schedule).unwrap()
     };
@@ -52,18 +64,23 @@ fn run(optimizer: &str, lr: f64, split_at: Option<usize>) -> (Vec<f64>, Vec<Epoc
     let params = match split_at {
         None => {
             let mut t = make(100);
-            t.run(&train, None, &mut [&mut record as &mut dyn Observer<f64>]).unwrap();
+            t.run(&train, None, &mut [&mut record as &mut dyn Observer<f64>])
+                .unwrap();
             t.params.values.clone()
         }
         Some(k) => {
             let mut first = make(k);
-            first.run(&train, None, &mut [&mut record as &mut dyn Observer<f64>]).unwrap();
+            first
+                .run(&train, None, &mut [&mut record as &mut dyn Observer<f64>])
+                .unwrap();
             let text = serde_json::to_string(&first.checkpoint()).unwrap();
             drop(first);
             let saved: Checkpoint<f64> = serde_json::from_str(&text).unwrap();
             let mut second = make(100);
             second.restore(&saved).unwrap();
-            second.run(&train, None, &mut [&mut record as &mut dyn Observer<f64>]).unwrap();
+            second
+                .run(&train, None, &mut [&mut record as &mut dyn Observer<f64>])
+                .unwrap();
             second.params.values.clone()
         }
     };
@@ -78,9 +95,15 @@ fn resume_equals_uninterrupted_for_every_optimizer() {
         assert_eq!(rec_straight.len(), 100, "{name}");
         assert!(straight.iter().all(|v| v.is_finite()), "{name} diverged");
         assert_eq!(straight, resumed, "{name}: parameters differ after resume");
-        assert_eq!(rec_straight, rec_resumed, "{name}: metrics differ after resume");
+        assert_eq!(
+            rec_straight, rec_resumed,
+            "{name}: metrics differ after resume"
+        );
         // Training did something.
-        assert!(rec_straight[99].loss < rec_straight[0].loss, "{name} did not learn");
+        assert!(
+            rec_straight[99].loss < rec_straight[0].loss,
+            "{name} did not learn"
+        );
     }
 }
 
@@ -88,9 +111,28 @@ fn resume_equals_uninterrupted_for_every_optimizer() {
 fn restoring_into_a_different_model_is_an_error() {
     let model = ModelKind::Linear.build(2, 1).unwrap();
     let params = Params::<f64>::init(model.layout(), &Init::Zeros).unwrap();
-    let opt = OptimizerSpec::new("adam").build::<f64>(vec![(0..3, GroupOptions::default())]).unwrap();
-    let schedule = ScheduleSpec::parse("exponential:gamma=0.9").unwrap().build(0.1, None, 10).unwrap();
-    let mut t = Trainer::new(&model, Loss::Mse, TrainConfig::new(1, BatchSize::Full, BatchOrder::Sequential), params, opt, schedule).unwrap();
-    let bad = Checkpoint::<f64> { epoch: 1, step: 1, params: vec![0.0; 5], optimizer: serde_json::Value::Null, schedule: serde_json::Value::Null };
+    let opt = OptimizerSpec::new("adam")
+        .build::<f64>(vec![(0..3, GroupOptions::default())])
+        .unwrap();
+    let schedule = ScheduleSpec::parse("exponential:gamma=0.9")
+        .unwrap()
+        .build(0.1, None, 10)
+        .unwrap();
+    let mut t = Trainer::new(
+        &model,
+        Loss::Mse,
+        TrainConfig::new(1, BatchSize::Full, BatchOrder::Sequential),
+        params,
+        opt,
+        schedule,
+    )
+    .unwrap();
+    let bad = Checkpoint::<f64> {
+        epoch: 1,
+        step: 1,
+        params: vec![0.0; 5],
+        optimizer: serde_json::Value::Null,
+        schedule: serde_json::Value::Null,
+    };
     assert!(t.restore(&bad).is_err());
 }

@@ -23,7 +23,10 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
             model.features.len(),
             model.features.join(", ")
         );
-        ensure!(input.iter().all(|v| v.is_finite()), "--input values must be finite numbers");
+        ensure!(
+            input.iter().all(|v| v.is_finite()),
+            "--input values must be finite numbers"
+        );
         let x = Array2::from_shape_vec((1, input.len()), input.clone())?;
         let out = model.outputs(x)?;
         let row: Vec<f64> = out.row(0).to_vec();

@@ -11,7 +11,10 @@ use crate::plot::{LineChart, Series};
 
 pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
     ensure!(args.steps > 0, "--steps must be at least 1");
-    ensure!(args.lr.is_finite() && args.lr > 0.0, "--lr must be a positive number");
+    ensure!(
+        args.lr.is_finite() && args.lr > 0.0,
+        "--lr must be a positive number"
+    );
     let spec = ScheduleSpec::parse(&args.schedule)?;
     for w in spec.warnings(args.steps) {
         eprintln!("warning: {w}");
@@ -51,7 +54,16 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("{spec} over {} steps, base lr {}", args.steps, args.lr);
-    println!("{:>6}  {:>14}{}", "step", "lr", if with_momentum { "        momentum" } else { "" });
+    println!(
+        "{:>6}  {:>14}{}",
+        "step",
+        "lr",
+        if with_momentum {
+            "        momentum"
+        } else {
+            ""
+        }
+    );
     // Every step for short runs; otherwise the first and last few and every change of value.
     let mut last_printed = None;
     for (k, (i, lr, m)) in rows.iter().enumerate() {

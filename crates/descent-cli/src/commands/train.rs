@@ -12,7 +12,9 @@ use descent::nn::{Activation, ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::{Constant, ScheduleSpec, Scheduler};
-use descent::train::{evaluate, Observer, Outcome, SchedulePer, Stop, TrainConfig, TrainData, Trainer};
+use descent::train::{
+    evaluate, Observer, Outcome, SchedulePer, Stop, TrainConfig, TrainData, Trainer,
+};
 use descent::Float;
 use serde_json::json;
 
@@ -86,9 +88,18 @@ impl Setup {
             other => bail!("--schedule-per must be epoch or step, not `{other}`"),
         };
         let optimizer = optimizer_spec(&a.optim)?;
+        ensure!(
+            optimizer.lr()? > 0.0,
+            "--lr must be > 0: with a zero learning rate nothing is learned"
+        );
         // Validate the hyper-parameters now, before reading any data.
         optimizer.build::<f64>(vec![(0..1, GroupOptions::default())])?;
-        let schedule = a.optim.schedule.as_deref().map(ScheduleSpec::parse).transpose()?;
+        let schedule = a
+            .optim
+            .schedule
+            .as_deref()
+            .map(ScheduleSpec::parse)
+            .transpose()?;
         let config = TrainConfig {
             epochs: a.epochs,
             batch,
@@ -158,12 +169,18 @@ fn parse_init(s: &str, seed: u64) -> Result<Init> {
                     .parse()
                     .ok()
                     .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                    .with_context(|| format!("--init normal:STD needs a finite STD >= 0, not `{std}`"))?;
+                    .with_context(|| {
+                        format!("--init normal:STD needs a finite STD >= 0, not `{std}`")
+                    })?;
                 Init::Normal { std, seed }
             } else {
-                let c: f64 = s.parse().ok().filter(|v: &f64| v.is_finite()).with_context(|| {
-                    format!("--init must be zeros, torch, normal:STD or a number, not `{s}`")
-                })?;
+                let c: f64 = s
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .with_context(|| {
+                        format!("--init must be zeros, torch, normal:STD or a number, not `{s}`")
+                    })?;
                 Init::Constant(c)
             }
         }
@@ -175,7 +192,10 @@ fn parse_init(s: &str, seed: u64) -> Result<Init> {
 fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
     let mut spec = OptimizerSpec::new(&o.optimizer);
     let pair = |name: &str, v: &Vec<f64>| -> Result<serde_json::Value> {
-        ensure!(v.len() == 2, "--{name} takes two comma-separated numbers, e.g. 0.9,0.999");
+        ensure!(
+            v.len() == 2,
+            "--{name} takes two comma-separated numbers, e.g. 0.9,0.999"
+        );
         Ok(json!([v[0], v[1]]))
     };
     let numbers = [
@@ -210,7 +230,11 @@ fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
             spec = spec.with(k, true);
         }
     }
-    for (k, v) in [("betas", &o.betas), ("etas", &o.etas), ("step_sizes", &o.step_sizes)] {
+    for (k, v) in [
+        ("betas", &o.betas),
+        ("etas", &o.etas),
+        ("step_sizes", &o.step_sizes),
+    ] {
         if let Some(v) = v {
             spec = spec.with(k, pair(k, v)?);
         }
@@ -233,7 +257,12 @@ fn prepare(setup: &Setup) -> Result<(Dataset, Option<Dataset>, Scaler)> {
             setup.source.describe(),
             data.target_names[0],
             classes.len(),
-            classes.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+            classes
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse().ok()).collect();
         if let Some(n) = numeric {
@@ -295,7 +324,14 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
     let mut progress = Progress::new(setup.quiet);
     let train_data = TrainData::<F>::from_dataset(&train);
     let val_data = val.as_ref().map(TrainData::<F>::from_dataset);
-    let mut trainer = Trainer::new(&model, setup.loss, setup.config.clone(), params, optimizer, schedule)?;
+    let mut trainer = Trainer::new(
+        &model,
+        setup.loss,
+        setup.config.clone(),
+        params,
+        optimizer,
+        schedule,
+    )?;
     let outcome = trainer.run(
         &train_data,
         val_data.as_ref(),
@@ -303,7 +339,13 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
     )?;
     let seconds = started.elapsed().as_secs_f64();
 
-    let report = Report::new(&model, setup.loss, &trainer.params, &train_data, val_data.as_ref())?;
+    let report = Report::new(
+        &model,
+        setup.loss,
+        &trainer.params,
+        &train_data,
+        val_data.as_ref(),
+    )?;
     let diverged = matches!(outcome.stop, Stop::Diverged { .. });
     if !diverged {
         let file = ModelFile::new(
@@ -349,7 +391,11 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
             "error: training diverged at epoch {epoch} (update {step}): the loss became {loss}. \
              The learning rate {lr} is probably too large for this data: try a smaller --lr{}. \
              Metrics and summary are in {}; model.json was not written.",
-            if setup.scaling == Scaling::None { " or --scale standard" } else { "" },
+            if setup.scaling == Scaling::None {
+                " or --scale standard"
+            } else {
+                ""
+            },
             setup.out.display()
         );
         return Ok(ExitCode::from(EXIT_DIVERGED));
@@ -357,18 +403,62 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Final metrics of one split: the loss, plus MSE and R² (regression) or accuracy
+/// (classification).
+#[derive(Clone, Copy, serde::Serialize)]
+struct SplitMetrics {
+    loss: f64,
+    mse: Option<f64>,
+    r2: Option<f64>,
+    accuracy: Option<f64>,
+}
+
+impl SplitMetrics {
+    fn new<F: Float>(
+        model: &Sequential,
+        loss: Loss,
+        params: &Params<F>,
+        d: &TrainData<F>,
+    ) -> Result<Self> {
+        let l = evaluate(model, loss, params, d.x.view(), d.y.view())?;
+        let out = model.predict(params, d.x.view())?;
+        let mut m = SplitMetrics {
+            loss: l,
+            mse: None,
+            r2: None,
+            accuracy: None,
+        };
+        if loss.is_classification() {
+            m.accuracy = Some(accuracy(out.view(), d.y.view()));
+        } else {
+            let sq: f64 = out
+                .iter()
+                .zip(d.y.iter())
+                .map(|(p, t)| (p.f64() - t.f64()).powi(2))
+                .sum();
+            m.mse = Some(sq / out.len() as f64);
+            m.r2 = Some(r2_score(out.view(), d.y.view()));
+        }
+        Ok(m)
+    }
+
+    fn line(&self, label: &str) -> String {
+        let mut line = format!("  {label} loss {}", self.loss);
+        if let (Some(mse), Some(r2)) = (self.mse, self.r2) {
+            line += &format!("  mse {mse:.6}  r2 {r2:.4}");
+        }
+        if let Some(acc) = self.accuracy {
+            line += &format!("  accuracy {:.2}%", 100.0 * acc);
+        }
+        line
+    }
+}
+
 /// Final metrics on the training and validation data.
 #[derive(serde::Serialize)]
 struct Report {
-    train_loss: f64,
-    val_loss: Option<f64>,
-    /// Regression: mean squared error and R²; classification: accuracy.
-    train_mse: Option<f64>,
-    train_r2: Option<f64>,
-    train_accuracy: Option<f64>,
-    val_mse: Option<f64>,
-    val_r2: Option<f64>,
-    val_accuracy: Option<f64>,
+    train: SplitMetrics,
+    val: Option<SplitMetrics>,
 }
 
 impl Report {
@@ -379,32 +469,11 @@ impl Report {
         train: &TrainData<F>,
         val: Option<&TrainData<F>>,
     ) -> Result<Self> {
-        let metrics = |d: &TrainData<F>| -> Result<(f64, Option<f64>, Option<f64>, Option<f64>)> {
-            let l = evaluate(model, loss, params, d.x.view(), d.y.view())?;
-            let out = model.predict(params, d.x.view())?;
-            if loss.is_classification() {
-                Ok((l, None, None, Some(accuracy(out.view(), d.y.view()))))
-            } else {
-                let mse = out
-                    .iter()
-                    .zip(d.y.iter())
-                    .map(|(p, t)| (p.f64() - t.f64()).powi(2))
-                    .sum::<f64>()
-                    / out.len() as f64;
-                Ok((l, Some(mse), Some(r2_score(out.view(), d.y.view())), None))
-            }
-        };
-        let (train_loss, train_mse, train_r2, train_accuracy) = metrics(train)?;
-        let v = val.map(metrics).transpose()?;
         Ok(Report {
-            train_loss,
-            val_loss: v.map(|v| v.0),
-            train_mse,
-            train_r2,
-            train_accuracy,
-            val_mse: v.and_then(|v| v.1),
-            val_r2: v.and_then(|v| v.2),
-            val_accuracy: v.and_then(|v| v.3),
+            train: SplitMetrics::new(model, loss, params, train)?,
+            val: val
+                .map(|v| SplitMetrics::new(model, loss, params, v))
+                .transpose()?,
         })
     }
 }
@@ -422,23 +491,9 @@ fn print_summary(setup: &Setup, outcome: &Outcome, r: &Report, seconds: f64) {
         outcome.epochs,
         outcome.steps
     );
-    let mut line = format!("  train loss {}", r.train_loss);
-    if let (Some(mse), Some(r2)) = (r.train_mse, r.train_r2) {
-        line += &format!("  mse {mse:.6}  r2 {r2:.4}");
-    }
-    if let Some(acc) = r.train_accuracy {
-        line += &format!("  accuracy {:.2}%", 100.0 * acc);
-    }
-    println!("{line}");
-    if let Some(vl) = r.val_loss {
-        let mut line = format!("  val   loss {vl}");
-        if let (Some(mse), Some(r2)) = (r.val_mse, r.val_r2) {
-            line += &format!("  mse {mse:.6}  r2 {r2:.4}");
-        }
-        if let Some(acc) = r.val_accuracy {
-            line += &format!("  accuracy {:.2}%", 100.0 * acc);
-        }
-        println!("{line}");
+    println!("{}", r.train.line("train"));
+    if let Some(v) = &r.val {
+        println!("{}", v.line("val  "));
     }
     println!("  wrote {}", setup.out.display());
 }

@@ -15,8 +15,10 @@ impl Progress {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg} [{elapsed_precise}<{eta_precise}]")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{bar:30} epoch {pos}/{len} {msg} [{elapsed_precise}<{eta_precise}]",
+            )
+            .expect("valid template"),
         );
         Progress { bar }
     }

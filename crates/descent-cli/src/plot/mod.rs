@@ -58,7 +58,10 @@ impl LineChart<'_> {
         let result = match ext {
             "svg" => self.draw(SVGBackend::new(path, SIZE).into_drawing_area()),
             "png" => self.draw(BitMapBackend::new(path, SIZE).into_drawing_area()),
-            _ => bail!("cannot plot to {}: use a .svg or .png file name", path.display()),
+            _ => bail!(
+                "cannot plot to {}: use a .svg or .png file name",
+                path.display()
+            ),
         };
         result.with_context(|| format!("cannot draw {}", path.display()))
     }
@@ -68,9 +71,18 @@ impl LineChart<'_> {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let pts = || self.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite() && (!self.log_y || p.1 > 0.0));
-        let (mut x0, mut x1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
-        let (mut y0, mut y1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+        let pts = || {
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter())
+                .filter(|p| p.0.is_finite() && p.1.is_finite() && (!self.log_y || p.1 > 0.0))
+        };
+        let (mut x0, mut x1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+        let (mut y0, mut y1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
         if !x0.is_finite() {
             (x0, x1, y0, y1) = (0.0, 1.0, 0.1, 1.0);
         }
@@ -109,13 +121,17 @@ impl LineChart<'_> {
                         .points
                         .iter()
                         .copied()
-                        .filter(|p| p.0.is_finite() && p.1.is_finite() && (!self.log_y || p.1 > 0.0))
+                        .filter(|p| {
+                            p.0.is_finite() && p.1.is_finite() && (!self.log_y || p.1 > 0.0)
+                        })
                         .collect();
                     chart
                         .draw_series(LineSeries::new(points, colour.stroke_width(2)))
                         .map_err(err)?
                         .label(s.name.clone())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                        });
                 }
                 if self.series.len() > 1 || !self.series.iter().all(|s| s.name.is_empty()) {
                     chart
@@ -130,7 +146,9 @@ impl LineChart<'_> {
             }};
         }
         if self.log_y {
-            finish!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?);
+            finish!(builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(err)?);
         } else {
             finish!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?);
         }

@@ -12,7 +12,8 @@ fn shape<F>(a: &Array2<F>) -> Vec<usize> {
 /// Whether `rhs` can be broadcast over `lhs`: same shape, a `1 x n` row, or a `1 x 1` scalar.
 fn broadcastable<F>(lhs: &Array2<F>, rhs: &Array2<F>) -> bool {
     let (m, n) = lhs.dim();
-    matches!(rhs.dim(), (r, c) if (r == m && c == n) || (r == 1 && c == n) || (r == 1 && c == 1))
+    let (r, c) = rhs.dim();
+    (r == m || r == 1) && (c == n || (r == 1 && c == 1))
 }
 
 impl<F: Float> Tape<F> {
@@ -103,7 +104,11 @@ impl<F: Float> Tape<F> {
 
     /// `max(a, 0)`.
     pub fn relu(&mut self, a: Var) -> Var {
-        self.unary(a, |x| if x > F::zero() { x } else { F::zero() }, Op::Relu(a))
+        self.unary(
+            a,
+            |x| if x > F::zero() { x } else { F::zero() },
+            Op::Relu(a),
+        )
     }
 
     /// Sum of all elements, as a `1 x 1` scalar.
@@ -159,7 +164,8 @@ impl<F: Float> Tape<F> {
             }
             out += vb;
         }
-        let needs = self.needs_grad(x) || self.needs_grad(w) || b.is_some_and(|b| self.needs_grad(b));
+        let needs =
+            self.needs_grad(x) || self.needs_grad(w) || b.is_some_and(|b| self.needs_grad(b));
         Ok(self.push(out, Op::Linear(x, w, b), needs))
     }
 }
@@ -202,7 +208,7 @@ pub(super) fn mul_backward<F: Float>(
         let mut gb = g.clone();
         Zip::from(&mut gb)
             .and(tape.value(a))
-            .for_each(|g, &a| *g = *g * a);
+            .for_each(|g, &a| *g *= a);
         acc.add(b, gb);
     }
 }
@@ -284,7 +290,7 @@ pub(super) fn tanh_backward<F: Float>(
     let mut ga = g.clone();
     Zip::from(&mut ga)
         .and(y)
-        .for_each(|g, &y| *g = *g * (F::one() - y * y));
+        .for_each(|g, &y| *g *= F::one() - y * y);
     acc.add(a, ga);
 }
 

@@ -103,7 +103,6 @@ impl<F: Float> Tape<F> {
         self.nodes[v.0].value[[0, 0]]
     }
 
-
     pub(crate) fn needs_grad(&self, v: Var) -> bool {
         self.nodes[v.0].needs_grad
     }

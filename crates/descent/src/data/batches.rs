@@ -123,10 +123,10 @@ impl Batches {
                 Some(p) => order.extend_from_slice(p),
                 None => {
                     return Err(Error::Data(format!(
-                        "an explicit batch order was given for {} epochs, but epoch {} was asked for",
-                        perms.len(),
-                        epoch + 1
-                    )))
+                    "an explicit batch order was given for {} epochs, but epoch {} was asked for",
+                    perms.len(),
+                    epoch + 1
+                )))
                 }
             },
         }
@@ -169,8 +169,18 @@ mod tests {
 
     #[test]
     fn explicit_orders_are_validated() {
-        assert!(Batches::new(3, BatchSize::Full, BatchOrder::Explicit(vec![vec![0, 1, 1]])).is_err());
-        let b = Batches::new(3, BatchSize::Full, BatchOrder::Explicit(vec![vec![2, 0, 1]])).unwrap();
+        assert!(Batches::new(
+            3,
+            BatchSize::Full,
+            BatchOrder::Explicit(vec![vec![0, 1, 1]])
+        )
+        .is_err());
+        let b = Batches::new(
+            3,
+            BatchSize::Full,
+            BatchOrder::Explicit(vec![vec![2, 0, 1]]),
+        )
+        .unwrap();
         let mut o = Vec::new();
         assert!(b.epoch_order(1, &mut o).is_err());
     }

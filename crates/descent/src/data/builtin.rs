@@ -16,7 +16,14 @@ use super::{read_csv_bytes, Columns, Dataset, TargetKind};
 use crate::{Error, Result};
 
 /// Names accepted after `builtin:`.
-pub const NAMES: [&str; 6] = ["classic", "beans", "diabetes", "breast_cancer", "iris", "wine"];
+pub const NAMES: [&str; 6] = [
+    "classic",
+    "beans",
+    "diabetes",
+    "breast_cancer",
+    "iris",
+    "wine",
+];
 
 /// The CSV text of a built-in data set.
 pub fn csv_text(name: &str) -> Result<Cow<'static, [u8]>> {
@@ -42,7 +49,10 @@ pub fn csv_text(name: &str) -> Result<Cow<'static, [u8]>> {
             return Err(Error::invalid(
                 "data",
                 format!("builtin:{name}"),
-                format!("unknown built-in data set; choose one of builtin:{}", NAMES.join(", builtin:")),
+                format!(
+                    "unknown built-in data set; choose one of builtin:{}",
+                    NAMES.join(", builtin:")
+                ),
             ))
         }
     })
@@ -78,7 +88,9 @@ mod tests {
 
     #[test]
     fn unknown_name_lists_the_choices() {
-        let e = load("nope", &Columns::default(), TargetKind::Real).unwrap_err().to_string();
+        let e = load("nope", &Columns::default(), TargetKind::Real)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("builtin:diabetes"), "{e}");
     }
 }

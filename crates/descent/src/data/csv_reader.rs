@@ -71,7 +71,8 @@ pub fn read_csv_bytes(
         ));
     }
     check_header(&header).map_err(|reason| err(Some(1), None, reason))?;
-    let (feature_idx, target_idx) = select_columns(&header, columns).map_err(|r| err(Some(1), None, r))?;
+    let (feature_idx, target_idx) =
+        select_columns(&header, columns).map_err(|r| err(Some(1), None, r))?;
 
     let mut xs: Vec<f64> = Vec::new();
     let mut target_cells: Vec<String> = Vec::new();
@@ -158,7 +159,9 @@ fn check_header(header: &[String]) -> std::result::Result<(), String> {
             return Err(format!("column {} has no name in the header", j + 1));
         }
         if !seen.insert(name.as_str()) {
-            return Err(format!("the column name `{name}` appears twice in the header"));
+            return Err(format!(
+                "the column name `{name}` appears twice in the header"
+            ));
         }
     }
     Ok(())
@@ -178,11 +181,17 @@ fn select_columns(
     };
     let targets: Vec<usize> = match &columns.targets {
         None => vec![header.len() - 1],
-        Some(names) => names.iter().map(find).collect::<std::result::Result<_, _>>()?,
+        Some(names) => names
+            .iter()
+            .map(find)
+            .collect::<std::result::Result<_, _>>()?,
     };
     let features: Vec<usize> = match &columns.features {
         None => (0..header.len()).filter(|j| !targets.contains(j)).collect(),
-        Some(names) => names.iter().map(find).collect::<std::result::Result<_, _>>()?,
+        Some(names) => names
+            .iter()
+            .map(find)
+            .collect::<std::result::Result<_, _>>()?,
     };
     if let Some(j) = features.iter().find(|j| targets.contains(j)) {
         return Err(format!(
@@ -221,7 +230,10 @@ fn encode_labels(cells: &[String]) -> (Vec<f64>, Vec<String>) {
         .collect();
     if numeric.is_some() {
         labels.sort_by(|a, b| {
-            let (a, b) = (a.parse::<f64>().unwrap_or(0.0), b.parse::<f64>().unwrap_or(0.0));
+            let (a, b) = (
+                a.parse::<f64>().unwrap_or(0.0),
+                b.parse::<f64>().unwrap_or(0.0),
+            );
             a.total_cmp(&b)
         });
         labels.dedup_by(|a, b| a.parse::<f64>().ok() == b.parse::<f64>().ok());
@@ -229,7 +241,9 @@ fn encode_labels(cells: &[String]) -> (Vec<f64>, Vec<String>) {
     let index = |c: &String| {
         labels
             .iter()
-            .position(|l| l == c || (numeric.is_some() && l.parse::<f64>().ok() == c.parse::<f64>().ok()))
+            .position(|l| {
+                l == c || (numeric.is_some() && l.parse::<f64>().ok() == c.parse::<f64>().ok())
+            })
             .unwrap_or(0) as f64
     };
     (cells.iter().map(index).collect(), labels)
@@ -240,7 +254,12 @@ mod tests {
     use super::*;
 
     fn read(text: &str, kind: TargetKind) -> Result<Dataset> {
-        read_csv_bytes(Path::new("t.csv"), text.as_bytes(), &Columns::default(), kind)
+        read_csv_bytes(
+            Path::new("t.csv"),
+            text.as_bytes(),
+            &Columns::default(),
+            kind,
+        )
     }
 
     #[test]
@@ -261,17 +280,28 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_column() {
-        let e = read("a,y\n1,2\nx,3\n", TargetKind::Real).unwrap_err().to_string();
+        let e = read("a,y\n1,2\nx,3\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "t.csv, line 3, column a: `x` is not a number");
-        let e = read("a,y\n1,2\n1,2,3\n", TargetKind::Real).unwrap_err().to_string();
-        assert_eq!(e, "t.csv, line 3: this row has 3 fields but the header has 2");
-        let e = read("a,y\nnan,2\n", TargetKind::Real).unwrap_err().to_string();
+        let e = read("a,y\n1,2\n1,2,3\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.csv, line 3: this row has 3 fields but the header has 2"
+        );
+        let e = read("a,y\nnan,2\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2, column a: `nan` is NaN"), "{e}");
         let e = read("", TargetKind::Real).unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
         let e = read("a,y\n", TargetKind::Real).unwrap_err().to_string();
         assert!(e.contains("no data rows"), "{e}");
-        let e = read("a,a\n1,2\n", TargetKind::Real).unwrap_err().to_string();
+        let e = read("a,a\n1,2\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("appears twice"), "{e}");
     }
 
@@ -284,7 +314,10 @@ mod tests {
         let e = read_csv_bytes(Path::new("t.csv"), b"a,y\n1,2\n", &cols, TargetKind::Real)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("no column named `z`; the columns are: a, y"), "{e}");
+        assert!(
+            e.contains("no column named `z`; the columns are: a, y"),
+            "{e}"
+        );
     }
 
     #[test]

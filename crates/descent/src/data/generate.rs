@@ -97,12 +97,17 @@ impl Generator {
             return Err(Error::invalid("features", 0, "must be positive"));
         }
         if self == Generator::Blobs && spec.classes < 2 {
-            return Err(Error::invalid("classes", spec.classes, "blobs need at least 2"));
+            return Err(Error::invalid(
+                "classes",
+                spec.classes,
+                "blobs need at least 2",
+            ));
         }
-        self.write_rows(spec, noise, out).map_err(|source| Error::Io {
-            path: "<generated csv>".into(),
-            source,
-        })
+        self.write_rows(spec, noise, out)
+            .map_err(|source| Error::Io {
+                path: "<generated csv>".into(),
+                source,
+            })
     }
 
     fn write_rows(self, spec: &Spec, noise: f64, out: &mut impl Write) -> io::Result<()> {
@@ -190,24 +195,49 @@ mod tests {
 
     #[test]
     fn classic_is_the_three_point_set() {
-        let spec = Spec { rows: 3, ..Spec::default() };
+        let spec = Spec {
+            rows: 3,
+            ..Spec::default()
+        };
         assert_eq!(csv(Generator::Classic, &spec), "x,y\n1,2\n2,4\n3,6\n");
     }
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let spec = Spec { rows: 20, features: 3, ..Spec::default() };
-        for g in [Generator::Beans, Generator::Linear, Generator::Logistic, Generator::Blobs] {
+        let spec = Spec {
+            rows: 20,
+            features: 3,
+            ..Spec::default()
+        };
+        for g in [
+            Generator::Beans,
+            Generator::Linear,
+            Generator::Logistic,
+            Generator::Blobs,
+        ] {
             let a = csv(g, &spec);
             assert_eq!(a, csv(g, &spec));
-            assert_ne!(a, csv(g, &Spec { seed: 1, ..spec.clone() }));
+            assert_ne!(
+                a,
+                csv(
+                    g,
+                    &Spec {
+                        seed: 1,
+                        ..spec.clone()
+                    }
+                )
+            );
             assert_eq!(a.lines().count(), 21);
         }
     }
 
     #[test]
     fn logistic_labels_are_binary_and_blobs_in_range() {
-        let spec = Spec { rows: 200, features: 2, ..Spec::default() };
+        let spec = Spec {
+            rows: 200,
+            features: 2,
+            ..Spec::default()
+        };
         for line in csv(Generator::Logistic, &spec).lines().skip(1) {
             assert!(line.ends_with(",0") || line.ends_with(",1"));
         }

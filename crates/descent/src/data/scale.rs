@@ -53,11 +53,7 @@ impl Scaler {
         match scaling {
             Scaling::None => Scaler::None,
             Scaling::Standard => {
-                let mean: Vec<f64> = x
-                    .columns()
-                    .into_iter()
-                    .map(|c| c.sum() / n)
-                    .collect();
+                let mean: Vec<f64> = x.columns().into_iter().map(|c| c.sum() / n).collect();
                 let std = x
                     .columns()
                     .into_iter()

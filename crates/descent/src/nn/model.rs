@@ -223,7 +223,9 @@ impl Sequential {
             }
         }
         if width.is_none() {
-            return Err(Error::Data("a model needs at least one linear layer".into()));
+            return Err(Error::Data(
+                "a model needs at least one linear layer".into(),
+            ));
         }
         Ok(Sequential { layers })
     }
@@ -269,7 +271,12 @@ impl Sequential {
 
     /// Records the forward pass of a batch `x` (a node already on the tape). Parameters are
     /// copied onto the tape as leaves, in layout order.
-    pub fn forward<F: Float>(&self, tape: &mut Tape<F>, params: &Params<F>, x: Var) -> Result<Forward> {
+    pub fn forward<F: Float>(
+        &self,
+        tape: &mut Tape<F>,
+        params: &Params<F>,
+        x: Var,
+    ) -> Result<Forward> {
         let mut vars = Vec::with_capacity(params.layout.views().len());
         let mut next_view = 0;
         let mut h = x;

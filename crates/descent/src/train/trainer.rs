@@ -58,7 +58,10 @@ impl TrainConfig {
         if self.epochs == 0 {
             return Err(Error::invalid("epochs", 0, "must be at least 1"));
         }
-        for (name, v) in [("clip_norm", self.clip_norm), ("clip_value", self.clip_value)] {
+        for (name, v) in [
+            ("clip_norm", self.clip_norm),
+            ("clip_value", self.clip_value),
+        ] {
             if let Some(v) = v {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(Error::invalid(name, v, "must be a positive finite number"));
@@ -96,7 +99,8 @@ impl<F: Float> TrainData<F> {
 pub enum Stop {
     /// All epochs ran.
     Completed,
-    /// The loss became NaN or infinite; parameters are those of the last finite epoch.
+    /// The loss became NaN or infinite. The parameters are rolled back to the latest ones
+    /// known to give a finite loss (the start of the last epoch whose first batch had one).
     Diverged {
         epoch: usize,
         step: usize,
@@ -196,13 +200,17 @@ impl<'m, F: Float> Trainer<'m, F> {
         };
         let mut stop = broadcast(observers, &start)?;
         let mut order = Vec::with_capacity(train.n_rows());
+        // Parameters known to give a finite loss (those at the start of the latest epoch whose
+        // first batch had one), restored if the run diverges; `candidate` is this epoch's start.
         let mut last_good = self.params.values.clone();
+        let mut candidate = self.params.values.clone();
         let mut last = None;
         while stop.is_none() && self.epoch < self.config.epochs {
             batches.epoch_order(self.epoch, &mut order)?;
             let epoch = self.epoch + 1;
             let (mut loss_sum, mut n_batches) = (0.0, 0usize);
             let mut record = None;
+            candidate.copy_from_slice(&self.params.values);
             for rows in batches.split(&order) {
                 let step = self.update(train, rows, batches.is_full_in_order(), epoch)?;
                 if !step.loss.is_finite() {
@@ -213,6 +221,9 @@ impl<'m, F: Float> Trainer<'m, F> {
                         loss: step.loss,
                     });
                     break;
+                }
+                if n_batches == 0 {
+                    std::mem::swap(&mut last_good, &mut candidate);
                 }
                 loss_sum += step.loss;
                 n_batches += 1;
@@ -246,7 +257,6 @@ impl<'m, F: Float> Trainer<'m, F> {
             if self.config.schedule_per == SchedulePer::Epoch {
                 self.schedule.step(val_loss.unwrap_or(rec.loss));
             }
-            last_good.copy_from_slice(&self.params.values);
             if let Some(s) = broadcast(observers, &Event::Epoch(&rec, &self.params.values))? {
                 stop = stop.or(Some(s));
             }
@@ -318,14 +328,18 @@ impl<'m, F: Float> Trainer<'m, F> {
         if let Some(v) = self.config.clip_value {
             clip_grad_value(&mut self.grads, v);
         }
-        self.optimizer.step(lr, &mut self.params.values, &self.grads);
+        self.optimizer
+            .step(lr, &mut self.params.values, &self.grads);
         self.step += 1;
         Ok(record)
     }
 }
 
 /// Sends `event` to every observer; returns a stop if any observer asked for one.
-fn broadcast<F: Float>(observers: &mut [&mut dyn Observer<F>], event: &Event<'_, F>) -> Result<Option<Stop>> {
+fn broadcast<F: Float>(
+    observers: &mut [&mut dyn Observer<F>],
+    event: &Event<'_, F>,
+) -> Result<Option<Stop>> {
     let mut stop = None;
     for o in observers.iter_mut() {
         if let Signal::Stop(reason) = o.on_event(event)? {

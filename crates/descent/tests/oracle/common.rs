@@ -138,7 +138,9 @@ pub fn optimizer_spec(case: &Value) -> Result<descent::optim::OptimizerSpec, Str
         .ok_or("optimizer.explicit is not an array")?;
     let mut spec = descent::optim::OptimizerSpec::new(name);
     for key in explicit {
-        let key = key.as_str().ok_or("optimizer.explicit holds a non-string")?;
+        let key = key
+            .as_str()
+            .ok_or("optimizer.explicit holds a non-string")?;
         let value = options
             .get(key)
             .ok_or_else(|| format!("explicit option `{key}` missing from options"))?;
@@ -150,7 +152,10 @@ pub fn optimizer_spec(case: &Value) -> Result<descent::optim::OptimizerSpec, Str
 /// A list of `{"weight": [out][in], "bias": [out]}` flattened in layout order.
 pub fn layer_params(v: &Value, key: &str) -> Result<Vec<f64>, String> {
     let mut flat = Vec::new();
-    for layer in field(v, key)?.as_array().ok_or_else(|| format!("`{key}` is not an array"))? {
+    for layer in field(v, key)?
+        .as_array()
+        .ok_or_else(|| format!("`{key}` is not an array"))?
+    {
         for row in vec2(layer, "weight")? {
             flat.extend(row);
         }
@@ -174,7 +179,9 @@ pub fn loss_fn(case: &Value) -> Result<descent::loss::Loss, String> {
         _ => return Err("`loss_fn` is neither a name nor an object".into()),
     };
     if reduction != "mean" {
-        return Err(format!("loss reduction `{reduction}` is not supported (only mean)"));
+        return Err(format!(
+            "loss reduction `{reduction}` is not supported (only mean)"
+        ));
     }
     Ok(match name {
         "MSELoss" => Loss::Mse,

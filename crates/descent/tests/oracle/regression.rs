@@ -14,7 +14,9 @@ use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
 
-use super::common::{field, is_f32, loss_fn, num, optimizer_spec, string, uint, vec1, vec2, Tolerance};
+use super::common::{
+    field, is_f32, loss_fn, num, optimizer_spec, string, uint, vec1, vec2, Tolerance,
+};
 
 pub fn run(file: &Value, case: &Value) -> Result<(), String> {
     if is_f32(case)? {
@@ -74,7 +76,11 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
     let (epochs, batch, order) = match string(case, "mode")? {
         "full_batch" => (steps, BatchSize::Full, BatchOrder::Sequential),
         "minibatch" => {
-            if case.get("drop_last").and_then(Value::as_bool).unwrap_or(false) {
+            if case
+                .get("drop_last")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+            {
                 return Err("drop_last = true is not supported".into());
             }
             let perms = field(case, "permutations")?
@@ -85,7 +91,11 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
                     p.as_array()
                         .ok_or("a permutation is not an array")?
                         .iter()
-                        .map(|i| i.as_u64().map(|i| i as usize).ok_or("a permutation index is not an integer"))
+                        .map(|i| {
+                            i.as_u64()
+                                .map(|i| i as usize)
+                                .ok_or("a permutation index is not an integer")
+                        })
                         .collect::<Result<Vec<usize>, _>>()
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -103,10 +113,20 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
         .build::<F>(vec![(0..params.len(), Default::default())])
         .map_err(|e| e.to_string())?;
     let config = TrainConfig::new(epochs, batch, order);
-    let mut trainer = Trainer::new(&model, loss, config, params, optimizer, Box::new(Constant { lr }))
-        .map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::new(
+        &model,
+        loss,
+        config,
+        params,
+        optimizer,
+        Box::new(Constant { lr }),
+    )
+    .map_err(|e| e.to_string())?;
     let mut wanted = BTreeMap::new();
-    for c in field(case, "checkpoints")?.as_array().ok_or("`checkpoints` is not an array")? {
+    for c in field(case, "checkpoints")?
+        .as_array()
+        .ok_or("`checkpoints` is not an array")?
+    {
         let (s, p) = snapshot(c)?;
         wanted.insert(s, p);
     }
@@ -128,7 +148,9 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
     }
     tol.check("loss", &losses, &vec1(case, "loss")?)?;
     for (s, expected) in &wanted {
-        let got = seen.get(s).ok_or_else(|| format!("no parameters recorded at step {s}"))?;
+        let got = seen
+            .get(s)
+            .ok_or_else(|| format!("no parameters recorded at step {s}"))?;
         tol.check("checkpoints", got, expected)?;
     }
     let (final_step, fin) = snapshot(field(case, "final")?)?;

@@ -19,7 +19,9 @@ pub fn run(case: &Value) -> Result<(), String> {
         x: Array2::from_shape_vec((x.len(), 1), x.clone()).map_err(|e| e.to_string())?,
         y: Array2::from_shape_vec((y.len(), 1), y.clone()).map_err(|e| e.to_string())?,
     };
-    let model = ModelKind::LinearNobias.build(1, 1).map_err(|e| e.to_string())?;
+    let model = ModelKind::LinearNobias
+        .build(1, 1)
+        .map_err(|e| e.to_string())?;
     match string(case, "method")? {
         "batch_gd" => gd(case, &tol, &model, &data, BatchSize::Full),
         "sgd" => gd(case, &tol, &model, &data, BatchSize::Rows(1)),
@@ -79,7 +81,11 @@ fn gd(
     tol.check("w", &w_epoch, &vec1(case, "w")?)?;
     if batch == BatchSize::Full {
         tol.check("cost", &cost, &vec1(case, "cost")?)?;
-        tol.check_one("final_cost", eval(w_final, xs, ys), num(case, "final_cost")?)?;
+        tol.check_one(
+            "final_cost",
+            eval(w_final, xs, ys),
+            num(case, "final_cost")?,
+        )?;
     } else {
         tol.check("w_per_update", &w_update, &vec1(case, "w_per_update")?)?;
         // The classic script prints the squared error of the last sample after its update.
@@ -93,19 +99,38 @@ fn gd(
     let px = num(case, "predict_x")?;
     let predict = |w: f64| {
         let p = params_at(model, w);
-        model.predict(&p, Array2::from_elem((1, 1), px).view()).unwrap()[[0, 0]]
+        model
+            .predict(&p, Array2::from_elem((1, 1), px).view())
+            .unwrap()[[0, 0]]
     };
     tol.check_one("predict_before", predict(w0), num(case, "predict_before")?)?;
-    tol.check_one("predict_after", predict(w_final), num(case, "predict_after")?)
+    tol.check_one(
+        "predict_after",
+        predict(w_final),
+        num(case, "predict_after")?,
+    )
 }
 
-fn grid(case: &Value, tol: &Tolerance, model: &Sequential, data: &TrainData<f64>) -> Result<(), String> {
+fn grid(
+    case: &Value,
+    tol: &Tolerance,
+    model: &Sequential,
+    data: &TrainData<f64>,
+) -> Result<(), String> {
     let w_grid = vec1(case, "w_grid")?;
     let ours: Vec<f64> = (0..w_grid.len()).map(|i| i as f64 * 0.1).collect();
     tol.check("w_grid", &ours, &w_grid)?;
     let mse: Vec<f64> = ours
         .iter()
-        .map(|&w| evaluate(model, Loss::Mse, &params_at(model, w), data.x.view(), data.y.view()))
+        .map(|&w| {
+            evaluate(
+                model,
+                Loss::Mse,
+                &params_at(model, w),
+                data.x.view(),
+                data.y.view(),
+            )
+        })
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     tol.check("mse", &mse, &vec1(case, "mse")?)?;

@@ -10,7 +10,9 @@ use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
 
-use super::common::{field, is_f32, layer_params, loss_fn, num, optimizer_spec, string, uint, vec1, vec2, Tolerance};
+use super::common::{
+    field, is_f32, layer_params, loss_fn, num, optimizer_spec, string, uint, vec1, vec2, Tolerance,
+};
 
 pub fn run(case: &Value) -> Result<(), String> {
     if is_f32(case)? {
@@ -22,7 +24,10 @@ pub fn run(case: &Value) -> Result<(), String> {
 
 fn layers(case: &Value) -> Result<Sequential, String> {
     let mut layers = Vec::new();
-    for l in field(case, "layers")?.as_array().ok_or("`layers` is not an array")? {
+    for l in field(case, "layers")?
+        .as_array()
+        .ok_or("`layers` is not an array")?
+    {
         layers.push(match string(l, "type")? {
             "linear" => Layer::Linear {
                 in_features: uint(l, "in_features")?,
@@ -53,16 +58,30 @@ fn run_typed<F: Float>(case: &Value) -> Result<(), String> {
         x: matrix(vec2(case, "input")?)?,
         y: matrix(vec2(case, "target")?)?,
     };
-    let init: Vec<F> = layer_params(case, "init_params")?.into_iter().map(F::of).collect();
+    let init: Vec<F> = layer_params(case, "init_params")?
+        .into_iter()
+        .map(F::of)
+        .collect();
     let params = Params::from_values(model.layout(), init).map_err(|e| e.to_string())?;
     let spec = optimizer_spec(case)?;
     let lr = spec.lr().map_err(|e| e.to_string())?;
     let optimizer = spec
         .build::<F>(vec![(0..params.len(), Default::default())])
         .map_err(|e| e.to_string())?;
-    let config = TrainConfig::new(uint(case, "epochs")?, BatchSize::Full, BatchOrder::Sequential);
-    let mut trainer = Trainer::new(&model, loss, config, params, optimizer, Box::new(Constant { lr }))
-        .map_err(|e| e.to_string())?;
+    let config = TrainConfig::new(
+        uint(case, "epochs")?,
+        BatchSize::Full,
+        BatchOrder::Sequential,
+    );
+    let mut trainer = Trainer::new(
+        &model,
+        loss,
+        config,
+        params,
+        optimizer,
+        Box::new(Constant { lr }),
+    )
+    .map_err(|e| e.to_string())?;
     let (mut losses, mut first) = (Vec::new(), None);
     let mut watch = |e: &Event<'_, F>| {
         if let Event::Step(r, p) = e {
@@ -78,7 +97,11 @@ fn run_typed<F: Float>(case: &Value) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tol.check("loss", &losses, &vec1(case, "loss")?)?;
     let first = first.ok_or("no step was taken")?;
-    tol.check("params_after_first_step", &first, &layer_params(case, "params_after_first_step")?)?;
+    tol.check(
+        "params_after_first_step",
+        &first,
+        &layer_params(case, "params_after_first_step")?,
+    )?;
     let fin: Vec<f64> = trainer.params.values.iter().map(|x| x.f64()).collect();
     tol.check("final_params", &fin, &layer_params(case, "final_params")?)?;
     let final_loss = evaluate(&model, loss, &trainer.params, data.x.view(), data.y.view())
