@@ -15,4 +15,5 @@ mod losses;
 mod ops;
 mod tape;
 
+pub(crate) use losses::log_sum_exp;
 pub use tape::{Gradients, Tape, Var};

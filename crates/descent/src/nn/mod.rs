@@ -5,6 +5,8 @@
 //! ([`ModelKind`]). Parameters live in a flat [`Params`](crate::params::Params) buffer whose
 //! layout the model defines (`layer0.weight`, `layer0.bias`, `layer1.weight`, ...).
 
+mod linear_kernel;
 mod model;
 
+pub use linear_kernel::LinearKernel;
 pub use model::{Activation, Forward, Layer, ModelKind, Sequential};

@@ -7,7 +7,7 @@ use super::event::{EpochRecord, Event, Observer, Signal, StepRecord};
 use crate::autodiff::Tape;
 use crate::data::{BatchOrder, BatchSize, Batches, Dataset};
 use crate::loss::Loss;
-use crate::nn::Sequential;
+use crate::nn::{LinearKernel, Sequential};
 use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
@@ -137,6 +137,8 @@ pub struct Trainer<'m, F: Float> {
     pub step: usize,
     grads: Vec<F>,
     tape: Tape<F>,
+    /// The tape-free path for single-layer models (`None`: use the tape).
+    kernel: Option<LinearKernel<F>>,
 }
 
 impl<'m, F: Float> Trainer<'m, F> {
@@ -167,6 +169,7 @@ impl<'m, F: Float> Trainer<'m, F> {
             step: 0,
             grads,
             tape: Tape::new(),
+            kernel: LinearKernel::new(model, loss),
         })
     }
 
@@ -296,6 +299,50 @@ impl<'m, F: Float> Trainer<'m, F> {
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }
+        let loss = match &mut self.kernel {
+            Some(kernel) => kernel
+                .loss_and_grad(
+                    &self.params.values,
+                    data.x.view(),
+                    data.y.view(),
+                    rows,
+                    &mut self.grads,
+                )
+                .f64(),
+            None => self.tape_loss_and_grad(data, rows, whole)?,
+        };
+        let mut record = StepRecord {
+            epoch,
+            step: self.step + 1,
+            loss,
+            lr,
+            grad_norm: f64::NAN,
+        };
+        if !loss.is_finite() {
+            return Ok(record);
+        }
+        record.grad_norm = l2_norm(&self.grads);
+        if let Some(max_norm) = self.config.clip_norm {
+            clip_grad_norm(&mut self.grads, max_norm);
+        }
+        if let Some(v) = self.config.clip_value {
+            clip_grad_value(&mut self.grads, v);
+        }
+        self.optimizer
+            .step(lr, &mut self.params.values, &self.grads);
+        self.step += 1;
+        Ok(record)
+    }
+}
+
+impl<F: Float> Trainer<'_, F> {
+    /// Loss of the batch `rows` and its gradient (into `self.grads`) through the autodiff tape.
+    fn tape_loss_and_grad(
+        &mut self,
+        data: &TrainData<F>,
+        rows: &[usize],
+        whole: bool,
+    ) -> Result<f64> {
         let (xb, yb) = if whole {
             (data.x.clone(), data.y.clone())
         } else {
@@ -308,30 +355,12 @@ impl<'m, F: Float> Trainer<'m, F> {
         let fwd = self.model.forward(tape, &self.params, x)?;
         let l = self.loss.apply(tape, fwd.output, y)?;
         let loss = tape.scalar(l).f64();
-        let mut record = StepRecord {
-            epoch,
-            step: self.step + 1,
-            loss,
-            lr,
-            grad_norm: f64::NAN,
-        };
-        if !loss.is_finite() {
-            return Ok(record);
+        if loss.is_finite() {
+            let gradients = tape.backward(l);
+            self.model
+                .gather_grads(&self.params.layout, &fwd, &gradients, &mut self.grads);
         }
-        let gradients = tape.backward(l);
-        self.model
-            .gather_grads(&self.params.layout, &fwd, &gradients, &mut self.grads);
-        record.grad_norm = l2_norm(&self.grads);
-        if let Some(max_norm) = self.config.clip_norm {
-            clip_grad_norm(&mut self.grads, max_norm);
-        }
-        if let Some(v) = self.config.clip_value {
-            clip_grad_value(&mut self.grads, v);
-        }
-        self.optimizer
-            .step(lr, &mut self.params.values, &self.grads);
-        self.step += 1;
-        Ok(record)
+        Ok(loss)
     }
 }
 
