@@ -69,6 +69,7 @@ fi
 
 RAW="${RAW:-$(mktemp /tmp/descent-compare.XXXXXX.jsonl)}"
 : > "$RAW"
+: > "$RAW.stderr"
 
 # ------------------------------------------------------------ machine facts
 CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -89,6 +90,12 @@ for _ in range(5):
 print(f"{2 * src.nbytes / best / 1e9:.1f} GB/s (numpy copy of 400 MB, read+write, best of 5)")
 EOF
 )"
+BLAS="$("${RUN[@]}" "$PYTHON" - <<'EOF'
+import numpy, threadpoolctl
+print("; ".join(d["internal_api"] + " " + str(d["version"]) + " kernel " + str(d["architecture"])
+                for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"))
+EOF
+)"
 TORCH_V="$("${RUN[@]}" "$PYTHON" -c 'import torch; print(torch.__version__)')"
 SK_V="$("${RUN[@]}" "$PYTHON" -c 'import sklearn; print(sklearn.__version__)')"
 
@@ -99,6 +106,7 @@ echo "cpu:       $CPU_MODEL"
 echo "memory:    $MEM_GIB GiB"
 echo "bandwidth: $BW"
 echo "load avg:  $LOAD (before the run)"
+echo "numpy blas: $BLAS (OPENBLAS_CORETYPE/L2_SIZE unset)"
 echo "reference: torch $TORCH_V, scikit-learn $SK_V"
 echo "descent:   $DESCENT_BIN"
 awk -v l="${LOAD%% *}" -v n="$NPROC" 'BEGIN { if (l > 0.5 * n) print "WARNING: the machine is busy (load " l " on " n " cores); timings will be noisy" }' >&2
@@ -113,13 +121,13 @@ for w in "${WORKLOADS[@]}"; do
             echo "compare.sh: descent bench $w failed" >&2; exit 1
         fi
         echo "-- $w round $r/$ROUNDS: reference" >&2
-        if ! "${RUN[@]}" "$PYTHON" bench/reference.py "$w" --repeat "$REPEAT" "${EXTRA[@]}" \
+        if ! "${RUN[@]}" "$PYTHON" bench/reference.py "$w" --repeat "$REPEAT" "${EXTRA[@]}" 2>>"$RAW.stderr" \
                 | grep '^{' | sed "s/^{/{\"side\": \"reference\", \"round\": $r, /" >> "$RAW"; then
             echo "compare.sh: reference.py $w failed" >&2; exit 1
         fi
     done
 done
-echo "raw results: $RAW" >&2
+echo "raw results: $RAW (reference.py diagnostics: $RAW.stderr)" >&2
 
 # ------------------------------------------------------------ the table
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -145,7 +153,8 @@ for w in workloads:
     ratio = fm / dm if dm and fm else None
     tgt = TARGETS[w]
     met = "-" if ratio is None else ("yes" if ratio >= tgt else "NO")
-    threads = sorted({str(r.get("threads")) for r in recs if r["workload"] == w})
+    dt = sorted({str(r.get("threads")) for r in recs if r["side"] == "descent" and r["workload"] == w})
+    ft = sorted({str(r.get("threads")) for r in ref})
     ref_name = ref[0].get("impl", "reference") if ref else "-"
     rows.append([
         w,
@@ -155,12 +164,12 @@ for w in workloads:
         f">={tgt}x",
         met,
         ref_name,
-        "/".join(threads),
+        ",".join(dt) + "/" + ",".join(ft),
         str(len(d)) + "/" + str(len(f)),
     ])
 
 head = ["workload", "descent median", "reference median", "ratio (ref/descent)",
-        "target", "met", "reference impl", "threads", "runs d/r"]
+        "target", "met", "reference impl", "threads d/r", "runs d/r"]
 widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
 fmt = lambda cells: "  ".join(c.ljust(wd) for c, wd in zip(cells, widths))
 print("== results (ratio > 1: descent faster)")

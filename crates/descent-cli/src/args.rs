@@ -28,6 +28,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Print (and optionally plot) the learning rate a schedule gives, step by step.
     Schedule(ScheduleArgs),
+    /// Time the speed workloads (P1 ... P5) in-process; see bench/ for the PyTorch side.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -245,4 +247,23 @@ pub struct ScheduleArgs {
     /// Also draw the learning rate per step into this file (.svg or .png).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// all | P1 | P2-sgd | P2-adam | P3-reg | P3-clf | P4 | P5.
+    #[arg(default_value = "all")]
+    pub workload: String,
+    /// Timed repetitions (after one warm-up run); the median is reported.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Rows of data (P2, P3, P4) or parameters (P5) instead of the workload's default.
+    #[arg(long)]
+    pub rows: Option<usize>,
+    /// One JSON object per line: {"workload", "impl", "seconds", "min", "max", "repeat", "threads"}.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -12,6 +12,7 @@ mod float;
 pub mod loss;
 pub mod nn;
 pub mod optim;
+pub mod parallel;
 pub mod params;
 pub mod schedule;
 pub mod train;

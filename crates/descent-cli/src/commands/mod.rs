@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod bench;
 mod generate;
 mod predict;
 mod schedule;
@@ -20,5 +21,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Predict(args) => predict::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Schedule(args) => schedule::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
