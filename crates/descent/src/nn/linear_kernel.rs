@@ -67,12 +67,14 @@ impl<F: Float> LinearKernel<F> {
             _ => rows.len() * n_out,
         };
         let scale = F::one() / F::of(elements as f64);
+        let flat = x.as_slice().expect("training data is in standard layout");
         let mut total = F::zero();
-        for &r in rows {
-            let xr = x.row(r);
-            let xr = xr
-                .as_slice()
-                .expect("rows of standard-layout data are contiguous");
+        let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
+        for (i, &r) in rows.iter().enumerate() {
+            if let Some(&next) = rows.get(i + 2) {
+                prefetch(row_of(next));
+            }
+            let xr = row_of(r);
             for (j, z) in self.z.iter_mut().enumerate() {
                 let wj = &w[j * n_in..(j + 1) * n_in];
                 *z = dot(wj, xr) + if self.bias { b[j] } else { F::zero() };
@@ -155,23 +157,45 @@ impl<F: Float> LinearKernel<F> {
     }
 }
 
-/// `Σ a_i b_i` with eight independent accumulators, so that it vectorizes.
+/// `Σ a_i b_i` with eight independent accumulators, so that it vectorizes (the grouping is
+/// fixed here, so the result does not depend on the instruction set).
 #[inline]
 pub(crate) fn dot<F: Float>(a: &[F], b: &[F]) -> F {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [F::zero(); 8];
-    let chunks = n / 8;
-    for c in 0..chunks {
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ar, br) = (ac.remainder(), bc.remainder());
+    for (x, y) in ac.zip(bc) {
         for k in 0..8 {
-            acc[k] += a[c * 8 + k] * b[c * 8 + k];
+            acc[k] += x[k] * y[k];
         }
     }
     let mut tail = F::zero();
-    for i in chunks * 8..n {
-        tail += a[i] * b[i];
+    for (x, y) in ar.iter().zip(br) {
+        tail += *x * *y;
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Asks the memory system for `row` ahead of its use: rows of a shuffled batch come from
+/// random places in a large table, where the hardware cannot guess the next address.
+#[inline]
+pub(crate) fn prefetch<F>(row: &[F]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let bytes = std::mem::size_of_val(row);
+        let base = row.as_ptr().cast::<i8>();
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: prefetching is a hint that never faults, and every address is inside
+            // `row`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(base.add(offset));
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
 }
 
 /// `y += alpha x`.
