@@ -11,7 +11,7 @@ use descent::loss::Loss;
 use descent::nn::{Activation, ModelKind};
 use descent::optim::{self, OptimizerSpec};
 use descent::params::{Init, Params};
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use serde_json::Value;
 
 struct Diabetes {
@@ -110,7 +110,6 @@ fn standardizing_lowers_the_condition_number() {
     assert_close(std.lambda_max, 8.0484215, 1e-7, 0.0, "standardized λ_max");
     assert_close(std.lambda_min, 0.01712146, 1e-6, 0.0, "standardized λ_min");
     assert_close(raw.lambda_max, 147184.843414, 1e-9, 0.0, "raw λ_max");
-    assert!(raw.condition_number > 1e5 * std.condition_number / 470.0);
     assert!(std.condition_number < 500.0 && raw.condition_number > 1e6);
 }
 
@@ -198,13 +197,12 @@ fn small_mlp_case() -> (
 #[test]
 fn gradcheck_passes_on_an_mlp() {
     let (model, params, x, y) = small_mlp_case();
-    let view = |a: &Array2<f64>| -> ArrayView2<'_, f64> { a.view() };
     let r = gradcheck(
         &model,
         Loss::Mse,
         &params,
-        view(&x),
-        view(&y),
+        x.view(),
+        y.view(),
         &GradCheckConfig::default(),
     )
     .unwrap();
