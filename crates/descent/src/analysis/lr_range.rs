@@ -55,7 +55,7 @@ impl LrRangeConfig {
         if self.steps < 2 {
             return Err(Error::invalid("steps", self.steps, "must be at least 2"));
         }
-        if !(self.divergence > 1.0) {
+        if self.divergence.is_nan() || self.divergence <= 1.0 {
             return Err(Error::invalid("divergence", self.divergence, "must be > 1"));
         }
         Ema::new(self.smoothing).map(|_| ())

@@ -145,10 +145,8 @@ mod tests {
         });
         let ls = normal_equation(x.view(), y.view(), true).unwrap();
         let want = [[2.0, -1.0], [0.0, 0.5]];
-        for t in 0..2 {
-            for j in 0..2 {
-                assert!((ls.weight[t][j] - want[t][j]).abs() < 1e-13, "{ls:?}");
-            }
+        for (got, want) in ls.weight.iter().flatten().zip(want.iter().flatten()) {
+            assert!((got - want).abs() < 1e-13, "{ls:?}");
         }
         let b = ls.bias.unwrap();
         assert!((b[0] - 3.0).abs() < 1e-13 && (b[1] + 1.0).abs() < 1e-13);
