@@ -5,12 +5,14 @@
 //! -> flat gradients in [`params`] -> [`optim`] step with a learning rate from [`schedule`]
 //! -> [`train`] events to observers.
 
+pub mod analysis;
 pub mod autodiff;
 pub mod data;
 mod error;
 mod float;
 pub mod loss;
 pub mod nn;
+pub mod objective;
 pub mod optim;
 pub mod parallel;
 pub mod params;

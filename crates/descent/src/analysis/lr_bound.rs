@@ -1,0 +1,171 @@
+//! The stable learning-rate range of gradient descent on least squares, from the extreme
+//! eigenvalues of the mean-squared-error Hessian.
+
+use ndarray::{Array1, Array2, ArrayView2};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::normal_equation::design_array;
+use crate::{Error, Result};
+
+/// Settings of the power iterations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PowerIteration {
+    /// Iterations per eigenvalue at most.
+    pub max_iter: usize,
+    /// Stop when the Rayleigh quotient changes by at most `tol` times its size.
+    pub tol: f64,
+    /// Seed of the (deterministic) random start vector.
+    pub seed: u64,
+}
+
+impl Default for PowerIteration {
+    /// 1 000 000 iterations (cheap: one `p x p` product each), `tol = 1e-15`, seed 0.
+    fn default() -> Self {
+        PowerIteration {
+            max_iter: 1_000_000,
+            tol: 1e-15,
+            seed: 0,
+        }
+    }
+}
+
+/// The learning-rate bound of least squares and the eigenvalues behind it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LrBound {
+    /// Largest eigenvalue of `H = 2 AᵀA / n`.
+    pub lambda_max: f64,
+    /// Smallest eigenvalue of `H`.
+    pub lambda_min: f64,
+    /// `2 / λ_max`: plain gradient descent diverges for any larger learning rate.
+    pub lr_max_stable: f64,
+    /// `2 / (λ_min + λ_max)`: the rate with the fastest worst-case convergence.
+    pub lr_best: f64,
+    /// `κ = λ_max / λ_min` (infinite when `λ_min <= 0`).
+    pub condition_number: f64,
+    /// Whether both power iterations met `tol` within `max_iter` (if not, `λ_min` is an
+    /// over-estimate and `κ` an under-estimate).
+    pub converged: bool,
+}
+
+/// The Hessian `H = 2 AᵀA / n` of `MSE(θ) = mean_i (A θ - y)_i²`, `A = [x, 1]` with bias.
+pub fn mse_hessian(x: ArrayView2<'_, f64>, bias: bool) -> Array2<f64> {
+    let a = design_array(x, bias);
+    let n = a.nrows().max(1) as f64;
+    a.t().dot(&a) * (2.0 / n)
+}
+
+/// The stable learning rates of plain gradient descent on least squares with features `x`.
+///
+/// # Algorithm
+/// For one target, `MSE(θ) = (1/n) ||A θ - y||²` is a quadratic with constant Hessian
+/// `H = 2 AᵀA / n` (positive semi-definite). Gradient descent `θ ← θ - lr ∇MSE` moves the
+/// error `e = θ - θ*` by `e ← (I - lr H) e`, i.e. each eigen-component by `1 - lr λ_i`. So it
+/// **diverges iff `lr > 2 / λ_max(H)`** (for a start with a component along the top
+/// eigenvector; at exactly `2/λ_max` that component oscillates without shrinking), converges
+/// for `0 < lr < 2/λ_max`, and the worst-case rate `max_i |1 - lr λ_i|` is smallest,
+/// `(κ - 1)/(κ + 1)`, at `lr = 2/(λ_min + λ_max)`.
+/// ```text
+/// λ_max: power iteration on H from a seeded random unit vector, Rayleigh quotient vᵀHv
+/// λ_min: λ_max - (power iteration on λ_max I - H)
+/// ```
+/// With several targets and `torch.nn.MSELoss` (mean over all `n x k` elements) the Hessian
+/// per target is `H / k`, so every learning rate here scales by `k`.
+///
+/// # Reference
+/// Y. LeCun, L. Bottou, G. Orr, K.-R. Müller, "Efficient BackProp" (1998), section 5;
+/// Golub & Van Loan, "Matrix Computations", section 8.2 (the power method).
+pub fn lr_bound(x: ArrayView2<'_, f64>, bias: bool, opts: &PowerIteration) -> Result<LrBound> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(Error::Data(
+            "lr bound needs at least one row and one feature".into(),
+        ));
+    }
+    let h = mse_hessian(x, bias);
+    let (lambda_max, ok_max) = power_iteration(&h, opts);
+    let p = h.nrows();
+    let shifted = Array2::from_diag(&Array1::from_elem(p, lambda_max)) - &h;
+    let (mu, ok_min) = power_iteration(&shifted, opts);
+    let lambda_min = (lambda_max - mu).max(0.0);
+    if !(lambda_max.is_finite() && lambda_max > 0.0) {
+        return Err(Error::Data(format!(
+            "the Hessian's largest eigenvalue is {lambda_max}: all features are zero or not finite"
+        )));
+    }
+    let condition_number = if lambda_min > 0.0 {
+        lambda_max / lambda_min
+    } else {
+        f64::INFINITY
+    };
+    Ok(LrBound {
+        lambda_max,
+        lambda_min,
+        lr_max_stable: 2.0 / lambda_max,
+        lr_best: 2.0 / (lambda_min + lambda_max),
+        condition_number,
+        converged: ok_max && ok_min,
+    })
+}
+
+/// The dominant eigenvalue of the symmetric positive semi-definite `m` by the power method;
+/// returns the Rayleigh quotient and whether it converged.
+pub fn power_iteration(m: &Array2<f64>, opts: &PowerIteration) -> (f64, bool) {
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let mut v: Array1<f64> = Array1::from_shape_fn(m.nrows(), |_| rng.random_range(-1.0..1.0));
+    let mut rayleigh = 0.0;
+    for _ in 0..opts.max_iter {
+        let norm: f64 = v.dot(&v).sqrt();
+        if !(norm.is_finite() && norm > 0.0) {
+            return (0.0, norm == 0.0);
+        }
+        v /= norm;
+        let w = m.dot(&v);
+        let next = v.dot(&w);
+        let done = (next - rayleigh).abs() <= opts.tol * next.abs();
+        rayleigh = next;
+        v = w;
+        if done {
+            return (rayleigh, true);
+        }
+    }
+    (rayleigh, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn diagonal_case_has_known_eigenvalues() {
+        // XᵀX = diag(9, 1, 4), n = 3, so H = 2 XᵀX / n = diag(6, 2/3, 8/3).
+        let x = array![[3.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 2.0]];
+        let b = lr_bound(x.view(), false, &PowerIteration::default()).unwrap();
+        assert!(b.converged);
+        assert!((b.lambda_max - 6.0).abs() < 1e-12, "{b:?}");
+        assert!((b.lambda_min - 2.0 / 3.0).abs() < 1e-12, "{b:?}");
+        assert!((b.lr_max_stable - 1.0 / 3.0).abs() < 1e-12);
+        assert!((b.lr_best - 2.0 / (6.0 + 2.0 / 3.0)).abs() < 1e-12);
+        assert!((b.condition_number - 9.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn gradient_descent_diverges_just_above_the_bound_and_not_below() {
+        let x = array![[1.0, 2.0], [0.5, -1.0], [2.0, 0.0], [-1.0, 1.0]];
+        let y = array![1.0, 2.0, 0.0, -1.0];
+        let b = lr_bound(x.view(), true, &PowerIteration::default()).unwrap();
+        let a = design_array(x.view(), true);
+        let run = |lr: f64| {
+            let mut th = Array1::<f64>::zeros(3);
+            for _ in 0..3000 {
+                let r = a.dot(&th) - &y;
+                th = &th - &(a.t().dot(&r) * (2.0 * lr / 4.0));
+            }
+            (a.dot(&th) - &y).mapv(|e| e * e).mean().unwrap()
+        };
+        assert!(run(0.99 * b.lr_max_stable).is_finite());
+        assert!(run(0.99 * b.lr_max_stable) < 10.0);
+        let above = run(1.01 * b.lr_max_stable);
+        assert!(!above.is_finite() || above > 1e6, "{above}");
+    }
+}
