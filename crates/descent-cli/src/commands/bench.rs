@@ -41,7 +41,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "all" => WORKLOADS.to_vec(),
         w => match WORKLOADS.iter().find(|x| **x == w) {
             Some(w) => vec![*w],
-            None => bail!("unknown workload `{w}`; choose all or one of {}", WORKLOADS.join(", ")),
+            None => bail!(
+                "unknown workload `{w}`; choose all or one of {}",
+                WORKLOADS.join(", ")
+            ),
         },
     };
     let rows = args.rows;
@@ -97,10 +100,24 @@ fn time_workload(id: &str, repeat: usize, rows: Option<usize>) -> Result<Vec<f64
 
 enum Workload {
     P1,
-    P2 { data: TrainData<f32>, optimizer: &'static str, lr: f64 },
-    P3 { data: TrainData<f64>, kind: ModelKind, loss: Loss },
-    P4 { data: TrainData<f32> },
-    P5 { params: Vec<f32>, grads: Vec<f32>, optimizer: Box<dyn DynOptimizer<f32>> },
+    P2 {
+        data: TrainData<f32>,
+        optimizer: &'static str,
+        lr: f64,
+    },
+    P3 {
+        data: TrainData<f64>,
+        kind: ModelKind,
+        loss: Loss,
+    },
+    P4 {
+        data: TrainData<f32>,
+    },
+    P5 {
+        params: Vec<f32>,
+        grads: Vec<f32>,
+        optimizer: Box<dyn DynOptimizer<f32>>,
+    },
 }
 
 fn normal_matrix<F: Float>(rng: &mut ChaCha8Rng, rows: usize, cols: usize) -> Array2<F> {
@@ -113,10 +130,20 @@ fn linear_data<F: Float>(rows: usize, features: usize, labels: bool) -> TrainDat
     let x = normal_matrix::<F>(&mut rng, rows, features);
     let w: Vec<f64> = (0..features).map(|_| rng.random_range(-1.0..1.0)).collect();
     let y = Array2::from_shape_fn((rows, 1), |(i, _)| {
-        let z: f64 = x.row(i).iter().zip(&w).map(|(a, b)| a.f64() * b).sum::<f64>() + 0.5;
+        let z: f64 = x
+            .row(i)
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| a.f64() * b)
+            .sum::<f64>()
+            + 0.5;
         let noise: f64 = StandardNormal.sample(&mut rng);
         let v = z + 0.1 * noise;
-        F::of(if labels { f64::from(u8::from(v > 0.0)) } else { v })
+        F::of(if labels {
+            f64::from(u8::from(v > 0.0))
+        } else {
+            v
+        })
     });
     TrainData { x, y }
 }
@@ -145,7 +172,9 @@ impl Workload {
                 let mut rng = ChaCha8Rng::seed_from_u64(4);
                 let x = normal_matrix::<f32>(&mut rng, n, 784);
                 let y = Array2::from_shape_simple_fn((n, 1), || rng.random_range(0..10u8) as f32);
-                Workload::P4 { data: TrainData { x, y } }
+                Workload::P4 {
+                    data: TrainData { x, y },
+                }
             }
             "P5" => {
                 let n = rows.unwrap_or(10_000_000);
@@ -155,7 +184,11 @@ impl Workload {
                 let optimizer = OptimizerSpec::new("adam")
                     .with("lr", 1e-3)
                     .build::<f32>(vec![(0..n, GroupOptions::default())])?;
-                Workload::P5 { params, grads, optimizer }
+                Workload::P5 {
+                    params,
+                    grads,
+                    optimizer,
+                }
             }
             other => bail!("unknown workload `{other}`"),
         })
@@ -164,19 +197,58 @@ impl Workload {
     fn run(&mut self) -> Result<()> {
         match self {
             Workload::P1 => p1(),
-            Workload::P2 { data, optimizer, lr } => {
+            Workload::P2 {
+                data,
+                optimizer,
+                lr,
+            } => {
                 let model = ModelKind::Linear.build(100, 1)?;
-                train(&model, Loss::Mse, data, optimizer, *lr, BatchSize::Rows(256), BatchOrder::Shuffle { seed: 1 }, Init::Zeros)
+                train(
+                    &model,
+                    Loss::Mse,
+                    data,
+                    optimizer,
+                    *lr,
+                    BatchSize::Rows(256),
+                    BatchOrder::Shuffle { seed: 1 },
+                    Init::Zeros,
+                )
             }
             Workload::P3 { data, kind, loss } => {
                 let model = kind.build(100, 1)?;
-                train(&model, *loss, data, "sgd", 0.01, BatchSize::Rows(1), BatchOrder::Sequential, Init::Zeros)
+                train(
+                    &model,
+                    *loss,
+                    data,
+                    "sgd",
+                    0.01,
+                    BatchSize::Rows(1),
+                    BatchOrder::Sequential,
+                    Init::Zeros,
+                )
             }
             Workload::P4 { data } => {
-                let model = ModelKind::Mlp { hidden: vec![256], activation: Activation::Relu }.build(784, 10)?;
-                train(&model, Loss::CrossEntropy, data, "adam", 1e-3, BatchSize::Rows(128), BatchOrder::Sequential, Init::Torch { seed: 0 })
+                let model = ModelKind::Mlp {
+                    hidden: vec![256],
+                    activation: Activation::Relu,
+                }
+                .build(784, 10)?;
+                train(
+                    &model,
+                    Loss::CrossEntropy,
+                    data,
+                    "adam",
+                    1e-3,
+                    BatchSize::Rows(128),
+                    BatchOrder::Sequential,
+                    Init::Torch { seed: 0 },
+                )
             }
-            Workload::P5 { params, grads, optimizer } => {
+            Workload::P5 {
+                params,
+                grads,
+                optimizer,
+            } => {
                 optimizer.step(1e-3, params, grads);
                 Ok(())
             }
@@ -210,15 +282,23 @@ fn train<F: Float>(
 fn p1() -> Result<()> {
     let mut layers = Vec::new();
     for (i, o) in [(2, 3), (3, 2), (2, 12), (12, 2)] {
-        layers.push(Layer::Linear { in_features: i, out_features: o, bias: true });
+        layers.push(Layer::Linear {
+            in_features: i,
+            out_features: o,
+            bias: true,
+        });
         layers.push(Layer::Sigmoid);
     }
     let model = Sequential::new(layers)?;
     let x = Array2::from_shape_vec((3, 2), vec![0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6])?;
     let y = Array2::from_shape_vec((3, 2), vec![0.2f32, 0.8, 0.4, 0.6, 0.6, 0.4])?;
     let data = TrainData { x, y };
-    let settings: [(&str, f64, Option<f64>); 4] =
-        [("sgd", 0.1, Some(0.6)), ("adagrad", 0.1, None), ("rmsprop", 0.01, Some(0.8)), ("adam", 0.1, None)];
+    let settings: [(&str, f64, Option<f64>); 4] = [
+        ("sgd", 0.1, Some(0.6)),
+        ("adagrad", 0.1, None),
+        ("rmsprop", 0.01, Some(0.8)),
+        ("adam", 0.1, None),
+    ];
     for (name, lr, momentum) in settings {
         let params = Params::<f32>::init(model.layout(), &Init::Torch { seed: 0 })?;
         let mut spec = OptimizerSpec::new(name).with("lr", lr);
@@ -227,7 +307,14 @@ fn p1() -> Result<()> {
         }
         let opt = spec.build::<f32>(vec![(0..params.len(), GroupOptions::default())])?;
         let config = TrainConfig::new(100, BatchSize::Full, BatchOrder::Sequential);
-        let mut t = Trainer::new(&model, Loss::Mse, config, params, opt, Box::new(Constant { lr }))?;
+        let mut t = Trainer::new(
+            &model,
+            Loss::Mse,
+            config,
+            params,
+            opt,
+            Box::new(Constant { lr }),
+        )?;
         std::hint::black_box(t.run(&data, None, &mut [])?);
     }
     Ok(())

@@ -190,7 +190,9 @@ pub(crate) fn prefetch<F>(row: &[F]) {
             // SAFETY: prefetching is a hint that never faults, and every address is inside
             // `row`.
             unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(base.add(offset));
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    base.add(offset),
+                );
             }
         }
     }

@@ -99,6 +99,18 @@ impl Optimizer for Adam {
 
         let m = &mut state.exp_avg[..n];
         let v = &mut state.exp_avg_sq[..n];
+        let grads = &grads[..n];
+        if !(self.amsgrad || self.maximize || decoupled || coupled) {
+            // The common case as a branch-free loop over zipped slices, so that it vectorizes;
+            // the same operations in the same order as the general loop below.
+            for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
+                *m = lerp(*m, g, w1);
+                *v = *v * b2 + w2 * g * g;
+                let denom = v.sqrt() / bc2_sqrt + eps;
+                *p += neg_step_size * *m / denom;
+            }
+            return;
+        }
         let v_max = &mut state.max_exp_avg_sq[..];
         for i in 0..n {
             let mut g = if self.maximize { -grads[i] } else { grads[i] };

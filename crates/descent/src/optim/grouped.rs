@@ -23,11 +23,19 @@ struct Group<O: Optimizer, F: Float> {
 /// An optimizer applied group by group to one flat parameter buffer.
 ///
 /// Every optimizer here is element-wise, so stepping each group's sub-slice with its own
-/// config equals torch stepping its `param_groups` one after another.
+/// config equals torch stepping its `param_groups` one after another. For the same reason a
+/// large group is cut into shards of [`SHARD`] elements that step in parallel on
+/// [`parallel::threads`](crate::parallel::threads) threads: the shard boundaries depend only
+/// on the group sizes, so the result is the same for any thread count.
 #[derive(Clone, Debug)]
 pub struct Grouped<O: Optimizer, F: Float> {
     groups: Vec<Group<O, F>>,
+    /// Whether the group ranges are sorted and disjoint (so they can be split across threads).
+    disjoint: bool,
 }
+
+/// Elements per shard of a large parameter group (4 MiB of `f32`).
+pub const SHARD: usize = 1 << 20;
 
 impl<O: Optimizer, F: Float> Grouped<O, F> {
     /// One group covering `range`.
@@ -37,21 +45,33 @@ impl<O: Optimizer, F: Float> Grouped<O, F> {
 
     /// Several groups; each range gets `config` with its overrides applied.
     pub fn with_groups(config: O, groups: Vec<(GroupRange, GroupOptions)>) -> Self {
-        let groups = groups
-            .into_iter()
-            .map(|(range, options)| {
-                let mut c = config.clone();
-                if let Some(wd) = options.weight_decay {
-                    c.set_weight_decay(wd);
-                }
-                Group {
-                    range,
-                    config: c,
+        let mut shards = Vec::new();
+        for (range, options) in groups {
+            let mut c = config.clone();
+            if let Some(wd) = options.weight_decay {
+                c.set_weight_decay(wd);
+            }
+            let mut start = range.start;
+            loop {
+                let end = (start + SHARD).min(range.end);
+                shards.push(Group {
+                    range: start..end,
+                    config: c.clone(),
                     state: O::State::<F>::default(),
+                });
+                start = end;
+                if start >= range.end {
+                    break;
                 }
-            })
-            .collect();
-        Grouped { groups }
+            }
+        }
+        let disjoint = shards
+            .windows(2)
+            .all(|w| w[0].range.end <= w[1].range.start);
+        Grouped {
+            groups: shards,
+            disjoint,
+        }
     }
 
     /// The config of the first group (the optimizer's own settings).
@@ -71,6 +91,11 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
     }
 
     fn step(&mut self, lr: f64, params: &mut [F], grads: &[F]) {
+        let threads = crate::parallel::threads().min(self.groups.len());
+        if threads > 1 && self.disjoint && self.groups.len() > 2 {
+            step_parallel(&mut self.groups, threads, lr, params, grads);
+            return;
+        }
         for g in &mut self.groups {
             let r = g.range.clone();
             g.config
@@ -117,4 +142,44 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
         self.groups = groups;
         Ok(())
     }
+}
+
+/// Steps sorted, disjoint groups on `threads` scoped threads, each taking a contiguous run of
+/// groups with about the same number of elements.
+fn step_parallel<O: Optimizer, F: Float>(
+    groups: &mut [Group<O, F>],
+    threads: usize,
+    lr: f64,
+    params: &mut [F],
+    grads: &[F],
+) {
+    let total: usize = groups.iter().map(|g| g.range.len()).sum();
+    let per_thread = total.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let (mut groups, mut params, mut grads) = (groups, params, grads);
+        let mut offset = 0;
+        while !groups.is_empty() {
+            // Take groups until this run holds about `per_thread` elements.
+            let mut count = 0;
+            let mut elements = 0;
+            while count < groups.len() && (count == 0 || elements < per_thread) {
+                elements += groups[count].range.len();
+                count += 1;
+            }
+            let end = groups[count - 1].range.end;
+            let (run, rest) = std::mem::take(&mut groups).split_at_mut(count);
+            let (p, p_rest) = std::mem::take(&mut params).split_at_mut(end - offset);
+            let (g, g_rest) = grads.split_at(end - offset);
+            let base = offset;
+            scope.spawn(move || {
+                for group in run {
+                    let r = group.range.start - base..group.range.end - base;
+                    group
+                        .config
+                        .step(lr, &mut p[r.clone()], &g[r], &mut group.state);
+                }
+            });
+            (groups, params, grads, offset) = (rest, p_rest, g_rest, end);
+        }
+    });
 }

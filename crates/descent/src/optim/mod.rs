@@ -35,7 +35,7 @@ pub use adam::{Adam, AdamState, AdamW};
 pub use adamax::{Adamax, AdamaxState};
 pub use asgd::{Asgd, AsgdState};
 pub use clip::{clip_grad_norm, clip_grad_value};
-pub use grouped::{GroupOptions, Grouped};
+pub use grouped::{GroupOptions, Grouped, SHARD};
 pub use nadam::{NAdam, NAdamState};
 pub use radam::{RAdam, RAdamState};
 pub use rmsprop::{RmsProp, RmsPropState};
