@@ -14,13 +14,19 @@ fuzz_target!(|text: &str| {
     };
     let groups = vec![
         (0..2, GroupOptions::default()),
-        (2..3, GroupOptions { weight_decay: Some(0.0) }),
+        (
+            2..3,
+            GroupOptions {
+                weight_decay: Some(0.0),
+            },
+        ),
     ];
     if let Ok(mut opt) = spec.build::<f64>(groups) {
         let mut params = [0.5, -1.0, 2.0];
         opt.step(lr, &mut params, &[0.1, -0.2, 0.3]);
         opt.step(lr, &mut params, &[0.0, 0.0, 0.0]);
         let state = opt.save_state();
-        opt.load_state(&state).expect("an optimizer restores its own state");
+        opt.load_state(&state)
+            .expect("an optimizer restores its own state");
     }
 });

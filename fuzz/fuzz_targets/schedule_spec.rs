@@ -20,7 +20,8 @@ fuzz_target!(|text: &str| {
                 s.step(1.0 / (1.0 + i as f64));
             }
             let state = s.save_state();
-            s.load_state(&state).expect("a schedule restores its own state");
+            s.load_state(&state)
+                .expect("a schedule restores its own state");
         }
     }
 });
