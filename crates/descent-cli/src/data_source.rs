@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use descent::data::{builtin, read_csv, Columns, Dataset, TargetKind};
+use descent::data::{builtin, read_csv_for, Columns, Dataset, TargetKind};
+use descent::Float;
 
 /// A data argument: a CSV file or a built-in data set.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,10 +21,11 @@ impl DataSource {
         }
     }
 
-    /// Reads the data with the given columns.
-    pub fn load(&self, columns: &Columns, kind: TargetKind) -> Result<Dataset> {
+    /// Reads the data with the given columns, for a run in precision `F` (a number too large
+    /// for `F` is an error naming its line and column).
+    pub fn load<F: Float>(&self, columns: &Columns, kind: TargetKind) -> Result<Dataset> {
         Ok(match self {
-            DataSource::File(p) => read_csv(p, columns, kind)?,
+            DataSource::File(p) => read_csv_for::<F>(p, columns, kind)?,
             DataSource::Builtin(name) => builtin::load(name, columns, kind)?,
         })
     }

@@ -122,6 +122,7 @@ impl ModelFile {
             "field `dtype` must be f32 or f64, not `{}`",
             self.dtype
         );
+        self.check_layer_sizes()?;
         let seq = self.sequential()?;
         ensure!(
             seq.n_in() == self.features.len(),
@@ -163,6 +164,11 @@ impl ModelFile {
                 .as_ref()
                 .context("a classifier needs its `classes`")?;
             let expected = if self.loss == Loss::BceWithLogits {
+                ensure!(
+                    classes.len() == 2,
+                    "a binary classifier needs 2 `classes`, the file has {}",
+                    classes.len()
+                );
                 1
             } else {
                 classes.len()
@@ -175,11 +181,43 @@ impl ModelFile {
             );
         } else {
             ensure!(
+                self.classes.is_none(),
+                "a regression model ({}) has no `classes`; set it to null",
+                self.loss
+            );
+            ensure!(
                 seq.n_out() == self.targets.len(),
                 "the model has {} outputs but `targets` names {}",
                 seq.n_out(),
                 self.targets.len()
             );
+        }
+        Ok(())
+    }
+
+    /// Layer widths whose parameter count overflows (a hand-edited file) are rejected before
+    /// the layout is computed from them.
+    fn check_layer_sizes(&self) -> Result<()> {
+        const MAX_PARAMETERS: usize = 1 << 40;
+        let mut total = 0usize;
+        for layer in &self.layers {
+            if let Layer::Linear {
+                in_features,
+                out_features,
+                bias,
+            } = *layer
+            {
+                total = in_features
+                    .checked_mul(out_features)
+                    .and_then(|n| n.checked_add(if bias { out_features } else { 0 }))
+                    .and_then(|n| n.checked_add(total))
+                    .filter(|&n| n <= MAX_PARAMETERS)
+                    .with_context(|| {
+                        format!(
+                            "layer sizes {in_features}x{out_features} are too large for a model"
+                        )
+                    })?;
+            }
         }
         Ok(())
     }

@@ -27,6 +27,10 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
             input.iter().all(|v| v.is_finite()),
             "--input values must be finite numbers"
         );
+        ensure!(
+            model.dtype != "f32" || input.iter().all(|&v| (v as f32).is_finite()),
+            "--input values must fit in f32 (magnitude below 3.4e38): the model predicts in f32"
+        );
         let x = Array2::from_shape_vec((1, input.len()), input.clone())?;
         let out = model.outputs(x)?;
         let row: Vec<f64> = out.row(0).to_vec();
@@ -45,7 +49,10 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
         targets: Some(Vec::new()),
         features: Some(model.features.clone()),
     };
-    let data = source.load(&columns, TargetKind::Real)?;
+    let data = match model.dtype.as_str() {
+        "f32" => source.load::<f32>(&columns, TargetKind::Real)?,
+        _ => source.load::<f64>(&columns, TargetKind::Real)?,
+    };
     let out = model.outputs(data.x.clone())?;
     let text = to_csv(&model, &data.x, &out);
     match &args.out {

@@ -243,13 +243,13 @@ fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
 }
 
 /// Reads the data, splits, fits the scaler on the training part and applies it to both.
-fn prepare(setup: &Setup) -> Result<(Dataset, Option<Dataset>, Scaler)> {
+fn prepare<F: Float>(setup: &Setup) -> Result<(Dataset, Option<Dataset>, Scaler)> {
     let target_kind = if setup.loss.is_classification() {
         TargetKind::Classes
     } else {
         TargetKind::Real
     };
-    let data = setup.source.load(&setup.columns, target_kind)?;
+    let data = setup.source.load::<F>(&setup.columns, target_kind)?;
     if let (Some(classes), Loss::BceWithLogits) = (&data.classes, setup.loss) {
         ensure!(
             classes.len() == 2,
@@ -295,7 +295,7 @@ fn n_outputs(loss: Loss, data: &Dataset) -> usize {
 
 fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
     let started = Instant::now();
-    let (train, val, scaler) = prepare(setup)?;
+    let (train, val, scaler) = prepare::<F>(setup)?;
     let model = setup
         .kind
         .build(train.n_features(), n_outputs(setup.loss, &train))?;

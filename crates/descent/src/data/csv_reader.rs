@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 
 use super::Dataset;
-use crate::{Error, Result};
+use crate::{Error, Float, Result};
 
 /// Which columns are targets and which are features (by header name).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -30,11 +30,18 @@ pub enum TargetKind {
 
 /// Reads `path`. See [`read_csv_bytes`].
 pub fn read_csv(path: &Path, columns: &Columns, kind: TargetKind) -> Result<Dataset> {
+    read_csv_for::<f64>(path, columns, kind)
+}
+
+/// Reads `path` for a run in precision `F`: like [`read_csv`], and a numeric cell whose
+/// magnitude does not fit `F` (e.g. `1e300` for `f32`) is an error naming its line and
+/// column instead of silently becoming infinite when the data is converted.
+pub fn read_csv_for<F: Float>(path: &Path, columns: &Columns, kind: TargetKind) -> Result<Dataset> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    read_csv_bytes(path, &bytes, columns, kind)
+    read_csv_bytes_for::<F>(path, &bytes, columns, kind)
 }
 
 /// Parses CSV `bytes` (named `origin` in errors): a header row, then one row per sample.
@@ -46,6 +53,17 @@ pub fn read_csv_bytes(
     columns: &Columns,
     kind: TargetKind,
 ) -> Result<Dataset> {
+    read_csv_bytes_for::<f64>(origin, bytes, columns, kind)
+}
+
+/// [`read_csv_bytes`] for a run in precision `F` (see [`read_csv_for`]).
+pub fn read_csv_bytes_for<F: Float>(
+    origin: &Path,
+    bytes: &[u8],
+    columns: &Columns,
+    kind: TargetKind,
+) -> Result<Dataset> {
+    let parse_cell = |cell: &str| parse_cell(cell).and_then(fits::<F>(cell));
     let err = |line: Option<u64>, column: Option<&str>, reason: String| Error::Csv {
         path: origin.to_path_buf(),
         line,
@@ -205,6 +223,21 @@ fn select_columns(
     Ok((features, targets))
 }
 
+/// Checks that a finite `f64` read from `cell` stays finite when rounded to `F`.
+fn fits<F: Float>(cell: &str) -> impl Fn(f64) -> std::result::Result<f64, String> + '_ {
+    move |v| {
+        if F::of(v).is_finite() {
+            Ok(v)
+        } else {
+            Err(format!(
+                "`{cell}` is too large for {} (largest magnitude {:.3e}); rescale this column or train in f64 (--dtype f64)",
+                F::NAME,
+                F::max_value().f64()
+            ))
+        }
+    }
+}
+
 fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
     if cell.is_empty() {
         return Err("empty cell; fill it in or remove the row".into());
@@ -303,6 +336,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("appears twice"), "{e}");
+    }
+
+    #[test]
+    fn cells_too_large_for_f32_are_errors_in_an_f32_read() {
+        let text = b"a,y\n1,2\n1e300,3\n";
+        let origin = Path::new("t.csv");
+        let cols = Columns::default();
+        let e = read_csv_bytes_for::<f32>(origin, text, &cols, TargetKind::Real)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.csv, line 3, column a: `1e300` is too large for f32 (largest magnitude 3.403e38); \
+             rescale this column or train in f64 (--dtype f64)"
+        );
+        let d = read_csv_bytes_for::<f64>(origin, text, &cols, TargetKind::Real).unwrap();
+        assert_eq!(d.x[[1, 0]], 1e300);
     }
 
     #[test]

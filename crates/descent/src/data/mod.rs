@@ -12,6 +12,8 @@ pub mod generate;
 mod scale;
 
 pub use batches::{BatchOrder, BatchSize, Batches};
-pub use csv_reader::{read_csv, read_csv_bytes, Columns, TargetKind};
+pub use csv_reader::{
+    read_csv, read_csv_bytes, read_csv_bytes_for, read_csv_for, Columns, TargetKind,
+};
 pub use dataset::Dataset;
 pub use scale::{Scaler, Scaling};

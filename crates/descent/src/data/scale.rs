@@ -53,12 +53,32 @@ impl Scaler {
         match scaling {
             Scaling::None => Scaler::None,
             Scaling::Standard => {
-                let mean: Vec<f64> = x.columns().into_iter().map(|c| c.sum() / n).collect();
+                let mean: Vec<f64> = x
+                    .columns()
+                    .into_iter()
+                    .map(|c| {
+                        let m = c.sum() / n;
+                        // Finite values near f64::MAX overflow the sum: average them scaled.
+                        if m.is_finite() {
+                            m
+                        } else {
+                            c.iter().map(|v| v / n).sum()
+                        }
+                    })
+                    .collect();
                 let std = x
                     .columns()
                     .into_iter()
                     .zip(&mean)
-                    .map(|(c, m)| (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt())
+                    .map(|(c, m)| {
+                        let s = (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt();
+                        if s.is_finite() {
+                            return s;
+                        }
+                        // Squares of deviations beyond 1e154 overflow: factor out the largest.
+                        let big = c.iter().fold(0.0f64, |a, v| a.max((v - m).abs()));
+                        big * (c.iter().map(|v| ((v - m) / big).powi(2)).sum::<f64>() / n).sqrt()
+                    })
                     .collect();
                 Scaler::Standard { mean, std }
             }
@@ -161,6 +181,14 @@ mod tests {
         assert_eq!(x, array![[0.0], [0.25], [1.0]]);
         s.inverse(&mut x).unwrap();
         assert_eq!(x, orig);
+    }
+
+    #[test]
+    fn standard_handles_values_whose_squares_overflow() {
+        let mut x = array![[1.0], [2.0], [1e300], [1.7e308]];
+        let s = Scaler::fit(Scaling::Standard, &x);
+        s.transform(&mut x).unwrap();
+        assert!(x.iter().all(|v| v.is_finite() && v.abs() < 10.0), "{x:?}");
     }
 
     #[test]
