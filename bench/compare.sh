@@ -24,6 +24,11 @@
 # commands it runs only (env -u ...), and reference.py prints (threadpoolctl)
 # which kernel numpy then uses. Do not unset them in tests or CI.
 #
+# Run it on a quiet machine: with other work on the cores (a cargo build),
+# PyTorch's spinning OpenMP threads make the reference side 5-15x slower and
+# very noisy at 2 threads (see bench/reference.py), which would flatter
+# descent. The script warns when the load average is above half the cores.
+#
 # Output: machine facts (cores, CPU model, memory, load, memory bandwidth
 # measured on the spot), a plain table and the same table as markdown, to be
 # pasted into bench/RESULTS.md. Ratio = reference median / descent median:
@@ -43,7 +48,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) ROUNDS="$2"; shift 2 ;;
         --repeat) REPEAT="$2"; shift 2 ;;
         --threads|--rows) EXTRA+=("$1" "$2"); shift 2 ;;
-        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         P1|P2-sgd|P2-adam|P3-reg|P3-clf|P4|P5) WORKLOADS+=("$1"); shift ;;
         all) shift ;;
         *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;

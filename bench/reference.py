@@ -14,6 +14,14 @@ kernel. For benchmarking, unset BOTH in the command that runs this script
 tests or in CI. The script warns on stderr if either is still set, and prints
 (via threadpoolctl) which BLAS/OpenMP libraries and kernels are loaded.
 
+Busy machines: PyTorch's OpenMP threads spin-wait between parallel regions.
+When the cores are shared with other work (e.g. a cargo build on a 2-core
+box), a run with --threads 2 can be 5-15x slower than on a quiet machine and
+very noisy (seen here: P2-sgd at 1e5 rows took 2.4 s with 2 threads vs 0.19 s
+with 1 thread while builds ran; OMP_WAIT_POLICY=PASSIVE cut the 2-thread
+time to 0.66 s). Benchmark on a quiet machine; this script changes no OpenMP
+setting itself, so what it measures is PyTorch's default behaviour.
+
 Output: one JSON object per line on stdout, e.g.
     {"workload": "P2-sgd", "impl": "pytorch", "seconds": 1.23, "min": 1.2,
      "max": 1.3, "repeat": 5, "threads": 2, "rows": 1000000}

@@ -36,14 +36,40 @@ pub enum Command {
 #[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// CSV file with a header row, or builtin:NAME (classic, beans, diabetes, breast_cancer, iris, wine).
+    #[arg(long, required_unless_present = "resume")]
+    pub data: Option<String>,
+    /// Continue the run in DIR from its checkpoint.json (every other setting comes from the
+    /// checkpoint; --epochs may raise the total, --quiet and --threads apply).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Write DIR/checkpoint.json every N epochs (and at the end, and on Ctrl-C).
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
+    /// What to do when the loss becomes NaN/inf or keeps rising: stop (keep the best
+    /// parameters, exit 3), continue, or reduce-lr (restore the best parameters, lr x 0.1).
+    #[arg(long, default_value = "stop")]
+    pub on_divergence: String,
+    /// Stop when the validation loss (or the training loss, without --val-fraction) has not
+    /// improved for a while, and restore the best parameters: patience=N[,min_delta=X].
     #[arg(long)]
-    pub data: String,
+    pub early_stopping: Option<String>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Make results independent of the thread count (they already are: every parallel
+    /// reduction here has a fixed split; the flag is accepted for scripts that ask for it).
+    #[arg(long)]
+    pub deterministic: bool,
     /// Target column(s), comma-separated [default: the last column].
     #[arg(long, value_delimiter = ',')]
     pub target: Option<Vec<String>>,
     /// Feature columns, comma-separated [default: every other column].
     #[arg(long, value_delimiter = ',')]
     pub features: Option<Vec<String>>,
+    /// Drop rows with a missing value (empty, NaN, NA, N/A, null, ?, or infinite) in a used
+    /// column, and report how many, instead of stopping at the first one.
+    #[arg(long)]
+    pub drop_missing: bool,
     /// linear-nobias | linear | logistic | softmax | mlp.
     #[arg(long, default_value = "linear")]
     pub model: String,
@@ -56,9 +82,10 @@ pub struct TrainArgs {
     /// mse | mae | huber | huber:DELTA | bce-with-logits | cross-entropy [default: from the model].
     #[arg(long)]
     pub loss: Option<String>,
-    /// Number of epochs (passes over the training data).
-    #[arg(long, default_value_t = 100)]
-    pub epochs: usize,
+    /// Number of epochs (passes over the training data) [default: 100; with --resume: the
+    /// checkpointed run's total].
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Rows per update: `full` (batch gradient descent), 1 (stochastic), or N (mini-batch).
     #[arg(long, default_value = "full")]
     pub batch: String,

@@ -5,6 +5,7 @@
 //! (0 success, 1 error, 2 bad usage, 3 training diverged).
 
 mod args;
+mod checkpoint_file;
 mod commands;
 mod data_source;
 mod fsutil;

@@ -128,7 +128,15 @@ cases! {
     infinite_target: ["train", "--data", "@inf_cell.csv"] =>
         Fails(1, &["inf_cell.csv, line 3, column y: `-inf` is infinite"]);
     empty_cell: ["train", "--data", "@empty_cell.csv"] =>
-        Fails(1, &["empty_cell.csv, line 3, column x: empty cell; fill it in or remove the row"]);
+        Fails(1, &["empty_cell.csv, line 3, column x: empty cell; fill it in, remove the row, or pass --drop-missing"]);
+    nan_cell_dropped: ["train", "--data", "@nan_cell.csv", "--drop-missing"] =>
+        Trains("/data/dropped_rows", "1");
+    empty_cell_dropped: ["train", "--data", "@empty_cell.csv", "--drop-missing"] =>
+        Trains("/data/train_rows", "1");
+    every_row_missing: ["train", "--data", "@all_missing.csv", "--drop-missing"] =>
+        Fails(1, &["all_missing.csv, line 1: every data row (2) has a missing value and was dropped"]);
+    non_numeric_is_not_missing: ["train", "--data", "@non_numeric.csv", "--drop-missing"] =>
+        Fails(1, &["non_numeric.csv, line 3, column x: `abc` is not a number"]);
     missing_column_name: ["train", "--data", "@missing_name.csv"] =>
         Fails(1, &["missing_name.csv, line 1: column 2 has no name in the header"]);
     duplicated_column_name: ["train", "--data", "@duplicate_name.csv"] =>
@@ -195,6 +203,21 @@ cases! {
     negative_epochs: ["train", "--data", "@good.csv", "--epochs", "-3"] => Fails(2, &["--epochs"]);
     bad_schedule: ["train", "--data", "@good.csv", "--schedule", "cosine:t_max=ten"] =>
         Fails(1, &["cannot parse schedule `cosine:t_max=ten`: `t_max=ten` is not a non-negative integer"]);
+    zero_checkpoint_interval: ["train", "--data", "@good.csv", "--checkpoint-every", "0"] =>
+        Fails(1, &["--checkpoint-every must be at least 1"]);
+    bad_on_divergence: ["train", "--data", "@good.csv", "--on-divergence", "panic"] =>
+        Fails(1, &["on-divergence", "expected stop, continue or reduce-lr"]);
+    bad_early_stopping: ["train", "--data", "@good.csv", "--early-stopping", "patience=0"] =>
+        Fails(1, &["patience must be a positive integer", "patience=N[,min_delta=X]"]);
+    zero_threads: ["train", "--data", "@good.csv", "--threads", "0"] => Fails(1, &["--threads must be at least 1"]);
+
+    // Checkpoints.
+    resume_without_checkpoint: ["train", "--resume", "no_such_run"] =>
+        Fails(1, &["cannot read checkpoint no_such_run/checkpoint.json", "--checkpoint-every"]);
+    torn_checkpoint: ["train", "--resume", "@torn_checkpoint"] =>
+        Fails(1, &["torn_checkpoint/checkpoint.json is damaged or was edited"]);
+    edited_checkpoint: ["train", "--resume", "@edited_checkpoint"] =>
+        Fails(1, &["edited_checkpoint/checkpoint.json is damaged or was edited (checksum mismatch)"]);
     bad_dtype: ["train", "--data", "@good.csv", "--dtype", "f16"] => Fails(1, &["--dtype must be f64 or f32, not `f16`"]);
 }
 

@@ -45,6 +45,7 @@ fn read_all_ways(bytes: &[u8]) {
     let named = Columns {
         targets: Some(vec!["y".into()]),
         features: Some(vec!["a".into()]),
+        drop_missing: false,
     };
     let _ = read_csv_bytes(origin, bytes, &named, TargetKind::Real);
 }

@@ -133,6 +133,9 @@ fn restoring_into_a_different_model_is_an_error() {
         params: vec![0.0; 5],
         optimizer: serde_json::Value::Null,
         schedule: serde_json::Value::Null,
+        watch: descent::train::Watch::new(&[0.0; 5]),
+        batch_in_epoch: 0,
+        loss_sum: 0.0,
     };
     assert!(t.restore(&bad).is_err());
 }

@@ -15,6 +15,9 @@ use crate::args::{Cli, Command};
 /// Exit code of a run stopped because its loss diverged.
 pub const EXIT_DIVERGED: u8 = 3;
 
+/// Exit code of a run stopped by Ctrl-C (after saving its state), as shells report SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Train(args) => train::run(*args),

@@ -48,6 +48,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
     let columns = Columns {
         targets: Some(Vec::new()),
         features: Some(model.features.clone()),
+        drop_missing: false, // a prediction per input row: rows are never dropped
     };
     let data = match model.dtype.as_str() {
         "f32" => source.load::<f32>(&columns, TargetKind::Real)?,

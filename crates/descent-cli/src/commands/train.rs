@@ -1,29 +1,33 @@
 //! `descent train`: read data, scale, build model and optimizer, run the trainer with its
 //! observers, then write `model.json` and `summary.json` and print a short summary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
+use clap::Parser;
 use descent::data::{BatchOrder, BatchSize, Columns, Dataset, Scaler, Scaling, TargetKind};
 use descent::loss::{accuracy, r2_score, Loss};
 use descent::nn::{Activation, ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::{Constant, ScheduleSpec, Scheduler};
+use descent::train::diagnosis::{diagnose_divergence, diagnose_stall, RunFacts};
 use descent::train::{
-    evaluate, Observer, Outcome, SchedulePer, Stop, TrainConfig, TrainData, Trainer,
+    evaluate, DivergenceRule, EarlyStopping, Observer, Outcome, SchedulePer, Stop, TrainConfig,
+    TrainData, Trainer,
 };
 use descent::Float;
 use serde_json::json;
 
-use super::EXIT_DIVERGED;
-use crate::args::{OptimArgs, TrainArgs};
+use super::{EXIT_DIVERGED, EXIT_INTERRUPTED};
+use crate::args::{Cli, Command, OptimArgs, TrainArgs};
+use crate::checkpoint_file;
 use crate::data_source::DataSource;
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
 use crate::model_file::ModelFile;
-use crate::observers::{MetricsCsv, Progress};
+use crate::observers::{interrupt, CheckpointWriter, Interrupt, MetricsCsv, Progress};
 
 /// Everything `train` needs, validated before any data is read.
 struct Setup {
@@ -38,22 +42,102 @@ struct Setup {
     val_fraction: f64,
     out: PathBuf,
     quiet: bool,
+    checkpoint_every: Option<usize>,
+    /// The `train` arguments, stored in checkpoints.
+    argv: Vec<String>,
     optimizer: OptimizerSpec,
     no_decay_bias: bool,
     schedule: Option<ScheduleSpec>,
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
-    let setup = Setup::new(&args)?;
+    if let Some(t) = args.threads {
+        ensure!(t > 0, "--threads must be at least 1");
+        descent::parallel::set_threads(t);
+        std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
+    }
+    interrupt::install();
+    if let Some(dir) = &args.resume {
+        return resume(dir, &args);
+    }
+    // The arguments after `train`, stored in checkpoints so that --resume rebuilds the run.
+    let argv: Vec<String> = std::env::args().skip(2).collect();
+    let setup = Setup::new(&args, argv)?;
     match args.dtype.as_str() {
-        "f64" => train::<f64>(&setup),
-        "f32" => train::<f32>(&setup),
+        "f64" => train::<f64>(&setup, None),
+        "f32" => train::<f32>(&setup, None),
         other => bail!("--dtype must be f64 or f32, not `{other}`"),
     }
 }
 
+/// `--resume DIR`: rebuild the run from the checkpoint's arguments and continue it.
+fn resume(dir: &Path, args: &TrainArgs) -> Result<ExitCode> {
+    let (dtype, text) = checkpoint_file::peek(dir)?;
+    match dtype.as_str() {
+        "f64" => resume_in::<f64>(dir, args, &text),
+        "f32" => resume_in::<f32>(dir, args, &text),
+        other => bail!(
+            "the checkpoint in {} has an unknown dtype `{other}`",
+            dir.display()
+        ),
+    }
+}
+
+fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitCode> {
+    let loaded = checkpoint_file::load::<F>(dir, text)?;
+    let mut argv = vec!["descent".to_string(), "train".to_string()];
+    argv.extend(loaded.args.iter().cloned());
+    let Command::Train(mut original) = Cli::try_parse_from(&argv)
+        .with_context(|| {
+            format!(
+                "the checkpoint in {} holds arguments this version cannot read",
+                dir.display()
+            )
+        })?
+        .command
+    else {
+        bail!(
+            "the checkpoint in {} was not made by `descent train`",
+            dir.display()
+        );
+    };
+    original.out = Some(dir.to_path_buf());
+    original.quiet = args.quiet;
+    if args.epochs.is_some() {
+        original.epochs = args.epochs;
+    }
+    let mut stored = loaded.args.clone();
+    if let Some(e) = args.epochs {
+        set_flag(&mut stored, "--epochs", &e.to_string());
+    }
+    let setup = Setup::new(&original, stored)?;
+    ensure!(
+        setup.config.epochs >= loaded.state.epoch,
+        "the checkpoint is at epoch {}, beyond --epochs {}",
+        loaded.state.epoch,
+        setup.config.epochs
+    );
+    train::<F>(&setup, Some(loaded))
+}
+
+/// Sets `--flag value` in a stored argument list (replacing an earlier value).
+fn set_flag(argv: &mut Vec<String>, flag: &str, value: &str) {
+    let mut i = 0;
+    while i < argv.len() {
+        if argv[i] == flag {
+            argv.drain(i..(i + 2).min(argv.len()));
+        } else if argv[i].starts_with(&format!("{flag}=")) {
+            argv.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    argv.push(flag.to_string());
+    argv.push(value.to_string());
+}
+
 impl Setup {
-    fn new(a: &TrainArgs) -> Result<Self> {
+    fn new(a: &TrainArgs, argv: Vec<String>) -> Result<Self> {
         let activation: Activation = a.activation.parse()?;
         let kind = ModelKind::parse(&a.model, &a.hidden, activation)?;
         ensure!(
@@ -65,7 +149,12 @@ impl Setup {
             None => kind.default_loss(None),
         };
         check_loss_fits_model(&kind, loss)?;
-        ensure!(a.epochs > 0, "--epochs must be at least 1");
+        let epochs = a.epochs.unwrap_or(100);
+        ensure!(epochs > 0, "--epochs must be at least 1");
+        ensure!(
+            a.checkpoint_every != Some(0),
+            "--checkpoint-every must be at least 1"
+        );
         let batch: BatchSize = a.batch.parse()?;
         let shuffle = if a.no_shuffle {
             false
@@ -100,8 +189,19 @@ impl Setup {
             .as_deref()
             .map(ScheduleSpec::parse)
             .transpose()?;
+        let divergence = DivergenceRule {
+            on_divergence: a.on_divergence.parse()?,
+            ..DivergenceRule::default()
+        };
+        let early_stopping = a
+            .early_stopping
+            .as_deref()
+            .map(str::parse::<EarlyStopping>)
+            .transpose()?;
         let config = TrainConfig {
-            epochs: a.epochs,
+            divergence,
+            early_stopping,
+            epochs,
             batch,
             order: if shuffle {
                 BatchOrder::Shuffle { seed: a.seed }
@@ -116,9 +216,10 @@ impl Setup {
         let columns = Columns {
             targets: a.target.clone(),
             features: a.features.clone(),
+            drop_missing: a.drop_missing,
         };
         Ok(Setup {
-            source: DataSource::parse(&a.data),
+            source: DataSource::parse(a.data.as_deref().unwrap_or_default()),
             columns,
             kind,
             loss,
@@ -129,6 +230,8 @@ impl Setup {
             val_fraction: a.val_fraction,
             out: a.out.clone().unwrap_or_else(default_run_dir),
             quiet: a.quiet,
+            checkpoint_every: a.checkpoint_every,
+            argv,
             optimizer,
             no_decay_bias: a.optim.no_decay_bias,
             schedule,
@@ -250,6 +353,13 @@ fn prepare<F: Float>(setup: &Setup) -> Result<(Dataset, Option<Dataset>, Scaler)
         TargetKind::Real
     };
     let data = setup.source.load::<F>(&setup.columns, target_kind)?;
+    if data.dropped_rows > 0 && !setup.quiet {
+        eprintln!(
+            "note: dropped {} of {} rows with a missing value (--drop-missing)",
+            data.dropped_rows,
+            data.dropped_rows + data.n_rows()
+        );
+    }
     if let (Some(classes), Loss::BceWithLogits) = (&data.classes, setup.loss) {
         ensure!(
             classes.len() == 2,
@@ -293,7 +403,7 @@ fn n_outputs(loss: Loss, data: &Dataset) -> usize {
     }
 }
 
-fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
+fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -> Result<ExitCode> {
     let started = Instant::now();
     let (train, val, scaler) = prepare::<F>(setup)?;
     let model = setup
@@ -320,8 +430,19 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
         None => Box::new(Constant { lr }),
     };
     create_dir(&setup.out)?;
-    let mut metrics = MetricsCsv::create(&setup.out.join("metrics.csv"), Vec::new())?;
+    let previous = resumed
+        .as_ref()
+        .map(|r| r.metrics.clone())
+        .unwrap_or_default();
+    let mut metrics = MetricsCsv::create(&setup.out.join("metrics.csv"), previous.clone())?;
+    let mut checkpoints = CheckpointWriter::new(
+        setup.out.clone(),
+        setup.checkpoint_every,
+        setup.argv.clone(),
+        previous,
+    );
     let mut progress = Progress::new(setup.quiet);
+    let mut interrupt = Interrupt;
     let train_data = TrainData::<F>::from_dataset(&train);
     let val_data = val.as_ref().map(TrainData::<F>::from_dataset);
     let mut trainer = Trainer::new(
@@ -332,11 +453,26 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
         optimizer,
         schedule,
     )?;
+    if let Some(r) = &resumed {
+        trainer.restore(&r.state)?;
+    }
     let outcome = trainer.run(
         &train_data,
         val_data.as_ref(),
-        &mut [&mut metrics as &mut dyn Observer<F>, &mut progress],
+        &mut [
+            &mut metrics as &mut dyn Observer<F>,
+            &mut checkpoints,
+            &mut progress,
+            &mut interrupt,
+        ],
     )?;
+    let interrupted =
+        matches!(&outcome.stop, Stop::Stopped { reason } if reason == interrupt::REASON);
+    if setup.checkpoint_every.is_some() || interrupted {
+        if !matches!(outcome.stop, Stop::Diverged { .. }) {
+            checkpoints.write(&trainer.checkpoint())?;
+        }
+    }
     let seconds = started.elapsed().as_secs_f64();
 
     let report = Report::new(
@@ -347,7 +483,7 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
         val_data.as_ref(),
     )?;
     let diverged = matches!(outcome.stop, Stop::Diverged { .. });
-    if !diverged {
+    {
         let file = ModelFile::new(
             &setup.kind,
             &model,
@@ -358,7 +494,13 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
             scaler.clone(),
             &trainer.params,
         );
-        write_json_atomic(&setup.out.join("model.json"), &file)?;
+        // A diverged run keeps its best parameters apart: it never replaces a good model.
+        let name = if diverged {
+            "best-model.json"
+        } else {
+            "model.json"
+        };
+        write_json_atomic(&setup.out.join(name), &file)?;
     }
     let summary = json!({
         "descent_version": env!("CARGO_PKG_VERSION"),
@@ -369,6 +511,7 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
             "classes": train.classes,
             "train_rows": train.n_rows(),
             "val_rows": val.as_ref().map(Dataset::n_rows),
+            "dropped_rows": train.dropped_rows,
             "scale": scaler,
         },
         "model": setup.kind,
@@ -386,19 +529,49 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
     });
     write_json_atomic(&setup.out.join("summary.json"), &summary)?;
     print_summary(setup, &outcome, &report, seconds);
-    if let Stop::Diverged { epoch, step, loss } = outcome.stop {
+    if let Stop::Diverged {
+        epoch,
+        step,
+        loss,
+        cause,
+    } = &outcome.stop
+    {
+        let facts = RunFacts {
+            model: &setup.kind,
+            loss: setup.loss,
+            optimizer: setup.optimizer.canonical_name()?,
+            lr,
+            momentum: setup
+                .optimizer
+                .options
+                .get("momentum")
+                .and_then(serde_json::Value::as_f64),
+            x: train.x.view(),
+            scaled: setup.scaling != Scaling::None,
+            feature_names: &train.feature_names,
+        };
         eprintln!(
-            "error: training diverged at epoch {epoch} (update {step}): the loss became {loss}. \
-             The learning rate {lr} is probably too large for this data: try a smaller --lr{}. \
-             Metrics and summary are in {}; model.json was not written.",
-            if setup.scaling == Scaling::None {
-                " or --scale standard"
-            } else {
-                ""
-            },
-            setup.out.display()
+            "error: training diverged at epoch {epoch} (update {step}): {cause} (last loss {loss}).",
+        );
+        for (i, line) in diagnose_divergence(&facts).iter().enumerate() {
+            eprintln!("  {}. {line}", i + 1);
+        }
+        eprintln!(
+            "  The best parameters (epoch {}) are in {}; model.json was not replaced.",
+            outcome.best_epoch,
+            setup.out.join("best-model.json").display()
         );
         return Ok(ExitCode::from(EXIT_DIVERGED));
+    }
+    if let Some(w) = diagnose_stall(&checkpoints.rows) {
+        eprintln!("warning: {w}");
+    }
+    if interrupted {
+        eprintln!(
+            "interrupted: state saved; continue with `descent train --resume {}`",
+            setup.out.display()
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -482,6 +655,9 @@ fn print_summary(setup: &Setup, outcome: &Outcome, r: &Report, seconds: f64) {
     let status = match &outcome.stop {
         Stop::Completed => "completed".to_string(),
         Stop::Diverged { .. } => "DIVERGED".to_string(),
+        Stop::EarlyStopped { best_epoch, .. } => {
+            format!("early-stopped (best epoch {best_epoch} restored)")
+        }
         Stop::Stopped { reason } => format!("stopped: {reason}"),
     };
     println!(

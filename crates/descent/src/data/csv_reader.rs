@@ -16,6 +16,11 @@ pub struct Columns {
     pub targets: Option<Vec<String>>,
     /// Feature columns; `None` means every column that is not a target.
     pub features: Option<Vec<String>>,
+    /// Drop rows with a missing value in a used column (an empty cell, `NaN`, `NA`, `N/A`,
+    /// `null`, `?`, or an infinite number) instead of failing on them; the number dropped is
+    /// [`Dataset::dropped_rows`]. A cell that is not a number for another reason (a typo) is
+    /// still an error.
+    pub drop_missing: bool,
 }
 
 /// How to read target cells.
@@ -96,6 +101,7 @@ pub fn read_csv_bytes_for<F: Float>(
     let mut target_cells: Vec<String> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
     let mut rows = 0usize;
+    let mut dropped = 0usize;
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -106,6 +112,15 @@ pub fn read_csv_bytes_for<F: Float>(
         let line = record.position().map(|p| p.line());
         if record.len() == 1 && record[0].is_empty() {
             continue; // a blank line
+        }
+        if columns.drop_missing
+            && feature_idx
+                .iter()
+                .chain(&target_idx)
+                .any(|&j| is_missing(&record[j]))
+        {
+            dropped += 1;
+            continue;
         }
         for &j in &feature_idx {
             xs.push(parse_cell(&record[j]).map_err(|r| err(line, Some(&header[j]), r))?);
@@ -126,11 +141,14 @@ pub fn read_csv_bytes_for<F: Float>(
         rows += 1;
     }
     if rows == 0 {
-        return Err(err(
-            Some(1),
-            None,
-            "the file has a header but no data rows".into(),
-        ));
+        let reason = if dropped > 0 {
+            format!(
+                "every data row ({dropped}) has a missing value and was dropped (--drop-missing)"
+            )
+        } else {
+            "the file has a header but no data rows".into()
+        };
+        return Err(err(Some(1), None, reason));
     }
     let mut classes = None;
     if kind == TargetKind::Classes && !target_idx.is_empty() {
@@ -150,6 +168,7 @@ pub fn read_csv_bytes_for<F: Float>(
     let y = Array2::from_shape_vec((rows, target_idx.len()), ys).expect("row-major fill");
     let mut data = Dataset::new(x, y, name(&feature_idx), name(&target_idx))?;
     data.classes = classes;
+    data.dropped_rows = dropped;
     Ok(data)
 }
 
@@ -238,14 +257,22 @@ fn fits<F: Float>(cell: &str) -> impl Fn(f64) -> std::result::Result<f64, String
     }
 }
 
+/// Whether `cell` marks a missing value (see [`Columns::drop_missing`]).
+fn is_missing(cell: &str) -> bool {
+    const MARKERS: [&str; 5] = ["na", "n/a", "null", "none", "?"];
+    cell.is_empty()
+        || MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m))
+        || cell.parse::<f64>().is_ok_and(|v| !v.is_finite())
+}
+
 fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
     if cell.is_empty() {
-        return Err("empty cell; fill it in or remove the row".into());
+        return Err("empty cell; fill it in, remove the row, or pass --drop-missing".into());
     }
     match cell.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         Ok(v) => Err(format!(
-            "`{cell}` is {}; only finite numbers can be used",
+            "`{cell}` is {}; only finite numbers can be used (--drop-missing drops such rows)",
             if v.is_nan() { "NaN" } else { "infinite" }
         )),
         Err(_) => Err(format!("`{cell}` is not a number")),
@@ -356,10 +383,39 @@ mod tests {
     }
 
     #[test]
+    fn drop_missing_drops_rows_with_missing_values_in_used_columns_only() {
+        let cols = Columns {
+            features: Some(vec!["a".into()]),
+            drop_missing: true,
+            ..Columns::default()
+        };
+        let text = "a,unused,y\n1,NA,2\nNaN,0,3\n2,0,\n3,0,inf\nn/a,0,1\n4,,?\n5,1,6\n";
+        let d =
+            read_csv_bytes(Path::new("t.csv"), text.as_bytes(), &cols, TargetKind::Real).unwrap();
+        assert_eq!(d.dropped_rows, 5);
+        assert_eq!(d.x.column(0).to_vec(), vec![1.0, 5.0]);
+        assert_eq!(d.y.column(0).to_vec(), vec![2.0, 6.0]);
+        // Without the flag the first missing value in a used column is an error.
+        let strict = Columns {
+            drop_missing: false,
+            ..cols
+        };
+        let e = read_csv_bytes(
+            Path::new("t.csv"),
+            text.as_bytes(),
+            &strict,
+            TargetKind::Real,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3, column a: `NaN` is NaN"), "{e}");
+    }
+
+    #[test]
     fn missing_column_lists_the_columns() {
         let cols = Columns {
             targets: Some(vec!["z".into()]),
-            features: None,
+            ..Columns::default()
         };
         let e = read_csv_bytes(Path::new("t.csv"), b"a,y\n1,2\n", &cols, TargetKind::Real)
             .unwrap_err()

@@ -17,6 +17,8 @@ pub struct Dataset {
     pub target_names: Vec<String>,
     /// For class targets: the original label of each class index, in index order.
     pub classes: Option<Vec<String>>,
+    /// Rows left out while reading because of a missing value (`--drop-missing`).
+    pub dropped_rows: usize,
 }
 
 impl Dataset {
@@ -45,6 +47,7 @@ impl Dataset {
             feature_names,
             target_names,
             classes: None,
+            dropped_rows: 0,
         })
     }
 
@@ -66,6 +69,7 @@ impl Dataset {
             feature_names: self.feature_names.clone(),
             target_names: self.target_names.clone(),
             classes: self.classes.clone(),
+            dropped_rows: self.dropped_rows,
         }
     }
 

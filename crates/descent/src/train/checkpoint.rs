@@ -1,9 +1,10 @@
-//! Everything needed to continue a run exactly: parameters, optimizer and schedule state,
-//! counters. Batch order needs no saved state: epoch `e`'s permutation depends only on the
+//! Everything needed to continue a run exactly, even from the middle of an epoch: parameters,
+//! optimizer and schedule state, counters, the watch (best parameters, early stopping). Batch order needs no saved state: epoch `e`'s permutation depends only on the
 //! seed and `e` (see [`BatchOrder::Shuffle`](crate::data::BatchOrder)).
 
 use serde::{Deserialize, Serialize};
 
+use super::watch::Watch;
 use super::Trainer;
 use crate::{Error, Float, Result};
 
@@ -21,6 +22,12 @@ pub struct Checkpoint<F: Float> {
     pub optimizer: serde_json::Value,
     /// [`Scheduler::save_state`](crate::schedule::Scheduler::save_state).
     pub schedule: serde_json::Value,
+    /// Best parameters, divergence and early-stopping counters.
+    pub watch: Watch<F>,
+    /// Batches already done in the unfinished epoch `epoch + 1` (0 between epochs), and the
+    /// sum of their losses.
+    pub batch_in_epoch: usize,
+    pub loss_sum: f64,
 }
 
 impl<F: Float> Trainer<'_, F> {
@@ -32,12 +39,15 @@ impl<F: Float> Trainer<'_, F> {
             params: self.params.values.clone(),
             optimizer: self.optimizer.save_state(),
             schedule: self.schedule.save_state(),
+            watch: self.watch.clone(),
+            batch_in_epoch: self.batch_in_epoch,
+            loss_sum: self.loss_sum,
         }
     }
 
     /// Continues from `c` (made by a trainer with the same model, optimizer and schedule).
     pub fn restore(&mut self, c: &Checkpoint<F>) -> Result<()> {
-        if c.params.len() != self.params.len() {
+        if c.params.len() != self.params.len() || c.watch.best_params.len() != self.params.len() {
             return Err(Error::State(format!(
                 "the checkpoint has {} parameters, the model {}",
                 c.params.len(),
@@ -49,6 +59,9 @@ impl<F: Float> Trainer<'_, F> {
         self.params.values.copy_from_slice(&c.params);
         self.epoch = c.epoch;
         self.step = c.step;
+        self.watch = c.watch.clone();
+        self.batch_in_epoch = c.batch_in_epoch;
+        self.loss_sum = c.loss_sum;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Outcome;
+use super::{Checkpoint, Outcome};
 use crate::{Float, Result};
 
 /// One optimizer update.
@@ -64,6 +64,17 @@ pub enum Signal {
 /// Something that watches a run. An error (e.g. a file that cannot be written) ends the run.
 pub trait Observer<F: Float> {
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal>;
+
+    /// Whether this observer wants the full training state after epoch `epoch` (the trainer
+    /// then calls [`Observer::on_checkpoint`]). Nothing by default.
+    fn wants_checkpoint(&self, _epoch: usize) -> bool {
+        false
+    }
+
+    /// The full training state after an epoch this observer asked for.
+    fn on_checkpoint(&mut self, _checkpoint: &Checkpoint<F>) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl<F: Float, T: FnMut(&Event<'_, F>) -> Result<Signal>> Observer<F> for T {

@@ -6,9 +6,12 @@
 //! of the [`Event`] stream; nothing in here knows about terminals or files.
 
 mod checkpoint;
+pub mod diagnosis;
 mod event;
 mod trainer;
+mod watch;
 
 pub use checkpoint::Checkpoint;
 pub use event::{EpochRecord, Event, Observer, Signal, StepRecord};
 pub use trainer::{evaluate, Outcome, SchedulePer, Stop, TrainConfig, TrainData, Trainer};
+pub use watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};

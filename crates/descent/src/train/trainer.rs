@@ -4,6 +4,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::event::{EpochRecord, Event, Observer, Signal, StepRecord};
+use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
 use crate::data::{BatchOrder, BatchSize, Batches, Dataset};
 use crate::loss::Loss;
@@ -38,6 +39,10 @@ pub struct TrainConfig {
     /// Clip every gradient element to `[-v, v]` before each step
     /// (`torch.nn.utils.clip_grad_value_`).
     pub clip_value: Option<f64>,
+    /// When a run counts as diverging and what to do then.
+    pub divergence: DivergenceRule,
+    /// Stop when the monitored loss stops improving.
+    pub early_stopping: Option<EarlyStopping>,
 }
 
 impl TrainConfig {
@@ -50,6 +55,8 @@ impl TrainConfig {
             schedule_per: SchedulePer::Epoch,
             clip_norm: None,
             clip_value: None,
+            divergence: DivergenceRule::default(),
+            early_stopping: None,
         }
     }
 
@@ -67,6 +74,21 @@ impl TrainConfig {
                     return Err(Error::invalid(name, v, "must be a positive finite number"));
                 }
             }
+        }
+        let d = &self.divergence;
+        if !(d.factor.is_finite() && d.factor > 1.0) {
+            return Err(Error::invalid(
+                "divergence factor",
+                d.factor,
+                "must be a finite number > 1",
+            ));
+        }
+        if d.patience == 0 {
+            return Err(Error::invalid(
+                "divergence patience",
+                0,
+                "must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -99,13 +121,19 @@ impl<F: Float> TrainData<F> {
 pub enum Stop {
     /// All epochs ran.
     Completed,
-    /// The loss became NaN or infinite. The parameters are rolled back to the latest ones
-    /// known to give a finite loss (the start of the last epoch whose first batch had one).
+    /// The loss became NaN or infinite, or kept rising (see [`DivergenceRule`]). The
+    /// parameters are the best ones seen (lowest monitored loss, or the initial ones).
     Diverged {
         epoch: usize,
         step: usize,
         loss: f64,
+        /// What was seen: a non-finite loss, or a loss that kept rising.
+        cause: String,
     },
+    /// Early stopping: the monitored loss stopped improving; the parameters are those of
+    /// `best_epoch`.
+    #[serde(rename = "early-stopped")]
+    EarlyStopped { epoch: usize, best_epoch: usize },
     /// An observer asked to stop.
     Stopped { reason: String },
 }
@@ -120,6 +148,10 @@ pub struct Outcome {
     pub steps: usize,
     /// The last epoch's record, if any epoch completed.
     pub last: Option<EpochRecord>,
+    /// The learning-rate multiplier left by `reduce-lr` (1 if the lr was never cut).
+    pub lr_scale: f64,
+    /// The epoch with the lowest monitored loss.
+    pub best_epoch: usize,
 }
 
 /// A training run in progress: model, loss, parameters, optimizer, schedule and counters.
@@ -139,6 +171,13 @@ pub struct Trainer<'m, F: Float> {
     tape: Tape<F>,
     /// The tape-free path for single-layer models (`None`: use the tape).
     kernel: Option<LinearKernel<F>>,
+    /// Best parameters, divergence and early-stopping counters.
+    pub(super) watch: Watch<F>,
+    /// Batches done in the current (unfinished) epoch, and the sum of their losses.
+    pub(super) batch_in_epoch: usize,
+    pub(super) loss_sum: f64,
+    /// The optimizer's state before the first step (to reset it after a divergence).
+    initial_optimizer_state: serde_json::Value,
 }
 
 impl<'m, F: Float> Trainer<'m, F> {
@@ -158,6 +197,8 @@ impl<'m, F: Float> Trainer<'m, F> {
         }
         config.validate()?;
         let grads = vec![F::zero(); params.len()];
+        let params_values = params.values.clone();
+        let initial_optimizer_state = optimizer.save_state();
         Ok(Trainer {
             model,
             loss,
@@ -170,6 +211,10 @@ impl<'m, F: Float> Trainer<'m, F> {
             grads,
             tape: Tape::new(),
             kernel: LinearKernel::new(model, loss),
+            watch: Watch::new(&params_values),
+            batch_in_epoch: 0,
+            loss_sum: 0.0,
+            initial_optimizer_state,
         })
     }
 
@@ -203,33 +248,23 @@ impl<'m, F: Float> Trainer<'m, F> {
         };
         let mut stop = broadcast(observers, &start)?;
         let mut order = Vec::with_capacity(train.n_rows());
-        // Parameters known to give a finite loss (those at the start of the latest epoch whose
-        // first batch had one), restored if the run diverges; `candidate` is this epoch's start.
-        let mut last_good = self.params.values.clone();
-        let mut candidate = self.params.values.clone();
         let mut last = None;
-        while stop.is_none() && self.epoch < self.config.epochs {
+        'epochs: while stop.is_none() && self.epoch < self.config.epochs {
             batches.epoch_order(self.epoch, &mut order)?;
             let epoch = self.epoch + 1;
-            let (mut loss_sum, mut n_batches) = (0.0, 0usize);
             let mut record = None;
-            candidate.copy_from_slice(&self.params.values);
-            for rows in batches.split(&order) {
+            for rows in batches.split(&order).skip(self.batch_in_epoch) {
                 let step = self.update(train, rows, batches.is_full_in_order(), epoch)?;
                 if !step.loss.is_finite() {
-                    self.params.values.copy_from_slice(&last_good);
-                    stop = Some(Stop::Diverged {
-                        epoch,
-                        step: step.step,
-                        loss: step.loss,
-                    });
-                    break;
+                    let cause = format!("the loss became {}", step.loss);
+                    if let Some(s) = self.diverged(epoch, step.step, step.loss, cause, true) {
+                        stop = Some(s);
+                        break 'epochs;
+                    }
+                    continue 'epochs;
                 }
-                if n_batches == 0 {
-                    std::mem::swap(&mut last_good, &mut candidate);
-                }
-                loss_sum += step.loss;
-                n_batches += 1;
+                self.loss_sum += step.loss;
+                self.batch_in_epoch += 1;
                 if let Some(s) = broadcast(observers, &Event::Step(&step, &self.params.values))? {
                     stop = Some(s);
                 }
@@ -237,12 +272,9 @@ impl<'m, F: Float> Trainer<'m, F> {
                     self.schedule.step(step.loss);
                 }
                 record = Some(step);
-                if stop.is_some() {
-                    break;
+                if stop.is_some() && self.batch_in_epoch < batches.steps_per_epoch() {
+                    break 'epochs; // stopped mid-epoch: the position is kept for a checkpoint
                 }
-            }
-            if matches!(stop, Some(Stop::Diverged { .. })) {
-                break;
             }
             let Some(step) = record else { break };
             let val_loss = val
@@ -251,17 +283,28 @@ impl<'m, F: Float> Trainer<'m, F> {
             let rec = EpochRecord {
                 epoch,
                 step: step.step,
-                loss: loss_sum / n_batches as f64,
+                loss: self.loss_sum / self.batch_in_epoch as f64,
                 val_loss,
                 lr: step.lr,
                 grad_norm: step.grad_norm,
             };
             self.epoch = epoch;
+            self.batch_in_epoch = 0;
+            self.loss_sum = 0.0;
             if self.config.schedule_per == SchedulePer::Epoch {
                 self.schedule.step(val_loss.unwrap_or(rec.loss));
             }
             if let Some(s) = broadcast(observers, &Event::Epoch(&rec, &self.params.values))? {
                 stop = stop.or(Some(s));
+            }
+            if let Some(s) = self.watch_epoch(&rec) {
+                stop = stop.or(Some(s));
+            }
+            if observers.iter().any(|o| o.wants_checkpoint(epoch)) {
+                let checkpoint = self.checkpoint();
+                for o in observers.iter_mut().filter(|o| o.wants_checkpoint(epoch)) {
+                    o.on_checkpoint(&checkpoint)?;
+                }
             }
             last = Some(rec);
         }
@@ -270,9 +313,99 @@ impl<'m, F: Float> Trainer<'m, F> {
             epochs: self.epoch,
             steps: self.step,
             last,
+            lr_scale: self.watch.lr_scale,
+            best_epoch: self.watch.best_epoch,
         };
         broadcast(observers, &Event::End(&outcome))?;
         Ok(outcome)
+    }
+
+    /// Updates the watch after an epoch: best parameters, rising loss, early stopping.
+    fn watch_epoch(&mut self, rec: &EpochRecord) -> Option<Stop> {
+        let w = &mut self.watch;
+        let monitored = rec.val_loss.unwrap_or(rec.loss);
+        let min_delta = self
+            .config
+            .early_stopping
+            .as_ref()
+            .map_or(0.0, |e| e.min_delta);
+        if w.best_loss.is_none_or(|b| monitored < b - min_delta) {
+            w.stale = 0;
+        } else {
+            w.stale += 1;
+        }
+        if w.best_loss.is_none_or(|b| monitored < b) {
+            w.best_loss = Some(monitored);
+            w.best_epoch = rec.epoch;
+            w.best_params.copy_from_slice(&self.params.values);
+        }
+        let rule = &self.config.divergence;
+        let best_train = w.best_train_loss.map_or(rec.loss, |b| b.min(rec.loss));
+        w.best_train_loss = Some(best_train);
+        w.rising = if rec.loss > rule.factor * best_train {
+            w.rising + 1
+        } else {
+            0
+        };
+        if w.rising >= rule.patience && rule.on_divergence != OnDivergence::Continue {
+            let cause = format!(
+                "the loss rose above {} times its best ({best_train:e}) for {} epochs in a row",
+                rule.factor, rule.patience
+            );
+            return self.diverged(rec.epoch, rec.step, rec.loss, cause, false);
+        }
+        if let Some(es) = &self.config.early_stopping {
+            if self.watch.stale >= es.patience {
+                self.params.values.copy_from_slice(&self.watch.best_params);
+                return Some(Stop::EarlyStopped {
+                    epoch: rec.epoch,
+                    best_epoch: self.watch.best_epoch,
+                });
+            }
+        }
+        None
+    }
+
+    /// Handles a divergence: restores the best parameters, then either stops or (with
+    /// `reduce-lr`) resets the optimizer, cuts the learning rate and lets the run go on.
+    fn diverged(
+        &mut self,
+        epoch: usize,
+        step: usize,
+        loss: f64,
+        cause: String,
+        non_finite: bool,
+    ) -> Option<Stop> {
+        self.params.values.copy_from_slice(&self.watch.best_params);
+        self.batch_in_epoch = 0;
+        self.loss_sum = 0.0;
+        let rule = &self.config.divergence;
+        let retry = match rule.on_divergence {
+            OnDivergence::ReduceLr => self.watch.reductions < rule.max_reductions,
+            OnDivergence::Continue => !non_finite,
+            OnDivergence::Stop => false,
+        };
+        if retry && rule.on_divergence == OnDivergence::ReduceLr {
+            self.watch.reductions += 1;
+            self.watch.lr_scale *= 0.1;
+            self.watch.rising = 0;
+            self.watch.best_train_loss = None;
+            // A fresh optimizer state: momentum built up while diverging would carry on.
+            if self
+                .optimizer
+                .load_state(&self.initial_optimizer_state)
+                .is_ok()
+            {
+                // Epochs already done are kept; the current one restarts from the best point.
+                return None;
+            }
+        }
+        Some(Stop::Diverged {
+            epoch,
+            step,
+            loss,
+            cause,
+        })
     }
 
     fn check_data(&self, d: &TrainData<F>) -> Result<()> {
@@ -295,7 +428,7 @@ impl<'m, F: Float> Trainer<'m, F> {
         whole: bool,
         epoch: usize,
     ) -> Result<StepRecord> {
-        let lr = self.schedule.lr();
+        let lr = self.schedule.lr() * self.watch.lr_scale;
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }

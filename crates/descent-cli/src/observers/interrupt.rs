@@ -1,0 +1,34 @@
+//! Ctrl-C (SIGINT) stops the run cleanly at the end of the current step: the command then
+//! writes a final checkpoint, the summary and the model.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use descent::train::{Event, Observer, Signal};
+use descent::{Float, Result};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the handler (once per process; a second Ctrl-C still stops at the next step).
+pub fn install() {
+    // An error means a handler is already installed, which is fine.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
+
+/// Whether Ctrl-C was pressed.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+pub struct Interrupt;
+
+/// The stop reason used for Ctrl-C.
+pub const REASON: &str = "interrupted (Ctrl-C)";
+
+impl<F: Float> Observer<F> for Interrupt {
+    fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
+        Ok(match event {
+            Event::Step(..) if interrupted() => Signal::Stop(REASON.into()),
+            _ => Signal::Continue,
+        })
+    }
+}
