@@ -13,7 +13,7 @@ use descent::nn::{Activation, ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::{Constant, ScheduleSpec, Scheduler};
-use descent::train::diagnosis::{diagnose_divergence, diagnose_stall, RunFacts};
+use descent::train::diagnosis::{constant_baseline, diagnose_divergence, diagnose_stall, RunFacts};
 use descent::train::{
     evaluate, DivergenceRule, EarlyStopping, Observer, Outcome, SchedulePer, Stop, TrainConfig,
     TrainData, Trainer,
@@ -468,10 +468,11 @@ fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -
     )?;
     let interrupted =
         matches!(&outcome.stop, Stop::Stopped { reason } if reason == interrupt::REASON);
-    if setup.checkpoint_every.is_some() || interrupted {
-        if !matches!(outcome.stop, Stop::Diverged { .. }) {
-            checkpoints.write(&trainer.checkpoint())?;
-        }
+    // A final checkpoint (a diverged run keeps its last good one).
+    if (setup.checkpoint_every.is_some() || interrupted)
+        && !matches!(outcome.stop, Stop::Diverged { .. })
+    {
+        checkpoints.write(&trainer.checkpoint())?;
     }
     let seconds = started.elapsed().as_secs_f64();
 
@@ -563,7 +564,11 @@ fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -
         );
         return Ok(ExitCode::from(EXIT_DIVERGED));
     }
-    if let Some(w) = diagnose_stall(&checkpoints.rows) {
+    let has_hidden = matches!(&setup.kind, ModelKind::Mlp { hidden, .. } if !hidden.is_empty());
+    let stall = constant_baseline(setup.loss, train.y.view())
+        .filter(|_| has_hidden)
+        .and_then(|baseline| diagnose_stall(&checkpoints.rows, baseline));
+    if let Some(w) = stall {
         eprintln!("warning: {w}");
     }
     if interrupted {

@@ -44,14 +44,14 @@ pub fn diagnose_divergence(f: &RunFacts<'_>) -> Vec<String> {
             };
             if f.lr > bound {
                 out.push(format!(
-                    "The learning rate {} is {:.2} times the largest stable one for this data: gradient descent on a least-squares loss diverges when lr > 2/λ_max = {:.6} (λ_max = {:.6} is the largest curvature of the loss{}). Use --lr below {:.6}; the fastest fixed step is 2/(λ_min+λ_max) = {:.6}.",
+                    "The learning rate {} is {:.3} times the largest stable one for this data: gradient descent on a least-squares loss diverges when lr > {}2/λ_max = {} (λ_max = {} is the largest curvature of the loss). Use --lr below {}; the fastest fixed step is 2/(λ_min+λ_max) = {}.",
                     f.lr,
                     f.lr / bound,
-                    bound,
-                    b.lambda_max,
-                    if bound != b.lr_max_stable { ", widened by the momentum" } else { "" },
-                    bound,
-                    b.lr_best
+                    if bound != b.lr_max_stable { "(1 + momentum)·" } else { "" },
+                    num(bound),
+                    num(b.lambda_max),
+                    num(bound),
+                    num(b.lr_best)
                 ));
             }
         }
@@ -63,9 +63,9 @@ pub fn diagnose_divergence(f: &RunFacts<'_>) -> Vec<String> {
     }
     if let Some(m) = f.momentum.filter(|&m| m >= 0.5) {
         out.push(format!(
-            "Momentum {m} lets steps grow up to 1/(1 - {m}) = {:.1} times the plain step; with it, use a smaller --lr (about {:.2e}) or less momentum.",
-            1.0 / (1.0 - m),
-            f.lr * (1.0 - m)
+            "Momentum {m} lets steps grow up to 1/(1 - {m}) = {} times the plain step; with it, use a smaller --lr (about {}) or less momentum.",
+            num(1.0 / (1.0 - m)),
+            num(f.lr * (1.0 - m))
         ));
     }
     if matches!(f.optimizer, "adam" | "adamw" | "adamax" | "nadam" | "radam") && f.lr > 0.01 {
@@ -78,13 +78,36 @@ pub fn diagnose_divergence(f: &RunFacts<'_>) -> Vec<String> {
     }
     if out.is_empty() {
         out.push(format!(
-            "The learning rate {} is probably too large for this model and data: try --lr {:.2e}{}.",
+            "The learning rate {} is probably too large for this model and data: try --lr {}{}.",
             f.lr,
-            f.lr / 10.0,
-            if f.scaled { "" } else { " and --scale standard" }
+            num(f.lr / 10.0),
+            if f.scaled {
+                ""
+            } else {
+                " and --scale standard"
+            }
         ));
     }
     out
+}
+
+/// `x` with 4 significant digits, in scientific notation when very large or small.
+pub fn num(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || !a.is_finite() {
+        return x.to_string();
+    }
+    if (1e-3..1e5).contains(&a) {
+        let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+        let s = format!("{x:.decimals$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        format!("{x:.3e}")
+    }
 }
 
 /// Names feature columns whose spread is far larger than the others' (which makes the loss
@@ -110,35 +133,81 @@ fn unscaled_columns(x: ArrayView2<'_, f64>, names: &[String]) -> Option<String> 
     let listed: Vec<String> = stds
         .iter()
         .take(3)
-        .map(|(s, name)| format!("`{name}` (std {s:.4})"))
+        .map(|(s, name)| format!("`{name}` (std {})", num(*s)))
         .collect();
     Some(format!(
         "The features are not scaled: {} spread much more than the rest{}. Large, uneven feature scales make the loss surface steep in some directions and flat in others, so no single learning rate suits it. Use --scale standard.",
         listed.join(", "),
-        if smallest > 0.0 { format!(" (smallest std {smallest:.4})") } else { String::new() }
+        if smallest > 0.0 { format!(" (smallest std {})", num(smallest)) } else { String::new() }
     ))
 }
 
-/// A warning when a finished run stalled: the gradient almost vanished while the loss is
-/// still far from where it started to fall — a plateau or a saddle point.
-pub fn diagnose_stall(records: &[EpochRecord]) -> Option<String> {
-    let (first, last) = (records.first()?, records.last()?);
+/// The lowest loss a constant prediction reaches on targets `y` (the model that learned
+/// nothing from the features): the mean of the targets' variances for MSE, the entropy of the
+/// label frequencies for BCE and cross-entropy (`y` holds class indices). `None` for losses
+/// without a closed form (MAE, Huber).
+pub fn constant_baseline(loss: Loss, y: ArrayView2<'_, f64>) -> Option<f64> {
+    let n = y.nrows();
+    if n == 0 || y.ncols() == 0 {
+        return None;
+    }
+    let entropy = |counts: &[f64]| -> f64 {
+        counts
+            .iter()
+            .filter(|&&c| c > 0.0)
+            .map(|&c| {
+                let p = c / n as f64;
+                -p * p.ln()
+            })
+            .sum()
+    };
+    match loss {
+        Loss::Mse => {
+            let var = |c: ndarray::ArrayView1<'_, f64>| {
+                let mean = c.sum() / n as f64;
+                c.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64
+            };
+            Some(y.columns().into_iter().map(var).sum::<f64>() / y.ncols() as f64)
+        }
+        Loss::BceWithLogits => {
+            let ones = y.iter().filter(|&&v| v > 0.5).count() as f64;
+            Some(entropy(&[ones, y.len() as f64 - ones]) * n as f64 / y.len() as f64)
+        }
+        Loss::CrossEntropy => {
+            let k = y.column(0).iter().fold(0.0_f64, |m, &v| m.max(v)) as usize + 1;
+            let mut counts = vec![0.0; k];
+            for &v in y.column(0) {
+                counts[v as usize] += 1.0;
+            }
+            Some(entropy(&counts))
+        }
+        Loss::Mae | Loss::Huber { .. } => None,
+    }
+}
+
+/// A warning when a finished run of a network with hidden layers stalled: the loss stopped
+/// moving with an almost vanished gradient while it is no better than a constant prediction
+/// (`baseline`, see [`constant_baseline`]). That is a saddle point or plateau of a non-convex
+/// loss (for example all-zero initial weights, where no hidden unit ever gets a gradient),
+/// not a minimum worth having.
+pub fn diagnose_stall(records: &[EpochRecord], baseline: f64) -> Option<String> {
     if records.len() < 10 {
         return None;
     }
-    let window = &records[records.len() - 10..];
-    let flat = window
+    let last = records.last()?;
+    let flat = records[records.len() - 10..]
         .iter()
-        .all(|r| (r.loss - last.loss).abs() <= 1e-9 * last.loss.abs().max(1e-300));
+        .all(|r| (r.loss - last.loss).abs() <= 1e-7 * last.loss.abs().max(1e-300));
     let max_grad = records.iter().map(|r| r.grad_norm).fold(0.0, f64::max);
-    let tiny = last.grad_norm <= 1e-6 * max_grad.max(1e-300);
-    let high = last.loss > 0.01 * first.loss && last.loss > 1e-8;
-    (flat && tiny && high).then(|| {
+    let tiny = last.grad_norm <= 1e-4 * max_grad;
+    let no_better = last.loss >= baseline * (1.0 - 1e-3) && baseline > 0.0;
+    (flat && tiny && no_better).then(|| {
         format!(
-            "The loss stopped falling at {:e} with an almost zero gradient (norm {:e}, {:.0e} of its largest): the run is stuck on a plateau or at a saddle point, where plain gradient descent stalls. Momentum (--momentum 0.9) or --optimizer adam can escape; so can another --init or --seed.",
-            last.loss,
+            "The loss stopped at {} with an almost zero gradient (norm {:.1e}, {:.0e} of its largest), no better than predicting a constant ({} on this data): the network is stuck at a saddle point or on a plateau, where plain gradient descent stalls (all-zero or equal initial weights give every hidden unit the same gradient, or none). Use random initial weights (--init torch), or momentum (--momentum 0.9) or --optimizer adam to escape.",
+            num(last.loss),
             last.grad_norm,
-            last.grad_norm / max_grad.max(1e-300)
+            last.grad_norm / max_grad,
+            num(baseline)
         )
     })
 }

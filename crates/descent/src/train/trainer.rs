@@ -349,8 +349,10 @@ impl<'m, F: Float> Trainer<'m, F> {
         };
         if w.rising >= rule.patience && rule.on_divergence != OnDivergence::Continue {
             let cause = format!(
-                "the loss rose above {} times its best ({best_train:e}) for {} epochs in a row",
-                rule.factor, rule.patience
+                "the loss rose above {} times its best ({}) for {} epochs in a row",
+                rule.factor,
+                super::diagnosis::num(best_train),
+                rule.patience
             );
             return self.diverged(rec.epoch, rec.step, rec.loss, cause, false);
         }
