@@ -250,8 +250,30 @@ pub struct GenerateArgs {
     pub out: Option<PathBuf>,
 }
 
+/// The schedule syntax, shown by `descent schedule --help`.
+const SCHEDULE_SYNTAX: &str = "\
+Schedule syntax: NAME[:key=value,...], PyTorch's argument names and defaults; lists use `;`.
+Join schedules with @MILESTONE for one after another (SequentialLR).
+  constant[:factor=0.333,total_iters=5]          ConstantLR
+  step:step_size=N[,gamma=0.1]                   StepLR
+  multistep:milestones=30;80[,gamma=0.1]         MultiStepLR
+  exponential:gamma=G                            ExponentialLR
+  cosine:t_max=N[,eta_min=0]                     CosineAnnealingLR (PyTorch's recurrence)
+  cosine-restarts:t_0=N[,t_mult=1,eta_min=0]     CosineAnnealingWarmRestarts
+  linear[:start_factor=0.333,end_factor=1,total_iters=5]   LinearLR (warm-up)
+  onecycle:max_lr=X[,total_steps=N,pct_start=0.3,anneal_strategy=cos|linear,
+           cycle_momentum=true,base_momentum=0.85,max_momentum=0.95,div_factor=25,
+           final_div_factor=1e4,three_phase=false]          OneCycleLR
+  inv-sqrt                                       lr / sqrt(t + 1)
+  polynomial[:total_iters=5,power=1]             PolynomialLR
+  plateau[:mode=min,factor=0.1,patience=10,threshold=1e-4,threshold_mode=rel,
+          cooldown=0,min_lr=0,eps=1e-8]          ReduceLROnPlateau (on the val loss, else the train loss)
+Examples:
+  descent schedule --schedule cosine:t_max=100,eta_min=0.001 --steps 100 --lr 0.1
+  descent schedule --schedule \"linear:start_factor=0.1,total_iters=5 @5 cosine:t_max=95\" --plot lr.svg";
+
 #[derive(Debug, Args)]
-#[command(allow_negative_numbers = true)]
+#[command(allow_negative_numbers = true, after_help = SCHEDULE_SYNTAX)]
 pub struct ScheduleArgs {
     /// The schedule, e.g. cosine:t_max=100,eta_min=0.001.
     #[arg(long)]

@@ -307,7 +307,14 @@ fn parse_one(spec: &str, text: &str) -> Result<ScheduleSpec> {
         let Some((k, v)) = item.split_once('=') else {
             return Err(parse_error(
                 spec,
-                format!("expected `key=value`, found `{item}`"),
+                format!(
+                    "expected `key=value`, found `{item}`{}",
+                    if item.trim().parse::<f64>().is_ok() {
+                        " (list items are separated by `;`, e.g. milestones=30;80)"
+                    } else {
+                        ""
+                    }
+                ),
             ));
         };
         pairs.push((k.to_string(), v.to_string()));
