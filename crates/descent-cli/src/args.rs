@@ -30,6 +30,19 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Time the speed workloads (P1 ... P5) in-process; see bench/ for the PyTorch side.
     Bench(BenchArgs),
+    /// Train several optimizers from the same start on the same batches: overlaid losses, a
+    /// table, and for a two-parameter model the loss contour with every path.
+    Compare(Box<crate::viz_args::CompareArgs>),
+    /// Grid search over one or two parameters (loss curve or heat map), next to gradient descent.
+    Search(Box<crate::viz_args::SearchArgs>),
+    /// Optimizers on a 2-D test function: contour plot with trajectories and an animated GIF.
+    Surface(crate::viz_args::SurfaceArgs),
+    /// Check the autodiff gradient against central finite differences, per parameter.
+    Gradcheck(Box<crate::viz_args::GradcheckArgs>),
+    /// Learning-rate range test: loss against a growing lr, and a suggested lr.
+    LrFind(Box<crate::viz_args::LrFindArgs>),
+    /// The classic lessons of gradient descent replayed, with figures and an HTML report.
+    Tour(crate::viz_args::TourArgs),
 }
 
 #[derive(Debug, Args)]

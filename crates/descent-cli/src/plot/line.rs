@@ -1,0 +1,191 @@
+//! Line charts: loss per epoch, learning rate per step, loss over one parameter; optional
+//! logarithmic axes, point markers and labelled vertical lines.
+
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{bounds, colour_for, err, Figure};
+
+/// One named line of a chart.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Named points drawn as circles (e.g. the best grid point, gradient descent's iterates).
+#[derive(Clone, Debug, Default)]
+pub struct Marker {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A labelled vertical line across the chart (e.g. the stable learning-rate bound).
+#[derive(Clone, Debug, Default)]
+pub struct VLine {
+    pub name: String,
+    pub x: f64,
+}
+
+/// A line chart: title, axis labels, one or more series, optional log-scale axes.
+#[derive(Clone, Debug, Default)]
+pub struct LineChart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub series: Vec<Series>,
+    pub log_y: bool,
+    pub log_x: bool,
+    pub markers: Vec<Marker>,
+    pub vlines: Vec<VLine>,
+}
+
+impl LineChart<'_> {
+    /// Draws the chart into `path` (`.svg` or `.png`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        super::save(self, path)
+    }
+
+    fn keep(&self, p: &(f64, f64)) -> bool {
+        p.0.is_finite()
+            && p.1.is_finite()
+            && (!self.log_y || p.1 > 0.0)
+            && (!self.log_x || p.0 > 0.0)
+    }
+
+    fn ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let pts: Vec<(f64, f64)> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .chain(self.markers.iter().flat_map(|m| m.points.iter()))
+            .copied()
+            .filter(|p| self.keep(p))
+            .collect();
+        let xs = pts
+            .iter()
+            .map(|p| p.0)
+            .chain(self.vlines.iter().map(|v| v.x))
+            .filter(|x| !self.log_x || *x > 0.0);
+        let (mut x0, mut x1) = bounds(xs, false);
+        let (mut y0, mut y1) = bounds(pts.iter().map(|p| p.1), !self.log_y);
+        if self.log_x && x0 <= 0.0 {
+            (x0, x1) = (1e-3, 1.0);
+        }
+        if self.log_y {
+            if y0 <= 0.0 {
+                (y0, y1) = (1e-3, 1.0);
+            }
+            (y0, y1) = (y0 / 1.3, y1 * 1.3);
+        }
+        ((x0, x1), (y0, y1))
+    }
+}
+
+impl Figure for LineChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let ((x0, x1), (y0, y1)) = self.ranges();
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(self.title, ("sans-serif", 26))
+            .margin(16)
+            .x_label_area_size(52)
+            .y_label_area_size(90);
+        // One body for the four axis combinations: each has its own coordinate type.
+        macro_rules! finish {
+            ($chart:expr) => {{
+                let mut chart = $chart;
+                chart
+                    .configure_mesh()
+                    .x_desc(self.x_label)
+                    .y_desc(self.y_label)
+                    .label_style(("sans-serif", 15))
+                    .axis_desc_style(("sans-serif", 18))
+                    .light_line_style(RGBColor(235, 235, 235))
+                    .draw()
+                    .map_err(err)?;
+                let mut index = 0;
+                for s in &self.series {
+                    let colour = colour_for(&s.name, index);
+                    index += 1;
+                    let points: Vec<(f64, f64)> =
+                        s.points.iter().copied().filter(|p| self.keep(p)).collect();
+                    chart
+                        .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                        .map_err(err)?
+                        .label(s.name.clone())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                        });
+                }
+                for v in &self.vlines {
+                    let colour = RGBColor(60, 60, 60);
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            vec![(v.x, y0), (v.x, y1)],
+                            8,
+                            5,
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(err)?
+                        .label(v.name.clone())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                        });
+                }
+                for m in &self.markers {
+                    let colour = colour_for(&m.name, index);
+                    index += 1;
+                    let points: Vec<(f64, f64)> =
+                        m.points.iter().copied().filter(|p| self.keep(p)).collect();
+                    // A single point (a best value) stands out; many (iterates) stay small.
+                    let radius = if points.len() == 1 { 8 } else { 4 };
+                    chart
+                        .draw_series(
+                            points
+                                .into_iter()
+                                .map(|p| Circle::new(p, radius, colour.filled())),
+                        )
+                        .map_err(err)?
+                        .label(m.name.clone())
+                        .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
+                }
+                let named = self
+                    .series
+                    .iter()
+                    .map(|s| &s.name)
+                    .chain(self.markers.iter().map(|m| &m.name))
+                    .chain(self.vlines.iter().map(|v| &v.name));
+                if named.clone().count() > 1 || named.into_iter().any(|n| !n.is_empty()) {
+                    chart
+                        .configure_series_labels()
+                        .background_style(WHITE.mix(0.85))
+                        .border_style(RGBColor(200, 200, 200))
+                        .label_font(("sans-serif", 15))
+                        .position(SeriesLabelPosition::UpperRight)
+                        .draw()
+                        .map_err(err)?;
+                }
+            }};
+        }
+        match (self.log_x, self.log_y) {
+            (false, false) => finish!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
+            (false, true) => finish!(builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(err)?),
+            (true, false) => finish!(builder
+                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .map_err(err)?),
+            (true, true) => finish!(builder
+                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .map_err(err)?),
+        }
+        Ok(())
+    }
+}
