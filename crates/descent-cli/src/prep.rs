@@ -27,7 +27,6 @@ pub struct Prepared {
     pub loss: Loss,
     /// The data after scaling.
     pub data: Dataset,
-    pub scaler: Scaler,
     pub model: Sequential,
     pub init: Init,
 }
@@ -68,7 +67,6 @@ impl Prepared {
             kind,
             loss,
             data,
-            scaler,
             model,
             init,
         })
@@ -88,7 +86,6 @@ impl Prepared {
             name: name.to_string(),
             kind,
             loss,
-            scaler: Scaler::fit(Scaling::None, &data.x),
             data,
             model,
             init,

@@ -66,7 +66,14 @@ pub fn run(args: SurfaceArgs) -> Result<ExitCode> {
             e.label, e.lr
         );
     }
-    let files = draw(f.as_ref(), &entries, &trajectories, &out, args.frames)?;
+    let files = draw(
+        f.as_ref(),
+        &entries,
+        &trajectories,
+        &out,
+        "",
+        Some(args.frames),
+    )?;
     println!("wrote {} in {}", files.join(", "), out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -87,13 +94,15 @@ pub fn descend_all(
         .collect()
 }
 
-/// The contour plot (`contour.svg`, `contour.png`) and the animation (`descent.gif`).
+/// The contour plot (`PREFIXcontour.svg`, `.png`) and, with `frames`, the animation
+/// (`PREFIXdescent.gif`); returns the file names.
 pub fn draw(
     f: &dyn Objective,
     entries: &[Entry],
     trajectories: &[Trajectory],
     out: &Path,
-    frames: usize,
+    prefix: &str,
+    frames: Option<usize>,
 ) -> Result<Vec<String>> {
     let field = view_field(f, trajectories);
     let title = format!("{}: trajectories", f.name());
@@ -119,23 +128,26 @@ pub fn draw(
             }]
         },
     };
-    let mut files = save_both(&chart, out, "contour")?.to_vec();
-    let longest = chart
-        .paths
-        .iter()
-        .map(|p| p.points.len())
-        .max()
-        .unwrap_or(1);
-    let frames: Vec<ContourChart> = (1..=frames)
-        .map(|k| chart.truncated((k * longest).div_ceil(frames)))
-        .collect();
-    save_gif(&out.join("descent.gif"), &frames, 80)?;
-    files.push("descent.gif".into());
+    let mut files = save_both(&chart, out, &format!("{prefix}contour"))?.to_vec();
+    if let Some(n) = frames {
+        let longest = chart
+            .paths
+            .iter()
+            .map(|p| p.points.len())
+            .max()
+            .unwrap_or(1);
+        let frames: Vec<ContourChart> = (1..=n)
+            .map(|k| chart.truncated((k * longest).div_ceil(n)))
+            .collect();
+        let gif = format!("{prefix}descent.gif");
+        save_gif(&out.join(&gif), &frames, 80)?;
+        files.push(gif);
+    }
     Ok(files)
 }
 
 /// The function's plot box, widened to hold the start points.
-fn view_field(f: &dyn Objective, trajectories: &[Trajectory]) -> Field {
+pub fn view_field(f: &dyn Objective, trajectories: &[Trajectory]) -> Field {
     let (mut lo, mut hi) = f.default_view();
     for t in trajectories {
         let p = t.points[0];

@@ -8,7 +8,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{colour_for, err, Figure, Marker};
+use super::{colour_for, err, tick, Figure, Marker};
 
 /// Number of shading bands (and so of iso-lines, less one).
 const BANDS: usize = 16;
@@ -191,6 +191,8 @@ impl Figure for ContourChart<'_> {
             .configure_mesh()
             .disable_mesh()
             .x_desc(self.x_label)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .y_desc(self.y_label)
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 18))

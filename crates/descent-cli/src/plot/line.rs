@@ -7,7 +7,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{bounds, colour_for, err, Figure};
+use super::{bounds, colour_for, err, tick, Figure};
 
 /// One named line of a chart.
 #[derive(Clone, Debug, Default)]
@@ -104,6 +104,8 @@ impl Figure for LineChart<'_> {
                 chart
                     .configure_mesh()
                     .x_desc(self.x_label)
+                    .x_label_formatter(&tick)
+                    .y_label_formatter(&tick)
                     .y_desc(self.y_label)
                     .label_style(("sans-serif", 15))
                     .axis_desc_style(("sans-serif", 18))
@@ -124,8 +126,8 @@ impl Figure for LineChart<'_> {
                             PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                         });
                 }
-                for v in &self.vlines {
-                    let colour = RGBColor(60, 60, 60);
+                for (k, v) in self.vlines.iter().enumerate() {
+                    let colour = [RGBColor(40, 40, 40), RGBColor(180, 30, 30)][k % 2];
                     chart
                         .draw_series(DashedLineSeries::new(
                             vec![(v.x, y0), (v.x, y1)],

@@ -128,6 +128,25 @@ fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow
     anyhow!("{e}")
 }
 
+/// An axis tick: short decimals (`0.5`, `2`, `30000`), powers of ten in scientific form.
+pub fn tick(v: &f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.1e}");
+        return s.replace(".0e", "e");
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
 /// The finite bounds of `values`, widened when empty or degenerate and padded by 5%.
 fn bounds(values: impl Iterator<Item = f64>, pad: bool) -> (f64, f64) {
     let (lo, hi) = values
@@ -155,5 +174,14 @@ mod tests {
         assert_eq!(colour_for("adam", 0), colour_for("adam lr=0.1", 5));
         assert_ne!(colour_for("adam", 0), colour_for("sgd", 0));
         assert_eq!(colour_for("loss", 2), PALETTE[2]);
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(tick(&9.999999999999999e-6), "1e-5");
+        assert_eq!(tick(&30000.0), "30000");
+        assert_eq!(tick(&0.5), "0.5");
+        assert_eq!(tick(&2.0), "2");
+        assert_eq!(tick(&2.5e-4), "2.5e-4");
     }
 }

@@ -73,6 +73,17 @@ impl Tour {
         &self.out
     }
 
+    /// Adds files already written to `out` to the current lesson (PNG and GIF shown; SVG kept
+    /// beside them).
+    pub fn attach(&mut self, files: &[String]) {
+        let lesson = self.lessons.last_mut().expect("files belong to a lesson");
+        for f in files {
+            if !f.ends_with(".svg") {
+                lesson.figures.push(f.clone());
+            }
+        }
+    }
+
     /// Draws `figure` as `lessonNN_STEM.svg` and `.png` and adds it to the current lesson.
     pub fn figure(&mut self, figure: &impl Figure, stem: &str) -> Result<()> {
         let number = self.lessons.len();
