@@ -8,7 +8,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{colour_for, err, tick, Figure, Marker};
+use super::{colour_for, err, pieces, tick, Figure, Marker};
 
 /// Number of shading bands (and so of iso-lines, less one).
 const BANDS: usize = 16;
@@ -206,13 +206,22 @@ impl Figure for ContourChart<'_> {
                 .copied()
                 .filter(|q| q.0.is_finite() && q.1.is_finite())
                 .collect();
+            let mut parts = pieces(&pts, (f.x.1 - f.x.0, f.y.1 - f.y.0)).into_iter();
             chart
-                .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(3)))
+                .draw_series(LineSeries::new(
+                    parts.next().unwrap_or_default(),
+                    colour.stroke_width(3),
+                ))
                 .map_err(err)?
                 .label(p.name.clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                 });
+            for part in parts {
+                chart
+                    .draw_series(LineSeries::new(part, colour.stroke_width(3)))
+                    .map_err(err)?;
+            }
             if let (Some(&first), Some(&last)) = (pts.first(), pts.last()) {
                 chart
                     .draw_series([

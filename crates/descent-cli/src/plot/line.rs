@@ -7,7 +7,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{bounds, colour_for, err, tick, Figure};
+use super::{bounds, colour_for, err, pieces, tick, Figure};
 
 /// One named line of a chart.
 #[derive(Clone, Debug, Default)]
@@ -54,6 +54,27 @@ impl LineChart<'_> {
             && p.1.is_finite()
             && (!self.log_y || p.1 > 0.0)
             && (!self.log_x || p.0 > 0.0)
+    }
+
+    /// The line cut at its sharp turns, judged on the axes as drawn (log or linear).
+    fn pieces(&self, points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+        if points.is_empty() {
+            return vec![Vec::new()];
+        }
+        let ((x0, x1), (y0, y1)) = self.ranges();
+        let fx = |v: f64| if self.log_x { v.ln() } else { v };
+        let fy = |v: f64| if self.log_y { v.ln() } else { v };
+        let drawn: Vec<(f64, f64)> = points.iter().map(|p| (fx(p.0), fy(p.1))).collect();
+        let span = ((fx(x1) - fx(x0)).abs(), (fy(y1) - fy(y0)).abs());
+        // Cut the original points where the drawn ones turn.
+        let mut out = Vec::new();
+        let mut at = 0;
+        for piece in pieces(&drawn, span) {
+            let n = piece.len();
+            out.push(points[at..at + n].to_vec());
+            at += n - 1;
+        }
+        out
     }
 
     fn ranges(&self) -> ((f64, f64), (f64, f64)) {
@@ -118,13 +139,22 @@ impl Figure for LineChart<'_> {
                     index += 1;
                     let points: Vec<(f64, f64)> =
                         s.points.iter().copied().filter(|p| self.keep(p)).collect();
+                    let mut parts = self.pieces(&points).into_iter();
                     chart
-                        .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                        .draw_series(LineSeries::new(
+                            parts.next().unwrap_or_default(),
+                            colour.stroke_width(2),
+                        ))
                         .map_err(err)?
                         .label(s.name.clone())
                         .legend(move |(x, y)| {
                             PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                         });
+                    for part in parts {
+                        chart
+                            .draw_series(LineSeries::new(part, colour.stroke_width(2)))
+                            .map_err(err)?;
+                    }
                 }
                 for (k, v) in self.vlines.iter().enumerate() {
                     let colour = [RGBColor(40, 40, 40), RGBColor(180, 30, 30)][k % 2];

@@ -128,6 +128,30 @@ fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow
     anyhow!("{e}")
 }
 
+/// `points` cut into pieces at every turn sharper than about 110° (measured after dividing x
+/// and y by the axis spans), each piece drawn as its own line: plotters joins thick lines with
+/// unlimited miters, and a zigzag path would otherwise grow spikes across the figure.
+fn pieces(points: &[(f64, f64)], span: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let (sx, sy) = (
+        1.0 / span.0.max(f64::MIN_POSITIVE),
+        1.0 / span.1.max(f64::MIN_POSITIVE),
+    );
+    let mut out = vec![Vec::new()];
+    for (k, &p) in points.iter().enumerate() {
+        if k >= 2 {
+            let (a, b) = (points[k - 2], points[k - 1]);
+            let (ux, uy) = ((b.0 - a.0) * sx, (b.1 - a.1) * sy);
+            let (vx, vy) = ((p.0 - b.0) * sx, (p.1 - b.1) * sy);
+            let cos = (ux * vx + uy * vy) / ((ux.hypot(uy) * vx.hypot(vy)).max(1e-300));
+            if cos < -0.35 {
+                out.push(vec![b]);
+            }
+        }
+        out.last_mut().expect("never empty").push(p);
+    }
+    out
+}
+
 /// An axis tick: short decimals (`0.5`, `2`, `30000`), powers of ten in scientific form.
 pub fn tick(v: &f64) -> String {
     let a = v.abs();
@@ -174,6 +198,14 @@ mod tests {
         assert_eq!(colour_for("adam", 0), colour_for("adam lr=0.1", 5));
         assert_ne!(colour_for("adam", 0), colour_for("sgd", 0));
         assert_eq!(colour_for("loss", 2), PALETTE[2]);
+    }
+
+    #[test]
+    fn zigzags_are_cut_at_their_turns() {
+        let zig = [(0.0, 0.0), (1.0, 0.0), (0.0, 0.1), (1.0, 0.2)];
+        assert_eq!(pieces(&zig, (1.0, 1.0)).len(), 3);
+        let smooth = [(0.0, 0.0), (1.0, 0.1), (2.0, 0.3)];
+        assert_eq!(pieces(&smooth, (1.0, 1.0)).len(), 1);
     }
 
     #[test]

@@ -217,17 +217,18 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
 
 fn scaling(tour: &mut Tour) -> Result<()> {
     tour.lesson("Feature scaling");
-    tour.say("Linear regression of diabetes progression on body-mass index (w, b), batch gradient descent with the best fixed lr 2/(λ_min+λ_max) for 100 epochs.");
+    tour.say("Linear regression of diabetes progression on body-mass index (w, b), batch gradient descent with lr 1/λ_max (half the stable bound) for 100 epochs.");
     for (scale, label) in [("none", "raw"), ("standard", "standardized")] {
         let prep = with_features("diabetes", "linear", None, scale, Some(vec!["bmi".into()]))?;
         let (x, y) = (prep.data.x.view(), prep.data.y.view());
         let b = lr_bound(x, true, &PowerIteration::default())?;
-        let run = prep.train_with(&sgd(b.lr_best), &train_config(100, "full", 0)?)?;
+        let lr = b.lr_max_stable / 2.0;
+        let run = prep.train_with(&sgd(lr), &train_config(100, "full", 0)?)?;
         let ls = normal_equation(x, y, true)?;
         let opt = ls.to_flat();
         tour.say(format!(
-            "{label} bmi: condition number {:.1}, lr {:.4}; after 100 epochs the loss is {:.2} against the optimum {:.2}.",
-            b.condition_number, b.lr_best, run.final_loss, ls.mse
+            "{label} bmi: condition number {:.1}, lr {:.3e}; after 100 epochs the loss is {:.2} against the optimum {:.2}.",
+            b.condition_number, lr, run.final_loss, ls.mse
         ));
         let field = field_around(run.path.iter().chain(std::iter::once(&opt)), |w, c| {
             prep.loss_at(&[w, c]).unwrap_or(f64::NAN)
@@ -243,7 +244,7 @@ fn scaling(tour: &mut Tour) -> Result<()> {
             y_label: &names[1],
             field: &field,
             paths: vec![Path2d {
-                name: format!("sgd (lr {:.3})", b.lr_best),
+                name: format!("sgd (lr {lr:.3e})"),
                 points: run.path.iter().map(|p| (p[0], p[1])).collect(),
             }],
             markers: vec![Marker {
