@@ -2,7 +2,8 @@
 //!
 //! The function is sampled on a grid ([`Field`]); the shading is banded on a logarithmic scale
 //! of `f - min f` (light = low), so that a valley a thousand times shallower than the rim
-//! still shows, and iso-lines are drawn between the bands by marching squares.
+//! still shows (linear for a function with negative values, such as a saddle), and iso-lines
+//! are drawn between the bands by marching squares.
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -71,6 +72,8 @@ impl Field {
         finite.sort_by(f64::total_cmp);
         let lo = finite[0];
         let hi = finite[(finite.len() - 1) * 99 / 100];
+        // A function unbounded below (a saddle) has no floor to measure from: shade linearly.
+        let log = lo >= 0.0;
         let delta = ((hi - lo) * 1e-4).max(1e-300);
         let (a, b) = (delta.ln(), (hi - lo + delta).ln());
         self.values
@@ -78,8 +81,10 @@ impl Field {
             .map(|&v| {
                 if v.is_nan() {
                     f64::NAN
-                } else {
+                } else if log {
                     (((v - lo).max(0.0) + delta).ln() - a) / (b - a).max(1e-12)
+                } else {
+                    (v - lo) / (hi - lo).max(1e-300)
                 }
                 .min(1.0)
             })

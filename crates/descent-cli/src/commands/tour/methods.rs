@@ -277,19 +277,23 @@ fn derivatives(tour: &mut Tour) -> Result<()> {
         check.max_rel
     ));
     let (_, g) = loss_and_gradient(&prep.model, prep.loss, &params, x, y)?;
+    // The parameter with the largest gradient: its error curve is the clearest.
+    let i = (0..g.len())
+        .max_by(|&a, &b| g[a].abs().total_cmp(&g[b].abs()))
+        .context("the network has parameters")?;
     let at = |v: f64| -> Result<f64> {
         let mut p = params.values.clone();
-        p[0] = v;
+        p[i] = v;
         prep.loss_at(&p)
     };
-    let (p0, f0) = (params.values[0], prep.loss_at(&params.values)?);
+    let (p0, f0) = (params.values[i], prep.loss_at(&params.values)?);
     let (mut central, mut forward) = (Vec::new(), Vec::new());
     for k in 2..=26 {
         let h = 10f64.powf(-(k as f64) / 2.0);
         let c = (at(p0 + h)? - at(p0 - h)?) / (2.0 * h);
         let f = (at(p0 + h)? - f0) / h;
-        central.push((h, (c - g[0]).abs()));
-        forward.push((h, (f - g[0]).abs()));
+        central.push((h, (c - g[i]).abs()));
+        forward.push((h, (f - g[i]).abs()));
     }
     let best = |v: &[(f64, f64)]| {
         v.iter()
@@ -302,8 +306,13 @@ fn derivatives(tour: &mut Tour) -> Result<()> {
     };
     let (bc, bf) = (best(&central), best(&forward));
     tour.say(format!(
-        "For the first weight, the forward difference (f(p+h) − f(p))/h is at best {:.1e} off (at h = {:.0e}); the central difference is at best {:.1e} off (at h = {:.0e}).",
-        bf.1, bf.0, bc.1, bc.0
+        "For {} (the largest gradient, {:.4}), the forward difference (f(p+h) − f(p))/h is at best {:.1e} off (at h = {:.0e}); the central difference is at best {:.1e} off (at h = {:.0e}).",
+        scalar_names(&params.layout)[i],
+        g[i],
+        bf.1,
+        bf.0,
+        bc.1,
+        bc.0
     ));
     tour.say("Shrinking h helps until rounding takes over: the error falls like h (forward) or h² (central), then grows like 1/h.");
     let chart = LineChart {
