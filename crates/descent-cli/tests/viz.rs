@@ -45,7 +45,7 @@ fn number_after(text: &str, key: &str) -> f64 {
         + key.len();
     let rest = &text[start..];
     let end = rest
-        .find(|c: char| c == ' ' || c == ',' || c == ')' || c == '\n' || c == ':')
+        .find([' ', ',', ')', '\n', ':'])
         .unwrap_or(rest.len());
     rest[..end]
         .parse()
