@@ -173,6 +173,8 @@ fn contour(prep: &Prepared, entries: &[Entry], runs: &[Run], out: &Path) -> Resu
                 points: vec![(o[0], o[1])],
             })
             .collect(),
+        dots: Vec::new(),
+        boundaries: Vec::new(),
     };
     Ok(save_both(&chart, out, "contour")?.to_vec())
 }

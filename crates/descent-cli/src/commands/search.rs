@@ -144,6 +144,8 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
                 name: format!("grid best ({} evaluations)", grid.evaluations),
                 points: vec![(best.point[0], best.point[1])],
             }],
+            dots: Vec::new(),
+            boundaries: Vec::new(),
         };
         save_both(&chart, &out, "search")?
     };

@@ -127,6 +127,8 @@ pub fn draw(
                 points: f.minima().iter().map(|m| (m[0], m[1])).collect(),
             }]
         },
+        dots: Vec::new(),
+        boundaries: Vec::new(),
     };
     let mut files = save_both(&chart, out, &format!("{prefix}contour"))?.to_vec();
     if let Some(n) = frames {

@@ -99,8 +99,9 @@ pub struct Path2d {
     pub points: Vec<(f64, f64)>,
 }
 
-/// A contour plot of `field` with `paths` (start: open circle, end: filled circle) and
-/// `markers` (black crosses, e.g. the minimum or the best grid point).
+/// A contour plot of `field` with `paths` (start: open circle, end: filled circle),
+/// `markers` (black crosses, e.g. the minimum or the best grid point), `dots` (data points)
+/// and `boundaries` (iso-lines of the raw values).
 #[derive(Clone, Debug)]
 pub struct ContourChart<'a> {
     pub title: &'a str,
@@ -109,6 +110,10 @@ pub struct ContourChart<'a> {
     pub field: &'a Field,
     pub paths: Vec<Path2d>,
     pub markers: Vec<Marker>,
+    /// Data points, one colour per group (e.g. per class).
+    pub dots: Vec<Marker>,
+    /// Values of the function drawn as thick black iso-lines (e.g. a decision boundary).
+    pub boundaries: Vec<f64>,
 }
 
 impl<'a> ContourChart<'a> {
@@ -184,7 +189,8 @@ impl Figure for ContourChart<'_> {
         }
         chart.draw_series(rects).map_err(err)?;
         let iso = RGBColor(70, 70, 90).mix(0.45).stroke_width(1);
-        let segments = iso_segments(f, &levels);
+        let bands: Vec<f64> = (1..BANDS).map(|b| b as f64 / BANDS as f64).collect();
+        let segments = iso_segments(f, &levels, &bands);
         chart
             .draw_series(
                 segments
@@ -203,6 +209,26 @@ impl Figure for ContourChart<'_> {
             .axis_desc_style(("sans-serif", 18))
             .draw()
             .map_err(err)?;
+        let edge = BLACK.stroke_width(3);
+        chart
+            .draw_series(
+                iso_segments(f, &f.values, &self.boundaries)
+                    .into_iter()
+                    .map(|(a, b)| PathElement::new(vec![a, b], edge)),
+            )
+            .map_err(err)?;
+        for (index, d) in self.dots.iter().enumerate() {
+            let colour = colour_for(&d.name, index);
+            chart
+                .draw_series(
+                    d.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 4, colour.mix(0.85).filled())),
+                )
+                .map_err(err)?
+                .label(d.name.clone())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, colour.filled()));
+        }
         for (index, p) in self.paths.iter().enumerate() {
             let colour = colour_for(&p.name, index);
             let pts: Vec<(f64, f64)> = p
@@ -247,7 +273,7 @@ impl Figure for ContourChart<'_> {
                 .label(m.name.clone())
                 .legend(|(x, y)| Cross::new((x + 10, y), 6, BLACK.stroke_width(3)));
         }
-        if !self.paths.is_empty() || !self.markers.is_empty() {
+        if !self.paths.is_empty() || !self.markers.is_empty() || !self.dots.is_empty() {
             chart
                 .configure_series_labels()
                 .background_style(WHITE.mix(0.85))
@@ -263,10 +289,10 @@ impl Figure for ContourChart<'_> {
 
 type Point = (f64, f64);
 
-/// Marching squares over the cell centres: the segments where the level crosses a band edge.
-fn iso_segments(f: &Field, levels: &[f64]) -> Vec<(Point, Point)> {
+/// Marching squares over the cell centres: the segments where `values` cross a threshold.
+fn iso_segments(f: &Field, values: &[f64], thresholds: &[f64]) -> Vec<(Point, Point)> {
     let mut out = Vec::new();
-    let at = |i: usize, j: usize| levels[j * f.nx + i];
+    let at = |i: usize, j: usize| values[j * f.nx + i];
     for j in 0..f.ny.saturating_sub(1) {
         for i in 0..f.nx.saturating_sub(1) {
             // Corners counter-clockwise from bottom-left.
@@ -281,8 +307,7 @@ fn iso_segments(f: &Field, levels: &[f64]) -> Vec<(Point, Point)> {
             }
             let lo = c.iter().map(|p| p.2).fold(f64::INFINITY, f64::min);
             let hi = c.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max);
-            for b in 1..BANDS {
-                let t = b as f64 / BANDS as f64;
+            for &t in thresholds {
                 if t <= lo || t > hi {
                     continue;
                 }

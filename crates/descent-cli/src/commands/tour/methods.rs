@@ -251,6 +251,8 @@ fn scaling(tour: &mut Tour) -> Result<()> {
                 name: "least-squares optimum".into(),
                 points: vec![(opt[0], opt[1])],
             }],
+            dots: Vec::new(),
+            boundaries: Vec::new(),
         };
         tour.figure(&chart, &format!("contour_{label}"))?;
     }
@@ -417,6 +419,8 @@ fn newton(tour: &mut Tour) -> Result<()> {
             name: "minimum".into(),
             points: vec![(1.0, 1.0)],
         }],
+        dots: Vec::new(),
+        boundaries: Vec::new(),
     };
     tour.figure(&chart, "newton")
 }
