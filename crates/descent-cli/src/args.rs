@@ -103,6 +103,9 @@ pub struct TrainArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also draw loss and lr per epoch, and the fit (with fit.gif) or decision boundary.
+    #[arg(long)]
+    pub plot: bool,
     #[command(flatten)]
     pub optim: OptimArgs,
 }

@@ -44,9 +44,7 @@ fn number_after(text: &str, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("`{key}` in\n{text}"))
         + key.len();
     let rest = &text[start..];
-    let end = rest
-        .find([' ', ',', ')', '\n', ':'])
-        .unwrap_or(rest.len());
+    let end = rest.find([' ', ',', ')', '\n', ':']).unwrap_or(rest.len());
     rest[..end]
         .parse()
         .unwrap_or_else(|_| panic!("a number after `{key}`: `{}`", &rest[..end]))
@@ -553,4 +551,89 @@ fn tour_replays_the_lessons_and_links_every_figure() {
         let name = &src[..src.find('"').unwrap()];
         assert!(d.join("t").join(name).is_file(), "{name}");
     }
+}
+
+#[test]
+fn train_plot_draws_the_run_the_fit_and_the_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let stdout = ok(
+        d,
+        &[
+            "train",
+            "--data",
+            "builtin:beans",
+            "--model",
+            "linear",
+            "--lr",
+            "0.1",
+            "--epochs",
+            "30",
+            "--val-fraction",
+            "0.2",
+            "--plot",
+            "--quiet",
+            "--out",
+            "r",
+        ],
+    );
+    assert!(
+        stdout.contains("plots: loss.svg, loss.png, lr.svg, lr.png, fit.svg, fit.png, fit.gif"),
+        "{stdout}"
+    );
+    // Train and validation loss: two series.
+    assert_eq!(series_colours(&d.join("r/loss.svg")).len(), 2);
+    check_png(&d.join("r/loss.png"), (900, 600));
+    let fit = check_png(&d.join("r/fit.png"), (900, 600));
+    assert!(has_colour(&fit, SGD, 100), "the fitted line is drawn");
+    let gif = fs::read(d.join("r/fit.gif")).unwrap();
+    assert_eq!(&gif[..6], b"GIF89a");
+    assert!(gif.windows(2).filter(|w| w == &[0x21, 0xF9]).count() >= 31);
+
+    ok(
+        d,
+        &[
+            "train",
+            "--data",
+            "builtin:iris",
+            "--features",
+            "petal_length_cm,petal_width_cm",
+            "--model",
+            "softmax",
+            "--scale",
+            "standard",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.05",
+            "--epochs",
+            "50",
+            "--plot",
+            "--quiet",
+            "--out",
+            "c",
+        ],
+    );
+    check_png(&d.join("c/boundary.png"), (900, 600));
+    let svg = fs::read_to_string(d.join("c/boundary.svg")).unwrap();
+    assert_eq!(
+        svg.matches("<circle").count(),
+        150 + 3,
+        "every flower and 3 legend dots"
+    );
+
+    ok(
+        d,
+        &[
+            "train",
+            "--data",
+            "builtin:classic",
+            "--epochs",
+            "5",
+            "--quiet",
+            "--out",
+            "p",
+        ],
+    );
+    assert!(!d.join("p/loss.png").exists(), "no figures without --plot");
 }

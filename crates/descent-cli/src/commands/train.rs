@@ -23,7 +23,7 @@ use crate::args::{OptimArgs, TrainArgs};
 use crate::data_source::DataSource;
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
 use crate::model_file::ModelFile;
-use crate::observers::{MetricsCsv, Progress};
+use crate::observers::{MetricsCsv, Plots, Progress};
 
 /// Everything `train` needs, validated before any data is read.
 struct Setup {
@@ -38,6 +38,7 @@ struct Setup {
     val_fraction: f64,
     out: PathBuf,
     quiet: bool,
+    plot: bool,
     optimizer: OptimizerSpec,
     no_decay_bias: bool,
     schedule: Option<ScheduleSpec>,
@@ -129,6 +130,7 @@ impl Setup {
             val_fraction: a.val_fraction,
             out: a.out.clone().unwrap_or_else(default_run_dir),
             quiet: a.quiet,
+            plot: a.plot,
             optimizer,
             no_decay_bias: a.optim.no_decay_bias,
             schedule,
@@ -300,6 +302,7 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
         .kind
         .build(train.n_features(), n_outputs(setup.loss, &train))?;
     let params = Params::<F>::init(model.layout(), &setup.init)?;
+    let mut plots = Plots::new(setup.plot, &params);
     let groups = params
         .layout
         .views()
@@ -335,7 +338,11 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
     let outcome = trainer.run(
         &train_data,
         val_data.as_ref(),
-        &mut [&mut metrics as &mut dyn Observer<F>, &mut progress],
+        &mut [
+            &mut metrics as &mut dyn Observer<F>,
+            &mut progress,
+            &mut plots,
+        ],
     )?;
     let seconds = started.elapsed().as_secs_f64();
 
@@ -386,6 +393,7 @@ fn train<F: Float>(setup: &Setup) -> Result<ExitCode> {
     });
     write_json_atomic(&setup.out.join("summary.json"), &summary)?;
     print_summary(setup, &outcome, &report, seconds);
+    plots.write(&setup.out, &model, setup.loss, &train, &scaler)?;
     if let Stop::Diverged { epoch, step, loss } = outcome.stop {
         eprintln!(
             "error: training diverged at epoch {epoch} (update {step}): the loss became {loss}. \

@@ -1,8 +1,10 @@
 //! Observers of the training event stream that talk to the outside world: a progress bar on
-//! stderr and `metrics.csv`.
+//! stderr, `metrics.csv`, and the figures of `train --plot`.
 
 mod metrics;
+mod plots;
 mod progress;
 
 pub use metrics::MetricsCsv;
+pub use plots::Plots;
 pub use progress::Progress;
