@@ -41,6 +41,8 @@ pub struct LineChart<'a> {
     pub log_x: bool,
     pub markers: Vec<Marker>,
     pub vlines: Vec<VLine>,
+    /// Extend the y axis upwards so that the legend sits above the lines.
+    pub legend_room: bool,
 }
 
 impl LineChart<'_> {
@@ -101,6 +103,11 @@ impl LineChart<'_> {
                 (y0, y1) = (1e-3, 1.0);
             }
             (y0, y1) = (y0 / 1.3, y1 * 1.3);
+            if self.legend_room {
+                y1 *= (y1 / y0).powf(0.4);
+            }
+        } else if self.legend_room {
+            y1 += 0.4 * (y1 - y0);
         }
         ((x0, x1), (y0, y1))
     }
@@ -127,6 +134,9 @@ impl Figure for LineChart<'_> {
                     .x_desc(self.x_label)
                     .x_label_formatter(&tick)
                     .y_label_formatter(&tick)
+                    // Fewer labels on a log axis: plotters labels every 1..9 × 10^k otherwise.
+                    .x_labels(if self.log_x { 5 } else { 10 })
+                    .y_labels(if self.log_y { 5 } else { 10 })
                     .y_desc(self.y_label)
                     .label_style(("sans-serif", 15))
                     .axis_desc_style(("sans-serif", 18))

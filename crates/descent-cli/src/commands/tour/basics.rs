@@ -284,7 +284,10 @@ fn too_large(tour: &mut Tour) -> Result<()> {
                 run.final_loss
             ),
         });
-        series.push(losses(&format!("lr {lr}"), &run));
+        // Below 1e-16 the loss is rounding noise (and exactly 0 leaves a log axis).
+        let mut line = losses(&format!("lr {lr}"), &run);
+        line.points.retain(|p| p.1 > 1e-16);
+        series.push(line);
     }
     let chart = LineChart {
         title: &format!(

@@ -114,6 +114,7 @@ fn optimizers(tour: &mut Tour) -> Result<()> {
         x_label: "epoch",
         y_label: "cross-entropy loss",
         series,
+        legend_room: true,
         ..LineChart::default()
     };
     tour.figure(&chart, "network")?;
