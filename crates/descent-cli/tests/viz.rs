@@ -366,6 +366,21 @@ fn search_finds_w_2_on_the_classic_data_and_gradient_descent_agrees() {
         ],
         "one range per parameter",
     );
+    fails(
+        d,
+        &[
+            "search",
+            "--data",
+            "builtin:classic",
+            "--model",
+            "linear",
+            "--range",
+            "0:4:0.001",
+            "--range",
+            "0:4:0.001",
+        ],
+        "use larger steps",
+    );
 }
 
 #[test]

@@ -28,6 +28,10 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
             ranges.len()
         );
     }
+    let total: usize = ranges.iter().map(Range::len).product();
+    if total > MAX_POINTS {
+        bail!("the grid has {total} points (at most {MAX_POINTS}); use larger steps in --range");
+    }
     if !(args.lr.is_finite() && args.lr > 0.0) {
         bail!("--lr must be a positive number, not {}", args.lr);
     }

@@ -50,7 +50,7 @@ pub fn run(args: SurfaceArgs) -> Result<ExitCode> {
             .iter()
             .map(|m| ((p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2)).sqrt())
             .fold(f64::INFINITY, f64::min);
-        let point = format!("({:.6}, {:.6})", p[0], p[1]);
+        let point = format!("({}, {})", coordinate(p[0]), coordinate(p[1]));
         let note = if t.diverged {
             format!("  diverged after {} steps", t.points.len() - 1)
         } else {
@@ -76,6 +76,15 @@ pub fn run(args: SurfaceArgs) -> Result<ExitCode> {
     )?;
     println!("wrote {} in {}", files.join(", "), out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Six decimals, or scientific notation for a coordinate far from the plot (a run that left).
+fn coordinate(v: f64) -> String {
+    if v.abs() < 1e6 {
+        format!("{v:.6}")
+    } else {
+        format!("{v:.4e}")
+    }
 }
 
 /// Every optimizer's trajectory from `start`.
