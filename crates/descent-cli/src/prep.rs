@@ -314,3 +314,31 @@ pub fn train_config(epochs: usize, batch: &str, seed: u64) -> Result<TrainConfig
     config.validate()?;
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalar_names_are_w_and_b_for_a_line() {
+        let line = ModelKind::Linear.build(1, 1).unwrap();
+        assert_eq!(scalar_names(&line.layout()), ["w", "b"]);
+        let plane = ModelKind::LinearNobias.build(2, 1).unwrap();
+        assert_eq!(
+            scalar_names(&plane.layout()),
+            ["layer0.weight[0,0]", "layer0.weight[0,1]"]
+        );
+    }
+
+    #[test]
+    fn batch_order_is_seeded_unless_full() {
+        let c = train_config(3, "4", 7).unwrap();
+        assert_eq!(c.order, BatchOrder::Shuffle { seed: 7 });
+        assert_eq!(
+            train_config(3, "full", 7).unwrap().order,
+            BatchOrder::Sequential
+        );
+        assert!(train_config(0, "full", 7).is_err());
+        assert!(train_config(3, "lots", 7).is_err());
+    }
+}

@@ -330,3 +330,30 @@ fn iso_segments(f: &Field, values: &[f64], thresholds: &[f64]) -> Vec<(Point, Po
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_run_from_zero_at_the_minimum_to_one() {
+        let f = Field::sample((-1.0, 1.0), (-1.0, 1.0), 21, 21, |x, y| x * x + y * y);
+        let l = f.levels();
+        let min = l.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!((min, max), (0.0, 1.0));
+        assert_eq!(l[10 * 21 + 10], 0.0, "the centre is the minimum");
+    }
+
+    #[test]
+    fn a_boundary_of_a_plane_is_a_straight_line_through_its_zero() {
+        let f = Field::sample((-1.0, 1.0), (-1.0, 1.0), 10, 10, |x, y| x + 2.0 * y - 0.3);
+        let segments = iso_segments(&f, &f.values, &[0.0]);
+        assert!(!segments.is_empty());
+        for (a, b) in segments {
+            for p in [a, b] {
+                assert!((p.0 + 2.0 * p.1 - 0.3).abs() < 1e-12, "{p:?}");
+            }
+        }
+    }
+}
