@@ -124,16 +124,33 @@ impl Prepared {
     }
 }
 
-/// A readable name for every scalar parameter: `w` and `b` for a one-feature linear model,
-/// else the view name with its index, e.g. `layer0.weight[0,1]`.
-pub fn scalar_names(layout: &Layout) -> Vec<String> {
+/// A readable name for every scalar parameter: for a linear model with one output `w` and `b`
+/// (one feature) or `w(FEATURE)` and `b` (several), else the view name with its index, e.g.
+/// `layer1.weight[0,1]`.
+pub fn scalar_names(layout: &Layout, features: &[String]) -> Vec<String> {
+    let views = layout.views();
+    let line = views.len() <= 2
+        && views[0].shape.0 == 1
+        && views[0].shape.1 == features.len()
+        && views
+            .iter()
+            .skip(1)
+            .all(|v| v.is_bias() && v.shape == (1, 1));
+    if line {
+        let mut names: Vec<String> = if features.len() == 1 {
+            vec!["w".into()]
+        } else {
+            features.iter().map(|f| format!("w({f})")).collect()
+        };
+        if views.len() == 2 {
+            names.push("b".into());
+        }
+        return names;
+    }
     let mut names = Vec::with_capacity(layout.len());
-    let single = layout.views().len() <= 2 && layout.views().iter().all(|v| v.shape == (1, 1));
-    for v in layout.views() {
+    for v in views {
         for k in 0..v.shape.0 * v.shape.1 {
-            names.push(if single {
-                if v.is_bias() { "b" } else { "w" }.to_string()
-            } else if v.shape == (1, 1) {
+            names.push(if v.shape == (1, 1) {
                 v.name.clone()
             } else {
                 format!("{}[{},{}]", v.name, k / v.shape.1, k % v.shape.1)
@@ -320,13 +337,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scalar_names_are_w_and_b_for_a_line() {
+    fn scalar_names_are_w_and_b_for_a_line_else_indexed() {
         let line = ModelKind::Linear.build(1, 1).unwrap();
-        assert_eq!(scalar_names(&line.layout()), ["w", "b"]);
+        assert_eq!(scalar_names(&line.layout(), &["x".into()]), ["w", "b"]);
         let plane = ModelKind::LinearNobias.build(2, 1).unwrap();
+        let features = ["x1".to_string(), "x2".to_string()];
+        assert_eq!(scalar_names(&plane.layout(), &features), ["w(x1)", "w(x2)"]);
+        let two = ModelKind::Linear.build(2, 2).unwrap();
         assert_eq!(
-            scalar_names(&plane.layout()),
-            ["layer0.weight[0,0]", "layer0.weight[0,1]"]
+            scalar_names(&two.layout(), &features)[1],
+            "layer0.weight[0,1]"
         );
     }
 

@@ -151,7 +151,7 @@ fn contour(prep: &Prepared, entries: &[Entry], runs: &[Run], out: &Path) -> Resu
         .chain(optimum.iter())
         .filter(|p| p.iter().all(|v| v.is_finite()));
     let field = field_around(points, |a, b| prep.loss_at(&[a, b]).unwrap_or(f64::NAN));
-    let names = scalar_names(&prep.model.layout());
+    let names = scalar_names(&prep.model.layout(), &prep.data.feature_names);
     let title = format!("loss over ({}, {}): {}", names[0], names[1], prep.name);
     let chart = ContourChart {
         title: &title,

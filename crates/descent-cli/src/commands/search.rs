@@ -37,7 +37,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
     }
     let prep = Prepared::new(&args.model)?;
     let n_params = prep.model.layout().len();
-    let names = scalar_names(&prep.model.layout());
+    let names = scalar_names(&prep.model.layout(), &prep.data.feature_names);
     if n_params != ranges.len() {
         bail!(
             "--model {} on {} feature(s) has {n_params} parameter(s) ({}), but {} --range was given: give one range per parameter",

@@ -9,7 +9,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{colour_for, err, pieces, tick, Figure, Marker};
+use super::{colour_for, err, legend_corner, pieces, tick_in, Figure, Marker};
 
 /// Number of shading bands (and so of iso-lines, less one).
 const BANDS: usize = 16;
@@ -202,8 +202,8 @@ impl Figure for ContourChart<'_> {
             .configure_mesh()
             .disable_mesh()
             .x_desc(self.x_label)
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
+            .x_label_formatter(&|v| tick_in(*v, f.x.1 - f.x.0))
+            .y_label_formatter(&|v| tick_in(*v, f.y.1 - f.y.0))
             .y_desc(self.y_label)
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 18))
@@ -279,7 +279,15 @@ impl Figure for ContourChart<'_> {
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(200, 200, 200))
                 .label_font(("sans-serif", 15))
-                .position(SeriesLabelPosition::UpperRight)
+                .position(legend_corner(
+                    self.paths
+                        .iter()
+                        .flat_map(|p| p.points.iter().copied())
+                        .chain(self.markers.iter().flat_map(|m| m.points.iter().copied()))
+                        .chain(self.dots.iter().flat_map(|d| d.points.iter().copied())),
+                    f.x,
+                    f.y,
+                ))
                 .draw()
                 .map_err(err)?;
         }

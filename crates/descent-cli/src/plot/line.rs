@@ -7,7 +7,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{bounds, colour_for, err, pieces, tick, Figure};
+use super::{bounds, colour_for, err, legend_corner, pieces, tick, tick_in, Figure};
 
 /// One named line of a chart.
 #[derive(Clone, Debug, Default)]
@@ -79,6 +79,23 @@ impl LineChart<'_> {
         out
     }
 
+    /// The corner for the legend that hides the fewest points (judged on the axes as drawn).
+    fn legend_position(
+        &self,
+        ((x0, x1), (y0, y1)): ((f64, f64), (f64, f64)),
+    ) -> SeriesLabelPosition {
+        let fx = |v: f64| if self.log_x { v.ln() } else { v };
+        let fy = |v: f64| if self.log_y { v.ln() } else { v };
+        let points = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .chain(self.markers.iter().flat_map(|m| m.points.iter()))
+            .filter(|p| self.keep(p))
+            .map(|p| (fx(p.0), fy(p.1)));
+        legend_corner(points, (fx(x0), fx(x1)), (fy(y0), fy(y1)))
+    }
+
     fn ranges(&self) -> ((f64, f64), (f64, f64)) {
         let pts: Vec<(f64, f64)> = self
             .series
@@ -132,8 +149,20 @@ impl Figure for LineChart<'_> {
                 chart
                     .configure_mesh()
                     .x_desc(self.x_label)
-                    .x_label_formatter(&tick)
-                    .y_label_formatter(&tick)
+                    .x_label_formatter(&|v| {
+                        if self.log_x {
+                            tick(v)
+                        } else {
+                            tick_in(*v, x1 - x0)
+                        }
+                    })
+                    .y_label_formatter(&|v| {
+                        if self.log_y {
+                            tick(v)
+                        } else {
+                            tick_in(*v, y1 - y0)
+                        }
+                    })
                     // Fewer labels on a log axis: plotters labels every 1..9 × 10^k otherwise.
                     .x_labels(if self.log_x { 5 } else { 10 })
                     .y_labels(if self.log_y { 5 } else { 10 })
@@ -210,7 +239,7 @@ impl Figure for LineChart<'_> {
                         .background_style(WHITE.mix(0.85))
                         .border_style(RGBColor(200, 200, 200))
                         .label_font(("sans-serif", 15))
-                        .position(SeriesLabelPosition::UpperRight)
+                        .position(self.legend_position(((x0, x1), (y0, y1))))
                         .draw()
                         .map_err(err)?;
                 }

@@ -171,6 +171,45 @@ pub fn tick(v: &f64) -> String {
     }
 }
 
+/// A tick on a linear axis spanning `span`: like [`tick`], with rounding noise around zero
+/// (e.g. `-1.1e-16` on an axis from -0.8 to 0.2) shown as `0`.
+pub fn tick_in(v: f64, span: f64) -> String {
+    if v.abs() <= 1e-9 * span.abs() {
+        "0".into()
+    } else {
+        tick(&v)
+    }
+}
+
+/// The legend corner that covers the fewest of `points` (in data coordinates of the box
+/// `x` × `y`): the legend takes about the outer 40% × 30% of the plot at a corner.
+pub fn legend_corner(
+    points: impl Iterator<Item = (f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4];
+    for (px, py) in points {
+        let (u, v) = ((px - x.0) / (x.1 - x.0), (py - y.0) / (y.1 - y.0));
+        let (left, right, top, bottom) = (u < 0.4, u > 0.6, v > 0.7, v < 0.3);
+        for (k, inside) in [right && top, left && top, right && bottom, left && bottom]
+            .into_iter()
+            .enumerate()
+        {
+            counts[k] += usize::from(inside);
+        }
+    }
+    // Ties keep the conventional upper right.
+    let best = (0..4).min_by_key(|&k| (counts[k], k)).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ][best]
+        .clone()
+}
+
 /// The finite bounds of `values`, widened when empty or degenerate and padded by 5%.
 fn bounds(values: impl Iterator<Item = f64>, pad: bool) -> (f64, f64) {
     let (lo, hi) = values
@@ -215,5 +254,16 @@ mod tests {
         assert_eq!(tick(&0.5), "0.5");
         assert_eq!(tick(&2.0), "2");
         assert_eq!(tick(&2.5e-4), "2.5e-4");
+        assert_eq!(tick_in(-1.1e-16, 1.0), "0");
+        assert_eq!(tick_in(0.25, 1.0), "0.25");
+    }
+
+    #[test]
+    fn the_legend_avoids_the_points() {
+        let upper_right = [(0.9, 0.9), (0.95, 0.8)];
+        let pos = legend_corner(upper_right.into_iter(), (0.0, 1.0), (0.0, 1.0));
+        assert!(matches!(pos, SeriesLabelPosition::UpperLeft));
+        let none = legend_corner(std::iter::empty(), (0.0, 1.0), (0.0, 1.0));
+        assert!(matches!(none, SeriesLabelPosition::UpperRight));
     }
 }

@@ -4,7 +4,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{bounds, colour_for, err, tick, Figure, Series};
+use super::{bounds, colour_for, err, tick_in, Figure, Series};
 
 /// A scatter of `points` with `fits` drawn as lines; points of a fit outside the y range are
 /// left out, so a line that starts far off does not stretch the axes.
@@ -49,8 +49,8 @@ impl Figure for ScatterFit<'_> {
         chart
             .configure_mesh()
             .x_desc(self.x_label)
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
+            .x_label_formatter(&|v| tick_in(*v, x1 - x0))
+            .y_label_formatter(&|v| tick_in(*v, y1 - y0))
             .y_desc(self.y_label)
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 18))

@@ -234,7 +234,7 @@ fn scaling(tour: &mut Tour) -> Result<()> {
         let field = field_around(run.path.iter().chain(std::iter::once(&opt)), |w, c| {
             prep.loss_at(&[w, c]).unwrap_or(f64::NAN)
         });
-        let names = scalar_names(&prep.model.layout());
+        let names = scalar_names(&prep.model.layout(), &prep.data.feature_names);
         let title = format!(
             "{label} feature: condition number {:.1}",
             b.condition_number
@@ -310,7 +310,7 @@ fn derivatives(tour: &mut Tour) -> Result<()> {
     let (bc, bf) = (best(&central), best(&forward));
     tour.say(format!(
         "For {} (the largest gradient, {:.4}), the forward difference (f(p+h) − f(p))/h is at best {:.1e} off (at h = {:.0e}); the central difference is at best {:.1e} off (at h = {:.0e}).",
-        scalar_names(&params.layout)[i],
+        scalar_names(&params.layout, &prep.data.feature_names)[i],
         g[i],
         bf.1,
         bf.0,
