@@ -30,6 +30,19 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Time the speed workloads (P1 ... P5) in-process; see bench/ for the PyTorch side.
     Bench(BenchArgs),
+    /// Train several optimizers from the same start on the same batches: overlaid losses, a
+    /// table, and for a two-parameter model the loss contour with every path.
+    Compare(Box<crate::viz_args::CompareArgs>),
+    /// Grid search over one or two parameters (loss curve or heat map), next to gradient descent.
+    Search(Box<crate::viz_args::SearchArgs>),
+    /// Optimizers on a 2-D test function: contour plot with trajectories and an animated GIF.
+    Surface(crate::viz_args::SurfaceArgs),
+    /// Check the autodiff gradient against central finite differences, per parameter.
+    Gradcheck(Box<crate::viz_args::GradcheckArgs>),
+    /// Learning-rate range test: loss against a growing lr, and a suggested lr.
+    LrFind(Box<crate::viz_args::LrFindArgs>),
+    /// The classic lessons of gradient descent replayed, with figures and an HTML report.
+    Tour(crate::viz_args::TourArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +130,9 @@ pub struct TrainArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also draw loss and lr per epoch, and the fit (with fit.gif) or decision boundary.
+    #[arg(long)]
+    pub plot: bool,
     #[command(flatten)]
     pub optim: OptimArgs,
 }

@@ -11,7 +11,10 @@ mod data_source;
 mod fsutil;
 mod model_file;
 mod observers;
+mod optimizer_list;
 mod plot;
+mod prep;
+mod viz_args;
 
 use std::process::ExitCode;
 

@@ -1,9 +1,15 @@
 //! One file per subcommand.
 
 mod bench;
+mod compare;
 mod generate;
+mod gradcheck;
+mod lr_find;
 mod predict;
 mod schedule;
+mod search;
+mod surface;
+mod tour;
 mod train;
 
 use std::process::ExitCode;
@@ -25,5 +31,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Compare(args) => compare::run(*args),
+        Command::Search(args) => search::run(*args),
+        Command::Surface(args) => surface::run(args),
+        Command::Gradcheck(args) => gradcheck::run(*args),
+        Command::LrFind(args) => lr_find::run(*args),
+        Command::Tour(args) => tour::run(args),
     }
 }

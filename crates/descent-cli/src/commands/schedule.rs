@@ -38,7 +38,7 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
                 name: String::new(),
                 points: rows.iter().map(|r| (r.0 as f64, r.1)).collect(),
             }],
-            log_y: false,
+            ..LineChart::default()
         }
         .save(path)?;
         eprintln!("wrote {}", path.display());

@@ -27,7 +27,7 @@ use crate::checkpoint_file;
 use crate::data_source::DataSource;
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
 use crate::model_file::ModelFile;
-use crate::observers::{interrupt, CheckpointWriter, Interrupt, MetricsCsv, Progress};
+use crate::observers::{interrupt, CheckpointWriter, Interrupt, MetricsCsv, Plots, Progress};
 
 /// Everything `train` needs, validated before any data is read.
 struct Setup {
@@ -45,6 +45,7 @@ struct Setup {
     checkpoint_every: Option<usize>,
     /// The `train` arguments, stored in checkpoints.
     argv: Vec<String>,
+    plot: bool,
     optimizer: OptimizerSpec,
     no_decay_bias: bool,
     schedule: Option<ScheduleSpec>,
@@ -232,6 +233,7 @@ impl Setup {
             quiet: a.quiet,
             checkpoint_every: a.checkpoint_every,
             argv,
+            plot: a.plot,
             optimizer,
             no_decay_bias: a.optim.no_decay_bias,
             schedule,
@@ -410,6 +412,7 @@ fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -
         .kind
         .build(train.n_features(), n_outputs(setup.loss, &train))?;
     let params = Params::<F>::init(model.layout(), &setup.init)?;
+    let mut plots = Plots::new(setup.plot, &params);
     let groups = params
         .layout
         .views()
@@ -464,6 +467,7 @@ fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -
             &mut checkpoints,
             &mut progress,
             &mut interrupt,
+            &mut plots,
         ],
     )?;
     let interrupted =
@@ -530,6 +534,7 @@ fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -
     });
     write_json_atomic(&setup.out.join("summary.json"), &summary)?;
     print_summary(setup, &outcome, &report, seconds);
+    plots.write(&setup.out, &model, setup.loss, &train, &scaler)?;
     if let Stop::Diverged {
         epoch,
         step,

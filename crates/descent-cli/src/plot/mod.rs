@@ -1,13 +1,27 @@
 //! Figures (plotters, with the DejaVu Sans font carried in the repository so that text renders
 //! on a machine with no fonts installed). The format follows the file extension: `.svg` or
-//! `.png`.
+//! `.png`; [`save_gif`] writes an animation.
+//!
+//! One file per kind of figure: [`line`] charts, [`contour`] plots and heat maps, [`scatter`]
+//! with a fitted curve, and [`gif`] animations. Every figure colours an optimizer the same way
+//! ([`colour_for`]), so that `adam` is purple in the loss plot, the contour and the GIF alike.
+
+mod contour;
+mod gif;
+mod line;
+mod scatter;
 
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+pub use contour::{ContourChart, Field, Path2d};
+pub use gif::save_gif;
+pub use line::{LineChart, Marker, Series, VLine};
+pub use scatter::ScatterFit;
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -21,22 +35,7 @@ fn register_font() {
     });
 }
 
-/// One named line of a chart.
-pub struct Series {
-    pub name: String,
-    pub points: Vec<(f64, f64)>,
-}
-
-/// A line chart: title, axis labels, one or more series, optional log-scale y axis.
-pub struct LineChart<'a> {
-    pub title: &'a str,
-    pub x_label: &'a str,
-    pub y_label: &'a str,
-    pub series: Vec<Series>,
-    pub log_y: bool,
-}
-
-/// Colours used consistently across figures (Tableau 10).
+/// Colours used for series that are not optimizers (Tableau 10).
 pub const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -48,111 +47,223 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-const SIZE: (u32, u32) = (900, 560);
+/// The fixed optimizer-name → colour mapping shared by every figure.
+const OPTIMIZER_COLOURS: [(&str, RGBColor); 15] = [
+    ("sgd", RGBColor(31, 119, 180)),
+    ("momentum", RGBColor(255, 127, 14)),
+    ("adagrad", RGBColor(44, 160, 44)),
+    ("rmsprop", RGBColor(214, 39, 40)),
+    ("adam", RGBColor(148, 103, 189)),
+    ("adamw", RGBColor(140, 86, 75)),
+    ("nadam", RGBColor(227, 119, 194)),
+    ("adamax", RGBColor(127, 127, 127)),
+    ("radam", RGBColor(188, 189, 34)),
+    ("adadelta", RGBColor(23, 190, 207)),
+    ("nesterov", RGBColor(174, 98, 0)),
+    ("momentum-ema", RGBColor(255, 187, 120)),
+    ("asgd", RGBColor(57, 59, 121)),
+    ("rprop", RGBColor(99, 121, 57)),
+    ("sign", RGBColor(132, 60, 57)),
+];
 
-impl LineChart<'_> {
-    /// Draws the chart into `path` (`.svg` or `.png`).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        register_font();
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let result = match ext {
-            "svg" => self.draw(SVGBackend::new(path, SIZE).into_drawing_area()),
-            "png" => self.draw(BitMapBackend::new(path, SIZE).into_drawing_area()),
-            _ => bail!(
-                "cannot plot to {}: use a .svg or .png file name",
-                path.display()
-            ),
-        };
-        result.with_context(|| format!("cannot draw {}", path.display()))
+/// The colour of a series: fixed for an optimizer (the name's first word, e.g. `adam` in
+/// `adam lr=0.1`), otherwise the `index`-th palette colour.
+pub fn colour_for(name: &str, index: usize) -> RGBColor {
+    let key = name
+        .split(|c: char| c.is_whitespace() || c == '(' || c == '=' || c == ',')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    OPTIMIZER_COLOURS
+        .iter()
+        .find(|(n, _)| *n == key)
+        .map_or(PALETTE[index % PALETTE.len()], |(_, c)| *c)
+}
+
+/// Figure size in pixels.
+pub const SIZE: (u32, u32) = (900, 600);
+
+/// Something that draws itself onto any plotters backend.
+pub trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Draws `figure` into `path` (`.svg` or `.png`).
+pub fn save(figure: &impl Figure, path: &Path) -> Result<()> {
+    register_font();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let result = match ext {
+        "svg" => render(figure, SVGBackend::new(path, SIZE).into_drawing_area()),
+        "png" => render(figure, BitMapBackend::new(path, SIZE).into_drawing_area()),
+        _ => bail!(
+            "cannot plot to {}: use a .svg or .png file name",
+            path.display()
+        ),
+    };
+    result.with_context(|| format!("cannot draw {}", path.display()))
+}
+
+/// Draws `figure` as `DIR/STEM.svg` and `DIR/STEM.png`; returns the two file names.
+pub fn save_both(figure: &impl Figure, dir: &Path, stem: &str) -> Result<[String; 2]> {
+    let names = [format!("{stem}.svg"), format!("{stem}.png")];
+    for n in &names {
+        save(figure, &dir.join(n))?;
+    }
+    Ok(names)
+}
+
+fn render<DB: DrawingBackend>(figure: &impl Figure, root: DrawingArea<DB, Shift>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    figure.draw(&root)?;
+    root.present().map_err(err)
+}
+
+/// plotters' drawing errors as anyhow errors.
+fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// `points` cut into pieces at every turn sharper than about 110° (measured after dividing x
+/// and y by the axis spans), each piece drawn as its own line: plotters joins thick lines with
+/// unlimited miters, and a zigzag path would otherwise grow spikes across the figure.
+fn pieces(points: &[(f64, f64)], span: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let (sx, sy) = (
+        1.0 / span.0.max(f64::MIN_POSITIVE),
+        1.0 / span.1.max(f64::MIN_POSITIVE),
+    );
+    let mut out = vec![Vec::new()];
+    for (k, &p) in points.iter().enumerate() {
+        if k >= 2 {
+            let (a, b) = (points[k - 2], points[k - 1]);
+            let (ux, uy) = ((b.0 - a.0) * sx, (b.1 - a.1) * sy);
+            let (vx, vy) = ((p.0 - b.0) * sx, (p.1 - b.1) * sy);
+            let cos = (ux * vx + uy * vy) / ((ux.hypot(uy) * vx.hypot(vy)).max(1e-300));
+            if cos < -0.35 {
+                out.push(vec![b]);
+            }
+        }
+        out.last_mut().expect("never empty").push(p);
+    }
+    out
+}
+
+/// An axis tick: short decimals (`0.5`, `2`, `30000`), powers of ten in scientific form.
+pub fn tick(v: &f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.1e}");
+        return s.replace(".0e", "e");
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A tick on a linear axis spanning `span`: like [`tick`], with rounding noise around zero
+/// (e.g. `-1.1e-16` on an axis from -0.8 to 0.2) shown as `0`.
+pub fn tick_in(v: f64, span: f64) -> String {
+    if v.abs() <= 1e-9 * span.abs() {
+        "0".into()
+    } else {
+        tick(&v)
+    }
+}
+
+/// The legend corner that covers the fewest of `points` (in data coordinates of the box
+/// `x` × `y`): the legend takes about the outer 40% × 30% of the plot at a corner.
+pub fn legend_corner(
+    points: impl Iterator<Item = (f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4];
+    for (px, py) in points {
+        let (u, v) = ((px - x.0) / (x.1 - x.0), (py - y.0) / (y.1 - y.0));
+        let (left, right, top, bottom) = (u < 0.4, u > 0.6, v > 0.7, v < 0.3);
+        for (k, inside) in [right && top, left && top, right && bottom, left && bottom]
+            .into_iter()
+            .enumerate()
+        {
+            counts[k] += usize::from(inside);
+        }
+    }
+    // Ties keep the conventional upper right.
+    let best = (0..4).min_by_key(|&k| (counts[k], k)).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ][best]
+        .clone()
+}
+
+/// The finite bounds of `values`, widened when empty or degenerate and padded by 5%.
+fn bounds(values: impl Iterator<Item = f64>, pad: bool) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi <= lo {
+        let w = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        return (lo - w, hi + w);
+    }
+    let p = if pad { (hi - lo) * 0.05 } else { 0.0 };
+    (lo - p, hi + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimizers_keep_their_colour_whatever_their_position() {
+        assert_eq!(colour_for("adam", 0), colour_for("adam lr=0.1", 5));
+        assert_ne!(colour_for("adam", 0), colour_for("sgd", 0));
+        assert_eq!(colour_for("loss", 2), PALETTE[2]);
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()>
-    where
-        DB::ErrorType: 'static,
-    {
-        root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let pts = || {
-            self.series
-                .iter()
-                .flat_map(|s| s.points.iter())
-                .filter(|p| p.0.is_finite() && p.1.is_finite() && (!self.log_y || p.1 > 0.0))
-        };
-        let (mut x0, mut x1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-            (a.min(p.0), b.max(p.0))
-        });
-        let (mut y0, mut y1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-            (a.min(p.1), b.max(p.1))
-        });
-        if !x0.is_finite() {
-            (x0, x1, y0, y1) = (0.0, 1.0, 0.1, 1.0);
-        }
-        if x1 <= x0 {
-            x1 = x0 + 1.0;
-        }
-        if y1 <= y0 {
-            let pad = if y0 == 0.0 { 1.0 } else { y0.abs() * 0.1 };
-            (y0, y1) = (y0 - pad, y1 + pad);
-        } else if !self.log_y {
-            let pad = (y1 - y0) * 0.05;
-            (y0, y1) = (y0 - pad, y1 + pad);
-        }
-        let mut builder = ChartBuilder::on(&root);
-        builder
-            .caption(self.title, ("sans-serif", 26))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(90);
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e}");
-        macro_rules! finish {
-            ($chart:expr) => {{
-                let mut chart = $chart;
-                chart
-                    .configure_mesh()
-                    .x_desc(self.x_label)
-                    .y_desc(self.y_label)
-                    .label_style(("sans-serif", 15))
-                    .axis_desc_style(("sans-serif", 18))
-                    .light_line_style(RGBColor(235, 235, 235))
-                    .draw()
-                    .map_err(err)?;
-                for (i, s) in self.series.iter().enumerate() {
-                    let colour = PALETTE[i % PALETTE.len()];
-                    let points: Vec<(f64, f64)> = s
-                        .points
-                        .iter()
-                        .copied()
-                        .filter(|p| {
-                            p.0.is_finite() && p.1.is_finite() && (!self.log_y || p.1 > 0.0)
-                        })
-                        .collect();
-                    chart
-                        .draw_series(LineSeries::new(points, colour.stroke_width(2)))
-                        .map_err(err)?
-                        .label(s.name.clone())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
-                        });
-                }
-                if self.series.len() > 1 || !self.series.iter().all(|s| s.name.is_empty()) {
-                    chart
-                        .configure_series_labels()
-                        .background_style(WHITE.mix(0.85))
-                        .border_style(RGBColor(200, 200, 200))
-                        .label_font(("sans-serif", 15))
-                        .position(SeriesLabelPosition::UpperRight)
-                        .draw()
-                        .map_err(err)?;
-                }
-            }};
-        }
-        if self.log_y {
-            finish!(builder
-                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-                .map_err(err)?);
-        } else {
-            finish!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?);
-        }
-        root.present().map_err(err)?;
-        Ok(())
+    #[test]
+    fn zigzags_are_cut_at_their_turns() {
+        let zig = [(0.0, 0.0), (1.0, 0.0), (0.0, 0.1), (1.0, 0.2)];
+        assert_eq!(pieces(&zig, (1.0, 1.0)).len(), 3);
+        let smooth = [(0.0, 0.0), (1.0, 0.1), (2.0, 0.3)];
+        assert_eq!(pieces(&smooth, (1.0, 1.0)).len(), 1);
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(tick(&9.999999999999999e-6), "1e-5");
+        assert_eq!(tick(&30000.0), "30000");
+        assert_eq!(tick(&0.5), "0.5");
+        assert_eq!(tick(&2.0), "2");
+        assert_eq!(tick(&2.5e-4), "2.5e-4");
+        assert_eq!(tick_in(-1.1e-16, 1.0), "0");
+        assert_eq!(tick_in(0.25, 1.0), "0.25");
+    }
+
+    #[test]
+    fn the_legend_avoids_the_points() {
+        let upper_right = [(0.9, 0.9), (0.95, 0.8)];
+        let pos = legend_corner(upper_right.into_iter(), (0.0, 1.0), (0.0, 1.0));
+        assert!(matches!(pos, SeriesLabelPosition::UpperLeft));
+        let none = legend_corner(std::iter::empty(), (0.0, 1.0), (0.0, 1.0));
+        assert!(matches!(none, SeriesLabelPosition::UpperRight));
     }
 }

@@ -1,0 +1,262 @@
+//! Line charts: loss per epoch, learning rate per step, loss over one parameter; optional
+//! logarithmic axes, point markers and labelled vertical lines.
+
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{bounds, colour_for, err, legend_corner, pieces, tick, tick_in, Figure};
+
+/// One named line of a chart.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Named points drawn as circles (e.g. the best grid point, gradient descent's iterates).
+#[derive(Clone, Debug, Default)]
+pub struct Marker {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A labelled vertical line across the chart (e.g. the stable learning-rate bound).
+#[derive(Clone, Debug, Default)]
+pub struct VLine {
+    pub name: String,
+    pub x: f64,
+}
+
+/// A line chart: title, axis labels, one or more series, optional log-scale axes.
+#[derive(Clone, Debug, Default)]
+pub struct LineChart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub series: Vec<Series>,
+    pub log_y: bool,
+    pub log_x: bool,
+    pub markers: Vec<Marker>,
+    pub vlines: Vec<VLine>,
+    /// Extend the y axis upwards so that the legend sits above the lines.
+    pub legend_room: bool,
+}
+
+impl LineChart<'_> {
+    /// Draws the chart into `path` (`.svg` or `.png`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        super::save(self, path)
+    }
+
+    fn keep(&self, p: &(f64, f64)) -> bool {
+        p.0.is_finite()
+            && p.1.is_finite()
+            && (!self.log_y || p.1 > 0.0)
+            && (!self.log_x || p.0 > 0.0)
+    }
+
+    /// The line cut at its sharp turns, judged on the axes as drawn (log or linear).
+    fn pieces(&self, points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+        if points.is_empty() {
+            return vec![Vec::new()];
+        }
+        let ((x0, x1), (y0, y1)) = self.ranges();
+        let fx = |v: f64| if self.log_x { v.ln() } else { v };
+        let fy = |v: f64| if self.log_y { v.ln() } else { v };
+        let drawn: Vec<(f64, f64)> = points.iter().map(|p| (fx(p.0), fy(p.1))).collect();
+        let span = ((fx(x1) - fx(x0)).abs(), (fy(y1) - fy(y0)).abs());
+        // Cut the original points where the drawn ones turn.
+        let mut out = Vec::new();
+        let mut at = 0;
+        for piece in pieces(&drawn, span) {
+            let n = piece.len();
+            out.push(points[at..at + n].to_vec());
+            at += n - 1;
+        }
+        out
+    }
+
+    /// The corner for the legend that hides the fewest points (judged on the axes as drawn).
+    fn legend_position(
+        &self,
+        ((x0, x1), (y0, y1)): ((f64, f64), (f64, f64)),
+    ) -> SeriesLabelPosition {
+        let fx = |v: f64| if self.log_x { v.ln() } else { v };
+        let fy = |v: f64| if self.log_y { v.ln() } else { v };
+        let points = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .chain(self.markers.iter().flat_map(|m| m.points.iter()))
+            .filter(|p| self.keep(p))
+            .map(|p| (fx(p.0), fy(p.1)));
+        legend_corner(points, (fx(x0), fx(x1)), (fy(y0), fy(y1)))
+    }
+
+    fn ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let pts: Vec<(f64, f64)> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .chain(self.markers.iter().flat_map(|m| m.points.iter()))
+            .copied()
+            .filter(|p| self.keep(p))
+            .collect();
+        let xs = pts
+            .iter()
+            .map(|p| p.0)
+            .chain(self.vlines.iter().map(|v| v.x))
+            .filter(|x| !self.log_x || *x > 0.0);
+        let (mut x0, mut x1) = bounds(xs, false);
+        let (mut y0, mut y1) = bounds(pts.iter().map(|p| p.1), !self.log_y);
+        if self.log_x && x0 <= 0.0 {
+            (x0, x1) = (1e-3, 1.0);
+        }
+        if self.log_y {
+            if y0 <= 0.0 {
+                (y0, y1) = (1e-3, 1.0);
+            }
+            (y0, y1) = (y0 / 1.3, y1 * 1.3);
+            if self.legend_room {
+                y1 *= (y1 / y0).powf(0.4);
+            }
+        } else if self.legend_room {
+            y1 += 0.4 * (y1 - y0);
+        }
+        ((x0, x1), (y0, y1))
+    }
+}
+
+impl Figure for LineChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let ((x0, x1), (y0, y1)) = self.ranges();
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(self.title, ("sans-serif", 26))
+            .margin(16)
+            .x_label_area_size(52)
+            .y_label_area_size(90);
+        // One body for the four axis combinations: each has its own coordinate type.
+        macro_rules! finish {
+            ($chart:expr) => {{
+                let mut chart = $chart;
+                chart
+                    .configure_mesh()
+                    .x_desc(self.x_label)
+                    .x_label_formatter(&|v| {
+                        if self.log_x {
+                            tick(v)
+                        } else {
+                            tick_in(*v, x1 - x0)
+                        }
+                    })
+                    .y_label_formatter(&|v| {
+                        if self.log_y {
+                            tick(v)
+                        } else {
+                            tick_in(*v, y1 - y0)
+                        }
+                    })
+                    // Fewer labels on a log axis: plotters labels every 1..9 × 10^k otherwise.
+                    .x_labels(if self.log_x { 5 } else { 10 })
+                    .y_labels(if self.log_y { 5 } else { 10 })
+                    .y_desc(self.y_label)
+                    .label_style(("sans-serif", 15))
+                    .axis_desc_style(("sans-serif", 18))
+                    .light_line_style(RGBColor(235, 235, 235))
+                    .draw()
+                    .map_err(err)?;
+                let mut index = 0;
+                for s in &self.series {
+                    let colour = colour_for(&s.name, index);
+                    index += 1;
+                    let points: Vec<(f64, f64)> =
+                        s.points.iter().copied().filter(|p| self.keep(p)).collect();
+                    let mut parts = self.pieces(&points).into_iter();
+                    chart
+                        .draw_series(LineSeries::new(
+                            parts.next().unwrap_or_default(),
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(err)?
+                        .label(s.name.clone())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                        });
+                    for part in parts {
+                        chart
+                            .draw_series(LineSeries::new(part, colour.stroke_width(2)))
+                            .map_err(err)?;
+                    }
+                }
+                for (k, v) in self.vlines.iter().enumerate() {
+                    let colour = [RGBColor(40, 40, 40), RGBColor(180, 30, 30)][k % 2];
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            vec![(v.x, y0), (v.x, y1)],
+                            8,
+                            5,
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(err)?
+                        .label(v.name.clone())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                        });
+                }
+                for m in &self.markers {
+                    let colour = colour_for(&m.name, index);
+                    index += 1;
+                    let points: Vec<(f64, f64)> =
+                        m.points.iter().copied().filter(|p| self.keep(p)).collect();
+                    // A single point (a best value) stands out; many (iterates) stay small.
+                    let radius = if points.len() == 1 { 8 } else { 4 };
+                    chart
+                        .draw_series(
+                            points
+                                .into_iter()
+                                .map(|p| Circle::new(p, radius, colour.filled())),
+                        )
+                        .map_err(err)?
+                        .label(m.name.clone())
+                        .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
+                }
+                let named = self
+                    .series
+                    .iter()
+                    .map(|s| &s.name)
+                    .chain(self.markers.iter().map(|m| &m.name))
+                    .chain(self.vlines.iter().map(|v| &v.name));
+                if named.clone().count() > 1 || named.into_iter().any(|n| !n.is_empty()) {
+                    chart
+                        .configure_series_labels()
+                        .background_style(WHITE.mix(0.85))
+                        .border_style(RGBColor(200, 200, 200))
+                        .label_font(("sans-serif", 15))
+                        .position(self.legend_position(((x0, x1), (y0, y1))))
+                        .draw()
+                        .map_err(err)?;
+                }
+            }};
+        }
+        match (self.log_x, self.log_y) {
+            (false, false) => finish!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
+            (false, true) => finish!(builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(err)?),
+            (true, false) => finish!(builder
+                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .map_err(err)?),
+            (true, true) => finish!(builder
+                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .map_err(err)?),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,368 @@
+//! Shared preparation for the commands that train or probe a model on data (`compare`,
+//! `search`, `gradcheck`, `lr-find`, `tour`): read the data, check that the loss fits the
+//! model, fit the scaler, build the model and its initial parameters, in f64.
+//!
+//! `train` still has its own copy of these steps (with its validation split and f32 path);
+//! it can switch to this module once its current rework lands.
+
+use std::time::Instant;
+
+use anyhow::{bail, ensure, Context, Result};
+use descent::data::{BatchOrder, BatchSize, Columns, Dataset, Scaler, Scaling, TargetKind};
+use descent::loss::Loss;
+use descent::nn::{Activation, ModelKind, Sequential};
+use descent::optim::{GroupOptions, OptimizerSpec};
+use descent::params::{Init, Layout, Params};
+use descent::schedule::{Constant, ScheduleSpec, Scheduler};
+use descent::train::{evaluate, Event, Observer, Signal, Stop, TrainConfig, TrainData, Trainer};
+
+use crate::data_source::DataSource;
+use crate::viz_args::ModelArgs;
+
+/// Data, model and initial parameters, ready to train or probe.
+pub struct Prepared {
+    /// Where the data came from, for titles and messages.
+    pub name: String,
+    pub kind: ModelKind,
+    pub loss: Loss,
+    /// The data after scaling.
+    pub data: Dataset,
+    pub model: Sequential,
+    pub init: Init,
+}
+
+impl Prepared {
+    /// Reads and scales the data and builds the model named in `a`.
+    pub fn new(a: &ModelArgs) -> Result<Self> {
+        let activation: Activation = a.activation.parse()?;
+        let kind = ModelKind::parse(&a.model, &a.hidden, activation)?;
+        let loss = match &a.loss {
+            Some(l) => l.parse()?,
+            None => kind.default_loss(None),
+        };
+        check_loss_fits_model(&kind, loss)?;
+        let init = match &a.init {
+            Some(s) => parse_init(s, a.seed)?,
+            None if matches!(kind, ModelKind::Mlp { .. }) => Init::Torch { seed: a.seed },
+            None => Init::Zeros,
+        };
+        let scaling: Scaling = a.scale.parse()?;
+        let source = DataSource::parse(&a.data);
+        let columns = Columns {
+            targets: a.target.clone(),
+            features: a.features.clone(),
+            ..Columns::default()
+        };
+        let target_kind = if loss.is_classification() {
+            TargetKind::Classes
+        } else {
+            TargetKind::Real
+        };
+        let mut data = source.load::<f64>(&columns, target_kind)?;
+        check_binary_labels(&source, &data, loss)?;
+        let scaler = Scaler::fit(scaling, &data.x);
+        scaler.transform(&mut data.x)?;
+        let model = kind.build(data.n_features(), n_outputs(loss, &data))?;
+        Ok(Prepared {
+            name: source.describe(),
+            kind,
+            loss,
+            data,
+            model,
+            init,
+        })
+    }
+
+    /// A model over data already in memory (the tour's synthetic sets), unscaled.
+    pub fn from_dataset(
+        name: &str,
+        data: Dataset,
+        kind: ModelKind,
+        loss: Loss,
+        init: Init,
+    ) -> Result<Self> {
+        check_loss_fits_model(&kind, loss)?;
+        let model = kind.build(data.n_features(), n_outputs(loss, &data))?;
+        Ok(Prepared {
+            name: name.to_string(),
+            kind,
+            loss,
+            data,
+            model,
+            init,
+        })
+    }
+
+    /// Fresh initial parameters (the same every call).
+    pub fn params(&self) -> Result<Params<f64>> {
+        Ok(Params::init(self.model.layout(), &self.init)?)
+    }
+
+    pub fn train_data(&self) -> TrainData<f64> {
+        TrainData::from_dataset(&self.data)
+    }
+
+    /// The loss over all rows at the parameter values `values`.
+    pub fn loss_at(&self, values: &[f64]) -> Result<f64> {
+        let p = Params::from_values(self.model.layout(), values.to_vec())?;
+        Ok(evaluate(
+            &self.model,
+            self.loss,
+            &p,
+            self.data.x.view(),
+            self.data.y.view(),
+        )?)
+    }
+
+    /// Whether the model is least squares (a linear model under MSE), where the normal
+    /// equation and the stable learning-rate bound apply.
+    pub fn is_least_squares(&self) -> bool {
+        matches!(self.kind, ModelKind::Linear | ModelKind::LinearNobias) && self.loss == Loss::Mse
+    }
+
+    pub fn has_bias(&self) -> bool {
+        self.kind != ModelKind::LinearNobias
+    }
+}
+
+/// A readable name for every scalar parameter: for a linear model with one output `w` and `b`
+/// (one feature) or `w(FEATURE)` and `b` (several), else the view name with its index, e.g.
+/// `layer1.weight[0,1]`.
+pub fn scalar_names(layout: &Layout, features: &[String]) -> Vec<String> {
+    let views = layout.views();
+    let line = views.len() <= 2
+        && views[0].shape.0 == 1
+        && views[0].shape.1 == features.len()
+        && views
+            .iter()
+            .skip(1)
+            .all(|v| v.is_bias() && v.shape == (1, 1));
+    if line {
+        let mut names: Vec<String> = if features.len() == 1 {
+            vec!["w".into()]
+        } else {
+            features.iter().map(|f| format!("w({f})")).collect()
+        };
+        if views.len() == 2 {
+            names.push("b".into());
+        }
+        return names;
+    }
+    let mut names = Vec::with_capacity(layout.len());
+    for v in views {
+        for k in 0..v.shape.0 * v.shape.1 {
+            names.push(if v.shape == (1, 1) {
+                v.name.clone()
+            } else {
+                format!("{}[{},{}]", v.name, k / v.shape.1, k % v.shape.1)
+            });
+        }
+    }
+    names
+}
+
+pub fn check_loss_fits_model(kind: &ModelKind, loss: Loss) -> Result<()> {
+    match kind {
+        ModelKind::Logistic if loss != Loss::BceWithLogits => {
+            bail!("--model logistic trains with bce-with-logits, not {loss}")
+        }
+        ModelKind::Softmax if loss != Loss::CrossEntropy => {
+            bail!("--model softmax trains with cross-entropy, not {loss}")
+        }
+        ModelKind::Linear | ModelKind::LinearNobias if loss.is_classification() => bail!(
+            "--model {} is a regression model; use --model logistic (binary) or softmax (classes) for {loss}",
+            kind.name()
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> Result<()> {
+    if let (Some(classes), Loss::BceWithLogits) = (&data.classes, loss) {
+        ensure!(
+            classes.len() == 2,
+            "{}: binary classification needs exactly 2 distinct labels in `{}`, found {}",
+            source.describe(),
+            data.target_names[0],
+            classes.len()
+        );
+        let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse().ok()).collect();
+        if let Some(n) = numeric {
+            ensure!(
+                n == [0.0, 1.0],
+                "{}: logistic regression needs labels 0 and 1 in `{}`; recode them, or use --model softmax",
+                source.describe(),
+                data.target_names[0]
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn parse_init(s: &str, seed: u64) -> Result<Init> {
+    Ok(match s {
+        "zeros" => Init::Zeros,
+        "torch" => Init::Torch { seed },
+        _ => {
+            if let Some(std) = s.strip_prefix("normal:") {
+                let std: f64 = std
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                    .with_context(|| {
+                        format!("--init normal:STD needs a finite STD >= 0, not `{std}`")
+                    })?;
+                Init::Normal { std, seed }
+            } else {
+                let c: f64 = s
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .with_context(|| {
+                        format!("--init must be zeros, torch, normal:STD or a number, not `{s}`")
+                    })?;
+                Init::Constant(c)
+            }
+        }
+    })
+}
+
+pub fn n_outputs(loss: Loss, data: &Dataset) -> usize {
+    match (loss, data.n_classes()) {
+        (Loss::BceWithLogits, _) => 1,
+        (Loss::CrossEntropy, Some(k)) => k,
+        _ => data.target_names.len(),
+    }
+}
+
+/// One training run recorded for a figure: the loss and parameters after every epoch.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// `(epoch, loss)`, the epoch's mean batch loss as in `metrics.csv` (epochs from 1).
+    pub losses: Vec<(usize, f64)>,
+    /// The parameters at the start and after every epoch.
+    pub path: Vec<Vec<f64>>,
+    /// The learning rate of every epoch.
+    pub lrs: Vec<f64>,
+    /// Why an observer stopped the run, if one did.
+    pub stopped: Option<String>,
+    /// The loss over all rows at the final parameters.
+    pub final_loss: f64,
+    /// The epoch at which the loss became NaN or infinite, if it did.
+    pub diverged_at: Option<usize>,
+    pub seconds: f64,
+}
+
+impl Prepared {
+    /// Trains from the initial parameters with `spec` (constant learning rate) under `config`.
+    pub fn train_with(&self, spec: &OptimizerSpec, config: &TrainConfig) -> Result<Run> {
+        self.train_observed(spec, None, config, &mut [])
+    }
+
+    /// Trains with an optional schedule (stepped per epoch) and extra observers.
+    pub fn train_observed(
+        &self,
+        spec: &OptimizerSpec,
+        schedule: Option<&ScheduleSpec>,
+        config: &TrainConfig,
+        extra: &mut [&mut dyn Observer<f64>],
+    ) -> Result<Run> {
+        let started = Instant::now();
+        let params = self.params()?;
+        let optimizer = spec.build::<f64>(vec![(0..params.len(), GroupOptions::default())])?;
+        let lr = spec.lr()?;
+        let mut path = vec![params.values.clone()];
+        let mut losses = Vec::new();
+        let mut lrs = Vec::new();
+        let schedule: Box<dyn Scheduler> = match schedule {
+            Some(s) => s.build(lr, optimizer.momentum(), config.epochs)?,
+            None => Box::new(Constant { lr }),
+        };
+        let mut trainer = Trainer::new(
+            &self.model,
+            self.loss,
+            config.clone(),
+            params,
+            optimizer,
+            schedule,
+        )?;
+        let data = self.train_data();
+        let mut record = |e: &Event<'_, f64>| -> descent::Result<Signal> {
+            if let Event::Epoch(r, p) = e {
+                losses.push((r.epoch, r.loss));
+                lrs.push(r.lr);
+                path.push(p.to_vec());
+            }
+            Ok(Signal::Continue)
+        };
+        let mut observers: Vec<&mut dyn Observer<f64>> = vec![&mut record];
+        for o in extra.iter_mut() {
+            observers.push(&mut **o);
+        }
+        let outcome = trainer.run(&data, None, &mut observers)?;
+        let (diverged_at, stopped) = match outcome.stop {
+            Stop::Diverged { epoch, .. } => (Some(epoch), None),
+            Stop::Stopped { reason } => (None, Some(reason)),
+            Stop::EarlyStopped { best_epoch, .. } => {
+                (None, Some(format!("early-stopped at best epoch {best_epoch}")))
+            }
+            Stop::Completed => (None, None),
+        };
+        let final_loss = self.loss_at(&trainer.params.values)?;
+        Ok(Run {
+            losses,
+            path,
+            lrs,
+            stopped,
+            final_loss,
+            diverged_at,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// A training configuration with the same seeded batch order for every optimizer: shuffled
+/// unless the batch is the full data.
+pub fn train_config(epochs: usize, batch: &str, seed: u64) -> Result<TrainConfig> {
+    ensure!(epochs > 0, "--epochs must be at least 1");
+    let batch: BatchSize = batch.parse()?;
+    let order = if batch == BatchSize::Full {
+        BatchOrder::Sequential
+    } else {
+        BatchOrder::Shuffle { seed }
+    };
+    let config = TrainConfig::new(epochs, batch, order);
+    config.validate()?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalar_names_are_w_and_b_for_a_line_else_indexed() {
+        let line = ModelKind::Linear.build(1, 1).unwrap();
+        assert_eq!(scalar_names(&line.layout(), &["x".into()]), ["w", "b"]);
+        let plane = ModelKind::LinearNobias.build(2, 1).unwrap();
+        let features = ["x1".to_string(), "x2".to_string()];
+        assert_eq!(scalar_names(&plane.layout(), &features), ["w(x1)", "w(x2)"]);
+        let two = ModelKind::Linear.build(2, 2).unwrap();
+        assert_eq!(
+            scalar_names(&two.layout(), &features)[1],
+            "layer0.weight[0,1]"
+        );
+    }
+
+    #[test]
+    fn batch_order_is_seeded_unless_full() {
+        let c = train_config(3, "4", 7).unwrap();
+        assert_eq!(c.order, BatchOrder::Shuffle { seed: 7 });
+        assert_eq!(
+            train_config(3, "full", 7).unwrap().order,
+            BatchOrder::Sequential
+        );
+        assert!(train_config(0, "full", 7).is_err());
+        assert!(train_config(3, "lots", 7).is_err());
+    }
+}
