@@ -76,13 +76,21 @@ pub fn save<F: Float>(
         state: state.clone(),
     };
     let body = serde_json::to_string(&body).context("cannot serialize the checkpoint")?;
+    write_atomic(&path(dir), seal(&body).as_bytes())
+}
+
+/// The file text for a body (JSON text): the body with its checksum. A body that is not
+/// JSON is returned as it is (and will not load).
+pub fn seal(body: &str) -> String {
     let checksum = fnv1a(body.as_bytes());
-    let raw = RawValue::from_string(body).context("checkpoint body")?;
-    let text = serde_json::to_string(&Envelope {
-        body: &raw,
-        checksum,
-    })?;
-    write_atomic(&path(dir), text.as_bytes())
+    match RawValue::from_string(body.to_string()) {
+        Ok(raw) => serde_json::to_string(&Envelope {
+            body: &raw,
+            checksum,
+        })
+        .unwrap_or_else(|_| body.to_string()),
+        Err(_) => body.to_string(),
+    }
 }
 
 /// The dtype recorded in a checkpoint, and its text (to load with [`load`]).
@@ -94,10 +102,17 @@ pub fn peek(dir: &Path) -> Result<(String, String)> {
             p.display()
         )
     })?;
+    let dtype = check(&p, &text)?;
+    Ok((dtype, text))
+}
+
+/// Checks a checkpoint's envelope, checksum, format and version (`p` names it in errors);
+/// returns its dtype.
+pub fn check(p: &Path, text: &str) -> Result<String> {
     let damaged = || {
         format!("{} is damaged or was edited (checksum mismatch); resume from an earlier copy or start again", p.display())
     };
-    let env: Envelope = serde_json::from_str(&text).with_context(damaged)?;
+    let env: Envelope = serde_json::from_str(text).with_context(damaged)?;
     ensure!(fnv1a(env.body.get().as_bytes()) == env.checksum, damaged());
     #[derive(Deserialize)]
     struct Head {
@@ -111,7 +126,7 @@ pub fn peek(dir: &Path) -> Result<(String, String)> {
         "{} is not a descent checkpoint of version {VERSION}",
         p.display()
     );
-    Ok((head.dtype, text))
+    Ok(head.dtype)
 }
 
 /// Parses a checkpoint's text (checked by [`peek`]) in precision `F`.

@@ -95,7 +95,12 @@ impl ModelFile {
         let path = Self::resolve(path);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read model {}", path.display()))?;
-        let file: ModelFile = serde_json::from_str(&text).with_context(|| {
+        Self::parse(&path, &text)
+    }
+
+    /// Parses and checks the text of a model file (`path` names it in errors).
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let file: ModelFile = serde_json::from_str(text).with_context(|| {
             format!(
                 "{} is not a valid descent model file (truncated or edited?); retrain or restore it",
                 path.display()

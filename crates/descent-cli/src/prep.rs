@@ -303,9 +303,10 @@ impl Prepared {
         let (diverged_at, stopped) = match outcome.stop {
             Stop::Diverged { epoch, .. } => (Some(epoch), None),
             Stop::Stopped { reason } => (None, Some(reason)),
-            Stop::EarlyStopped { best_epoch, .. } => {
-                (None, Some(format!("early-stopped at best epoch {best_epoch}")))
-            }
+            Stop::EarlyStopped { best_epoch, .. } => (
+                None,
+                Some(format!("early-stopped at best epoch {best_epoch}")),
+            ),
             Stop::Completed => (None, None),
         };
         let final_loss = self.loss_at(&trainer.params.values)?;

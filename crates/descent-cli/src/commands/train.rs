@@ -412,7 +412,6 @@ fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -
         .kind
         .build(train.n_features(), n_outputs(setup.loss, &train))?;
     let params = Params::<F>::init(model.layout(), &setup.init)?;
-    let mut plots = Plots::new(setup.plot, &params);
     let groups = params
         .layout
         .views()
@@ -446,6 +445,9 @@ fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -
     );
     let mut progress = Progress::new(setup.quiet);
     let mut interrupt = Interrupt;
+    let start_values = resumed.as_ref().map_or(&params.values, |r| &r.state.params);
+    let mut plots = Plots::new(setup.plot, start_values);
+    plots.resume_from(&checkpoints.rows);
     let train_data = TrainData::<F>::from_dataset(&train);
     let val_data = val.as_ref().map(TrainData::<F>::from_dataset);
     let mut trainer = Trainer::new(

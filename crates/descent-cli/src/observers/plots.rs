@@ -41,17 +41,32 @@ pub struct Plots {
 
 impl Plots {
     /// Watches a run that starts from `initial`.
-    pub fn new<F: Float>(enabled: bool, initial: &Params<F>) -> Self {
+    pub fn new<F: Float>(enabled: bool, initial: &[F]) -> Self {
         let keep = enabled && initial.len() <= MAX_KEPT_PARAMS;
         Plots {
             enabled,
             epochs: Vec::new(),
             snapshots: if keep {
-                vec![initial.values.iter().map(|v| v.f64()).collect()]
+                vec![initial.iter().map(|v| v.f64()).collect()]
             } else {
                 Vec::new()
             },
         }
+    }
+
+    /// Adds the epochs a resumed run did before its checkpoint (their parameters are not
+    /// kept, so `fit.gif` starts at the resume).
+    pub fn resume_from(&mut self, rows: &[descent::train::EpochRecord]) {
+        if !self.enabled {
+            return;
+        }
+        let before = rows.iter().map(|r| Epoch {
+            epoch: r.epoch,
+            loss: r.loss,
+            val_loss: r.val_loss,
+            lr: r.lr,
+        });
+        self.epochs.splice(0..0, before);
     }
 
     /// Draws the figures into `out` (after the run); `data` is the scaled training data and

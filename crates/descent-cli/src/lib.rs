@@ -1,0 +1,46 @@
+//! The `descent` command line as a library: `main.rs` only calls [`main`]. Being a library
+//! lets the fuzz targets reach the file formats (`model.json`, `checkpoint.json`) exactly as
+//! the binary reads them.
+//!
+//! [`main`] parses the arguments, runs the command, prints `error: ...` and maps the outcome
+//! to an exit code (0 success, 1 error, 2 bad usage, 3 training diverged, 130 Ctrl-C).
+
+mod args;
+pub mod checkpoint_file;
+mod commands;
+mod data_source;
+mod fsutil;
+pub mod model_file;
+mod observers;
+mod optimizer_list;
+mod plot;
+mod prep;
+mod viz_args;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Runs the `descent` command line.
+pub fn main() -> ExitCode {
+    reset_sigpipe();
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Restores the default SIGPIPE action, so that `descent ... | head` ends quietly when the
+/// reader closes the pipe, like other command-line tools, instead of panicking in `println!`.
+fn reset_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists; `signal` with
+    // SIG_DFL only changes the disposition of SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
