@@ -47,7 +47,8 @@ impl<F: Float> Trainer<'_, F> {
 
     /// Continues from `c` (made by a trainer with the same model, optimizer and schedule).
     pub fn restore(&mut self, c: &Checkpoint<F>) -> Result<()> {
-        if c.params.len() != self.params.len() || c.watch.best_params.len() != self.params.len() {
+        let n = self.params.len();
+        if c.params.len() != n || c.watch.best_params.len() != n || c.watch.epoch_start.len() != n {
             return Err(Error::State(format!(
                 "the checkpoint has {} parameters, the model {}",
                 c.params.len(),

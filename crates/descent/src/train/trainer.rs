@@ -251,6 +251,9 @@ impl<'m, F: Float> Trainer<'m, F> {
         let mut last = None;
         'epochs: while stop.is_none() && self.epoch < self.config.epochs {
             batches.epoch_order(self.epoch, &mut order)?;
+            if self.batch_in_epoch == 0 {
+                self.watch.epoch_start.copy_from_slice(&self.params.values);
+            }
             let epoch = self.epoch + 1;
             let mut record = None;
             for rows in batches.split(&order).skip(self.batch_in_epoch) {
@@ -337,12 +340,18 @@ impl<'m, F: Float> Trainer<'m, F> {
         if w.best_loss.is_none_or(|b| monitored < b) {
             w.best_loss = Some(monitored);
             w.best_epoch = rec.epoch;
-            w.best_params.copy_from_slice(&self.params.values);
+            let at = if rec.val_loss.is_some() {
+                &self.params.values
+            } else {
+                &w.epoch_start
+            };
+            w.best_params.copy_from_slice(at);
         }
         let rule = &self.config.divergence;
         let best_train = w.best_train_loss.map_or(rec.loss, |b| b.min(rec.loss));
         w.best_train_loss = Some(best_train);
-        w.rising = if rec.loss > rule.factor * best_train {
+        let floor = 1e-12 * *w.first_train_loss.get_or_insert(rec.loss);
+        w.rising = if rec.loss > rule.factor * best_train && rec.loss > floor {
             w.rising + 1
         } else {
             0

@@ -11,7 +11,9 @@ use crate::{Error, Float, Result};
 /// # Algorithm
 /// ```text
 /// diverged  <=> the batch loss is NaN or infinite
-///            or the epoch loss > factor * (best epoch loss) for `patience` epochs in a row
+///            or the epoch loss > factor * (best epoch loss) for `patience` epochs in a row,
+///               counting only losses above 1e-12 x the first epoch's (rounding noise
+///               around an exact fit is not a divergence)
 /// stop       : restore the best parameters and end the run (Stop::Diverged)
 /// continue   : only NaN/inf ends the run; a rising loss is let be
 /// reduce-lr  : restore the best parameters, reset the optimizer state, multiply the learning
@@ -125,10 +127,17 @@ pub struct Watch<F: Float> {
     pub best_loss: Option<f64>,
     /// Epoch at which it was reached (0: the initial parameters).
     pub best_epoch: usize,
-    /// Parameters at the end of that epoch.
+    /// The parameters that loss belongs to: those at the end of the epoch when the validation
+    /// loss is monitored (it is measured there), those at its start when the training loss is
+    /// (an epoch's training loss is measured before its updates).
     pub best_params: Vec<F>,
+    /// The parameters at the start of the current epoch.
+    pub epoch_start: Vec<F>,
     /// Lowest training epoch loss (the divergence rule's reference).
     pub best_train_loss: Option<f64>,
+    /// The first epoch's training loss (the scale of the noise floor).
+    #[serde(default)]
+    pub first_train_loss: Option<f64>,
     /// Consecutive epochs above `factor` times the best training loss.
     pub rising: usize,
     /// Epochs since the monitored loss last improved by more than `min_delta`.
@@ -145,7 +154,9 @@ impl<F: Float> Watch<F> {
             best_loss: None,
             best_epoch: 0,
             best_params: params.to_vec(),
+            epoch_start: params.to_vec(),
             best_train_loss: None,
+            first_train_loss: None,
             rising: 0,
             stale: 0,
             lr_scale: 1.0,
