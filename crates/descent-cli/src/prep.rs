@@ -177,22 +177,30 @@ pub fn check_loss_fits_model(kind: &ModelKind, loss: Loss) -> Result<()> {
     }
 }
 
-fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> Result<()> {
+pub fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> Result<()> {
     if let (Some(classes), Loss::BceWithLogits) = (&data.classes, loss) {
         ensure!(
             classes.len() == 2,
-            "{}: binary classification needs exactly 2 distinct labels in `{}`, found {}",
+            "{}: binary classification needs exactly 2 distinct labels in `{}`, found {}: {}",
             source.describe(),
             data.target_names[0],
-            classes.len()
+            classes.len(),
+            classes
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse().ok()).collect();
         if let Some(n) = numeric {
             ensure!(
                 n == [0.0, 1.0],
-                "{}: logistic regression needs labels 0 and 1 in `{}`; recode them, or use --model softmax",
+                "{}: logistic regression needs labels 0 and 1 in `{}`, found {} and {}; recode them, or use --model softmax",
                 source.describe(),
-                data.target_names[0]
+                data.target_names[0],
+                classes[0],
+                classes[1]
             );
         }
     }

@@ -28,6 +28,7 @@ use crate::data_source::DataSource;
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
 use crate::model_file::ModelFile;
 use crate::observers::{interrupt, CheckpointWriter, Interrupt, MetricsCsv, Plots, Progress};
+use crate::prep::{check_binary_labels, check_loss_fits_model, n_outputs, parse_init};
 
 /// Everything `train` needs, validated before any data is read.
 struct Setup {
@@ -248,50 +249,6 @@ impl Setup {
     }
 }
 
-fn check_loss_fits_model(kind: &ModelKind, loss: Loss) -> Result<()> {
-    match kind {
-        ModelKind::Logistic if loss != Loss::BceWithLogits => {
-            bail!("--model logistic trains with bce-with-logits, not {loss}")
-        }
-        ModelKind::Softmax if loss != Loss::CrossEntropy => {
-            bail!("--model softmax trains with cross-entropy, not {loss}")
-        }
-        ModelKind::Linear | ModelKind::LinearNobias if loss.is_classification() => bail!(
-            "--model {} is a regression model; use --model logistic (binary) or softmax (classes) for {loss}",
-            kind.name()
-        ),
-        _ => Ok(()),
-    }
-}
-
-fn parse_init(s: &str, seed: u64) -> Result<Init> {
-    Ok(match s {
-        "zeros" => Init::Zeros,
-        "torch" => Init::Torch { seed },
-        _ => {
-            if let Some(std) = s.strip_prefix("normal:") {
-                let std: f64 = std
-                    .parse()
-                    .ok()
-                    .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                    .with_context(|| {
-                        format!("--init normal:STD needs a finite STD >= 0, not `{std}`")
-                    })?;
-                Init::Normal { std, seed }
-            } else {
-                let c: f64 = s
-                    .parse()
-                    .ok()
-                    .filter(|v: &f64| v.is_finite())
-                    .with_context(|| {
-                        format!("--init must be zeros, torch, normal:STD or a number, not `{s}`")
-                    })?;
-                Init::Constant(c)
-            }
-        }
-    })
-}
-
 /// The optimizer spec from the flags that were given (only those: an option that does not
 /// apply to the optimizer is an error from the spec, not silently ignored).
 fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
@@ -362,32 +319,7 @@ fn prepare<F: Float>(setup: &Setup) -> Result<(Dataset, Option<Dataset>, Scaler)
             data.dropped_rows + data.n_rows()
         );
     }
-    if let (Some(classes), Loss::BceWithLogits) = (&data.classes, setup.loss) {
-        ensure!(
-            classes.len() == 2,
-            "{}: binary classification needs exactly 2 distinct labels in `{}`, found {}: {}",
-            setup.source.describe(),
-            data.target_names[0],
-            classes.len(),
-            classes
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse().ok()).collect();
-        if let Some(n) = numeric {
-            ensure!(
-                n == [0.0, 1.0],
-                "{}: logistic regression needs labels 0 and 1 in `{}`, found {} and {}; recode them, or use --model softmax",
-                setup.source.describe(),
-                data.target_names[0],
-                classes[0],
-                classes[1]
-            );
-        }
-    }
+    check_binary_labels(&setup.source, &data, setup.loss)?;
     let (mut train, mut val) = data.split(setup.val_fraction, setup.seed)?;
     let scaler = Scaler::fit(setup.scaling, &train.x);
     scaler.transform(&mut train.x)?;
@@ -395,14 +327,6 @@ fn prepare<F: Float>(setup: &Setup) -> Result<(Dataset, Option<Dataset>, Scaler)
         scaler.transform(&mut v.x)?;
     }
     Ok((train, val, scaler))
-}
-
-fn n_outputs(loss: Loss, data: &Dataset) -> usize {
-    match (loss, data.n_classes()) {
-        (Loss::BceWithLogits, _) => 1,
-        (Loss::CrossEntropy, Some(k)) => k,
-        _ => data.target_names.len(),
-    }
 }
 
 fn train<F: Float>(setup: &Setup, resumed: Option<checkpoint_file::Loaded<F>>) -> Result<ExitCode> {
