@@ -8,7 +8,7 @@ use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
 use crate::data::{BatchOrder, BatchSize, Batches, Dataset};
 use crate::loss::Loss;
-use crate::nn::{LinearKernel, Sequential};
+use crate::nn::{LinearKernel, MlpKernel, Sequential};
 use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
@@ -171,6 +171,8 @@ pub struct Trainer<'m, F: Float> {
     tape: Tape<F>,
     /// The tape-free path for single-layer models (`None`: use the tape).
     kernel: Option<LinearKernel<F>>,
+    /// The tape-free path for multi-layer models (`None`: use the tape).
+    mlp_kernel: Option<MlpKernel<F>>,
     /// Best parameters, divergence and early-stopping counters.
     pub(super) watch: Watch<F>,
     /// Batches done in the current (unfinished) epoch, and the sum of their losses.
@@ -211,6 +213,7 @@ impl<'m, F: Float> Trainer<'m, F> {
             grads,
             tape: Tape::new(),
             kernel: LinearKernel::new(model, loss),
+            mlp_kernel: MlpKernel::new(model, loss),
             watch: Watch::new(&params_values),
             batch_in_epoch: 0,
             loss_sum: 0.0,
@@ -434,17 +437,16 @@ impl<'m, F: Float> Trainer<'m, F> {
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }
-        let loss = match &mut self.kernel {
-            Some(kernel) => kernel
-                .loss_and_grad(
-                    &self.params.values,
-                    data.x.view(),
-                    data.y.view(),
-                    rows,
-                    &mut self.grads,
-                )
+        let (x, y) = (data.x.view(), data.y.view());
+        let mlp = self.mlp_kernel.as_mut().filter(|k| k.accepts(x, y));
+        let loss = match (&mut self.kernel, mlp) {
+            (Some(kernel), _) => kernel
+                .loss_and_grad(&self.params.values, x, y, rows, &mut self.grads)
                 .f64(),
-            None => self.tape_loss_and_grad(data, rows, whole)?,
+            (None, Some(kernel)) => kernel
+                .loss_and_grad(&self.params.values, x, y, rows, whole, &mut self.grads)?
+                .f64(),
+            (None, None) => self.tape_loss_and_grad(data, rows, whole)?,
         };
         let mut record = StepRecord {
             epoch,
