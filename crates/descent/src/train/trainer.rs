@@ -257,7 +257,13 @@ impl<'m, F: Float> Trainer<'m, F> {
             let epoch = self.epoch + 1;
             let mut record = None;
             for rows in batches.split(&order).skip(self.batch_in_epoch) {
-                let step = self.update(train, rows, batches.is_full_in_order(), epoch)?;
+                // The gradient norm is a sequential sum over every parameter: computed only
+                // when someone sees it (observers, clipping, the epoch's record).
+                let last_batch = self.batch_in_epoch + 1 == batches.steps_per_epoch();
+                let need_norm =
+                    !observers.is_empty() || self.config.clip_norm.is_some() || last_batch;
+                let step =
+                    self.update(train, rows, batches.is_full_in_order(), epoch, need_norm)?;
                 if !step.loss.is_finite() {
                     let cause = format!("the loss became {}", step.loss);
                     if let Some(s) = self.diverged(epoch, step.step, step.loss, cause, true) {
@@ -425,13 +431,14 @@ impl<'m, F: Float> Trainer<'m, F> {
     }
 
     /// One update on the rows `rows`; returns its record (with a non-finite loss, the
-    /// parameters are left untouched).
+    /// parameters are left untouched; without `need_norm`, its gradient norm is NaN).
     fn update(
         &mut self,
         data: &TrainData<F>,
         rows: &[usize],
         whole: bool,
         epoch: usize,
+        need_norm: bool,
     ) -> Result<StepRecord> {
         let lr = self.schedule.lr() * self.watch.lr_scale;
         if let Some(m) = self.schedule.momentum() {
@@ -458,7 +465,9 @@ impl<'m, F: Float> Trainer<'m, F> {
         if !loss.is_finite() {
             return Ok(record);
         }
-        record.grad_norm = l2_norm(&self.grads);
+        if need_norm {
+            record.grad_norm = l2_norm(&self.grads);
+        }
         if let Some(max_norm) = self.config.clip_norm {
             clip_grad_norm(&mut self.grads, max_norm);
         }
