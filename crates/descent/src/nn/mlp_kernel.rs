@@ -342,7 +342,7 @@ fn sum_rows<F: Float>(g: &ArrayView2<'_, F>, out: &mut [F]) {
         out.fill(F::zero());
         for row in g.rows() {
             for (o, &v) in out.iter_mut().zip(row.iter()) {
-                *o = *o + v;
+                *o += v;
             }
         }
     }
