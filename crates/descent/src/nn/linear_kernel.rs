@@ -16,7 +16,7 @@ use crate::Float;
 
 /// How many rows ahead of its use a row is prefetched: far enough to cover a memory latency
 /// (a row of a shuffled batch is a random place in a table much larger than the caches).
-const PREFETCH_ROWS: usize = 8;
+const PREFETCH_ROWS: usize = 2;
 
 /// Loss and gradients of a one-layer model, computed row by row.
 #[derive(Clone, Debug)]
@@ -204,10 +204,8 @@ pub(crate) fn dot<F: Float>(a: &[F], b: &[F]) -> F {
     let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ar, br) = (ac.remainder(), bc.remainder());
     for (x, y) in ac.zip(bc) {
-        let xs: [F; 8] = x.try_into().expect("chunk of 8");
-        let ys: [F; 8] = y.try_into().expect("chunk of 8");
         for k in 0..8 {
-            acc[k] += xs[k] * ys[k];
+            acc[k] += x[k] * y[k];
         }
     }
     let mut tail = F::zero();
@@ -248,10 +246,9 @@ pub(crate) fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
     let mut yc = y.chunks_exact_mut(8);
     let mut xc = x.chunks_exact(8);
     for (yv, xv) in (&mut yc).zip(&mut xc) {
-        let xs: [F; 8] = xv.try_into().expect("chunk of 8");
-        let mut ys: [F; 8] = (&*yv).try_into().expect("chunk of 8");
+        let mut ys = [F::zero(); 8];
         for k in 0..8 {
-            ys[k] += alpha * xs[k];
+            ys[k] = yv[k] + alpha * xv[k];
         }
         yv.copy_from_slice(&ys);
     }
