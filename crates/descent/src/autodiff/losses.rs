@@ -108,7 +108,7 @@ impl<F: Float> Tape<F> {
     }
 }
 
-fn class_index<F: Float>(y: F, k: usize) -> Result<usize> {
+pub(crate) fn class_index<F: Float>(y: F, k: usize) -> Result<usize> {
     let c = y.to_usize().filter(|&c| c < k && F::of(c as f64) == y);
     c.ok_or_else(|| {
         Error::Data(format!(

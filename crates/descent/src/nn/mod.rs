@@ -6,7 +6,9 @@
 //! layout the model defines (`layer0.weight`, `layer0.bias`, `layer1.weight`, ...).
 
 mod linear_kernel;
+mod mlp_kernel;
 mod model;
 
 pub use linear_kernel::LinearKernel;
+pub use mlp_kernel::MlpKernel;
 pub use model::{Activation, Forward, Layer, ModelKind, Sequential};

@@ -106,6 +106,7 @@ impl Optimizer for Sgd {
         Ok(())
     }
 
+    #[inline(always)] // so that the AVX2 build of `Grouped::step` vectorizes it
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut SgdState<F>) {
         debug_assert_eq!(params.len(), grads.len());
         let neg_lr = F::of(-lr);

@@ -8,7 +8,7 @@ use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
 use crate::data::{BatchOrder, BatchSize, Batches, Dataset};
 use crate::loss::Loss;
-use crate::nn::{LinearKernel, Sequential};
+use crate::nn::{LinearKernel, MlpKernel, Sequential};
 use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
@@ -171,6 +171,8 @@ pub struct Trainer<'m, F: Float> {
     tape: Tape<F>,
     /// The tape-free path for single-layer models (`None`: use the tape).
     kernel: Option<LinearKernel<F>>,
+    /// The tape-free path for multi-layer models (`None`: use the tape).
+    mlp_kernel: Option<MlpKernel<F>>,
     /// Best parameters, divergence and early-stopping counters.
     pub(super) watch: Watch<F>,
     /// Batches done in the current (unfinished) epoch, and the sum of their losses.
@@ -211,6 +213,7 @@ impl<'m, F: Float> Trainer<'m, F> {
             grads,
             tape: Tape::new(),
             kernel: LinearKernel::new(model, loss),
+            mlp_kernel: MlpKernel::new(model, loss),
             watch: Watch::new(&params_values),
             batch_in_epoch: 0,
             loss_sum: 0.0,
@@ -257,7 +260,13 @@ impl<'m, F: Float> Trainer<'m, F> {
             let epoch = self.epoch + 1;
             let mut record = None;
             for rows in batches.split(&order).skip(self.batch_in_epoch) {
-                let step = self.update(train, rows, batches.is_full_in_order(), epoch)?;
+                // The gradient norm is a sequential sum over every parameter: computed only
+                // when someone sees it (observers, clipping, the epoch's record).
+                let last_batch = self.batch_in_epoch + 1 == batches.steps_per_epoch();
+                let need_norm =
+                    !observers.is_empty() || self.config.clip_norm.is_some() || last_batch;
+                let step =
+                    self.update(train, rows, batches.is_full_in_order(), epoch, need_norm)?;
                 if !step.loss.is_finite() {
                     let cause = format!("the loss became {}", step.loss);
                     if let Some(s) = self.diverged(epoch, step.step, step.loss, cause, true) {
@@ -431,29 +440,29 @@ impl<'m, F: Float> Trainer<'m, F> {
     }
 
     /// One update on the rows `rows`; returns its record (with a non-finite loss, the
-    /// parameters are left untouched).
+    /// parameters are left untouched; without `need_norm`, its gradient norm is NaN).
     fn update(
         &mut self,
         data: &TrainData<F>,
         rows: &[usize],
         whole: bool,
         epoch: usize,
+        need_norm: bool,
     ) -> Result<StepRecord> {
         let lr = self.schedule.lr() * self.watch.lr_scale;
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }
-        let loss = match &mut self.kernel {
-            Some(kernel) => kernel
-                .loss_and_grad(
-                    &self.params.values,
-                    data.x.view(),
-                    data.y.view(),
-                    rows,
-                    &mut self.grads,
-                )
+        let (x, y) = (data.x.view(), data.y.view());
+        let mlp = self.mlp_kernel.as_mut().filter(|k| k.accepts(x, y));
+        let loss = match (&mut self.kernel, mlp) {
+            (Some(kernel), _) => kernel
+                .loss_and_grad(&self.params.values, x, y, rows, &mut self.grads)
                 .f64(),
-            None => self.tape_loss_and_grad(data, rows, whole)?,
+            (None, Some(kernel)) => kernel
+                .loss_and_grad(&self.params.values, x, y, rows, whole, &mut self.grads)?
+                .f64(),
+            (None, None) => self.tape_loss_and_grad(data, rows, whole)?,
         };
         let mut record = StepRecord {
             epoch,
@@ -465,7 +474,9 @@ impl<'m, F: Float> Trainer<'m, F> {
         if !loss.is_finite() {
             return Ok(record);
         }
-        record.grad_norm = l2_norm(&self.grads);
+        if need_norm {
+            record.grad_norm = l2_norm(&self.grads);
+        }
         if let Some(max_norm) = self.config.clip_norm {
             clip_grad_norm(&mut self.grads, max_norm);
         }
