@@ -4,6 +4,7 @@
 #
 # Usage (from anywhere):
 #   bench/scaling.sh [--rows "10000 100000 1000000 10000000"] [--threads "1 2"] [--repeat N]
+#                    [--reference-max-rows N]   (PyTorch only up to N rows; default: all)
 #
 # For every (workload, threads, rows) it runs `descent bench` and then bench/reference.py on
 # the same work, one after the other, under /usr/bin/time to read the peak RSS. Writes
@@ -17,12 +18,14 @@ cd "$ROOT"
 ROWS="10000 100000 1000000 10000000"
 THREADS="1 2"
 REPEAT=3
+REF_MAX=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --rows) ROWS="$2"; shift 2 ;;
         --threads) THREADS="$2"; shift 2 ;;
         --repeat) REPEAT="$2"; shift 2 ;;
-        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --reference-max-rows) REF_MAX="$2"; shift 2 ;;
+        -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "scaling.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -58,6 +61,7 @@ for workload in P2-sgd P2-adam; do
         for rows in $ROWS; do
             echo "== $workload threads=$threads rows=$rows" >&2
             measure "$rows" "$DESCENT_BIN" bench "$workload" --rows "$rows" --threads "$threads" --repeat "$REPEAT" --json
+            [[ "$REF_MAX" -gt 0 && "$rows" -gt "$REF_MAX" ]] && continue
             measure "$rows" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" bench/reference.py "$workload" --rows "$rows" --threads "$threads" --repeat "$REPEAT"
         done
     done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a bounded time, one after the other.
 #
-#   fuzz/run.sh [SECONDS]      (default 60 seconds per target)
+#   fuzz/run.sh [SECONDS] [TARGET ...]   (default 60 seconds per target, every target)
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). cargo-fuzz passes nightly-only flags
 # (-Zsanitizer, -Cpasses=sancov-module); on a stable toolchain RUSTC_BOOTSTRAP=1 lets stable
@@ -11,10 +11,12 @@
 set -euo pipefail
 
 seconds="${1:-60}"
+shift || true
 cd "$(dirname "$0")/.."
 export RUSTC_BOOTSTRAP=1
 
-targets=(csv_reader schedule_spec optimizer_spec checkpoint)
+targets=(csv_reader schedule_spec optimizer_spec checkpoint model_file checkpoint_file)
+[[ $# -gt 0 ]] && targets=("$@")
 cargo fuzz build --release
 status=0
 for target in "${targets[@]}"; do
