@@ -1,28 +1,11 @@
 //! End-to-end tests of the `descent` binary: real processes in temporary directories.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn descent(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_descent"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let out = descent(args, dir);
-    assert!(
-        out.status.success(),
-        "descent {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod common;
+use common::{descent, ok};
 
 /// Runs a command that must fail cleanly: non-zero exit, `error:` on stderr, no panic.
 fn fails(args: &[&str], dir: &Path) -> (i32, String) {

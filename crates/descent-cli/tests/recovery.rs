@@ -3,7 +3,7 @@
 //! handling and diagnosis, the saddle-point warning, and determinism across thread counts.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use descent::analysis::{lr_bound, PowerIteration};
@@ -12,27 +12,12 @@ use descent::train::diagnosis::num;
 use rand::{RngExt, SeedableRng};
 use serde_json::Value;
 
+mod common;
+use common::{descent, ok};
+
 /// A command line, split at whitespace.
 fn argv(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()
-}
-
-fn descent(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_descent"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let out = descent(args, dir);
-    assert!(
-        out.status.success(),
-        "descent {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Runs a command that must exit with `code`; returns its stderr.

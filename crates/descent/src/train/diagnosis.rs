@@ -5,6 +5,7 @@ use ndarray::ArrayView2;
 
 use super::EpochRecord;
 use crate::analysis::{lr_bound, PowerIteration};
+use crate::data::{Scaler, Scaling};
 use crate::loss::Loss;
 use crate::nn::ModelKind;
 
@@ -113,16 +114,13 @@ pub fn num(x: f64) -> String {
 /// Names feature columns whose spread is far larger than the others' (which makes the loss
 /// surface a narrow valley that needs a tiny learning rate).
 fn unscaled_columns(x: ArrayView2<'_, f64>, names: &[String]) -> Option<String> {
-    let n = x.nrows().max(1) as f64;
-    let mut stds: Vec<(f64, &str)> = x
-        .columns()
+    // The population std of each column, as `--scale standard` would compute it.
+    let Scaler::Standard { std, .. } = Scaler::fit(Scaling::Standard, &x.to_owned()) else {
+        return None;
+    };
+    let mut stds: Vec<(f64, &str)> = std
         .into_iter()
-        .zip(names)
-        .map(|(c, name)| {
-            let mean = c.sum() / n;
-            let var = c.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-            (var.sqrt(), name.as_str())
-        })
+        .zip(names.iter().map(String::as_str))
         .collect();
     stds.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (largest, smallest) = (stds.first()?.0, stds.last()?.0);
