@@ -35,7 +35,8 @@ fn tape_loss_and_grad(
 #[test]
 fn kernel_equals_tape_for_every_loss_and_batch_shape() {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let (n, d) = (37, 6);
+    // 300 rows: a full batch is cut into five chunks (the last one short).
+    let (n, d) = (300, 6);
     let x = Array2::from_shape_fn((n, d), |_| rng.random_range(-2.0..2.0));
     let cases: Vec<(ModelKind, Loss, usize, Array2<f64>)> = vec![
         (

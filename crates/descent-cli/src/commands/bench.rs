@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
+use descent::data::memory::huge_vec;
 use descent::data::{BatchOrder, BatchSize};
 use descent::loss::Loss;
 use descent::nn::{Activation, Layer, ModelKind, Sequential};
@@ -121,7 +122,10 @@ enum Workload {
 }
 
 fn normal_matrix<F: Float>(rng: &mut ChaCha8Rng, rows: usize, cols: usize) -> Array2<F> {
-    Array2::from_shape_simple_fn((rows, cols), || F::of(StandardNormal.sample(rng)))
+    // On huge pages, as `TrainData::from_dataset` allocates a table read from a file.
+    let mut v = huge_vec(rows * cols);
+    v.extend((0..rows * cols).map(|_| F::of(StandardNormal.sample(rng))));
+    Array2::from_shape_vec((rows, cols), v).expect("rows * cols elements")
 }
 
 /// `y = X w + b + 0.1 noise` (regression) or its sign as a 0/1 label.

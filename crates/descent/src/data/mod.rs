@@ -9,6 +9,7 @@ pub mod builtin;
 mod csv_reader;
 mod dataset;
 pub mod generate;
+pub mod memory;
 mod scale;
 
 pub use batches::{BatchOrder, BatchSize, Batches};

@@ -2,13 +2,15 @@
 //! `logistic`, `softmax`): the heart of per-sample and mini-batch SGD on big tables.
 //!
 //! For one linear layer the backward pass has a closed form, so each batch row is visited
-//! once, straight from the data (no gather, no allocation): logits `z = W x + b`, the loss
-//! term and its derivative `dz` (already divided by the mean's denominator), then
-//! `dW += dz xᵀ`, `db += dz`. The numbers equal the tape's up to summation order (tested in
+//! once, straight from the data (no gather; no allocation after the first batch): logits
+//! `z = W x + b`, the loss term and its derivative `dz` (already divided by the mean's
+//! denominator), then `dW += dz xᵀ`, `db += dz`. Large batches are cut into fixed chunks
+//! summed in parallel and then added in order ([`CHUNK_ROWS`]). The numbers equal the tape's up to summation order (tested in
 //! `tests/linear_kernel.rs`); the tape stays the reference for every other model.
 
 use ndarray::{ArrayView1, ArrayView2};
 
+use super::vector::{axpy, dot, prefetch, scale_into};
 use super::{Layer, Sequential};
 use crate::autodiff::log_sum_exp;
 use crate::loss::Loss;
@@ -16,17 +18,37 @@ use crate::Float;
 
 /// How many rows ahead of its use a row is prefetched: far enough to cover a memory latency
 /// (a row of a shuffled batch is a random place in a table much larger than the caches).
-const PREFETCH_ROWS: usize = 2;
+const PREFETCH_ROWS: usize = 8;
+
+/// Rows per chunk: a batch of more rows is cut into chunks of this many (the last one
+/// shorter), each chunk's gradient is summed on its own, and the chunks' gradients and
+/// losses are then added in chunk order. The cut depends only on the batch size, so the
+/// numbers are the same whether the chunks run on one thread or on several.
+pub const CHUNK_ROWS: usize = 64;
+
+/// Batches with fewer multiply-adds than this run on the calling thread: handing chunks to
+/// the pool costs a few microseconds.
+const PARALLEL_MIN_WORK: usize = 1 << 14;
 
 /// Loss and gradients of a one-layer model, computed row by row.
 #[derive(Clone, Debug)]
 pub struct LinearKernel<F> {
+    shape: Shape,
+    /// Logits (then their derivatives) of the current row, `n_out` per chunk.
+    z: Vec<F>,
+    /// Gradients of the chunks after the first, one parameter vector each.
+    partials: Vec<F>,
+    /// Loss sums of the chunks.
+    totals: Vec<F>,
+}
+
+/// What a chunk needs to know of the model (copied into each worker).
+#[derive(Clone, Copy, Debug)]
+struct Shape {
     n_in: usize,
     n_out: usize,
     bias: bool,
     loss: Loss,
-    /// Logits of the current row, then their derivatives.
-    z: Vec<F>,
 }
 
 impl<F: Float> LinearKernel<F> {
@@ -38,11 +60,15 @@ impl<F: Float> LinearKernel<F> {
                 out_features,
                 bias,
             }] => Some(LinearKernel {
-                n_in: *in_features,
-                n_out: *out_features,
-                bias: *bias,
-                loss,
+                shape: Shape {
+                    n_in: *in_features,
+                    n_out: *out_features,
+                    bias: *bias,
+                    loss,
+                },
                 z: vec![F::zero(); *out_features],
+                partials: Vec::new(),
+                totals: Vec::new(),
             }),
             _ => None,
         }
@@ -50,6 +76,9 @@ impl<F: Float> LinearKernel<F> {
 
     /// The mean loss over `rows` of `(x, y)` at `params`, writing its gradient into `grads`
     /// (same flat layout as the parameters: `W` row-major `[out][in]`, then `b`).
+    ///
+    /// Batches of more than [`CHUNK_ROWS`] rows are summed chunk by chunk, the chunks in
+    /// parallel on [`crate::parallel::pool`] when the batch is large enough.
     ///
     /// Class targets for cross-entropy must be valid indices (checked by the data reader);
     /// an out-of-range index counts as class 0 here.
@@ -61,198 +90,300 @@ impl<F: Float> LinearKernel<F> {
         rows: &[usize],
         grads: &mut [F],
     ) -> F {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { self.loss_and_grad_avx2(params, x, y, rows, grads) };
-        }
-        self.loss_and_grad_portable(params, x, y, rows, grads)
+        let pool = crate::parallel::pool();
+        self.loss_and_grad_on(pool, params, x, y, rows, grads)
     }
 
-    /// The same code compiled for AVX2: wider vectors for the dot products and axpys, the
-    /// same operations in the same order (Rust never fuses a multiply and an add on its own),
-    /// so the same bits as the portable build.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn loss_and_grad_avx2(
+    /// [`Self::loss_and_grad`] with its chunks on `pool` (`None`: on this thread).
+    fn loss_and_grad_on(
         &mut self,
+        pool: Option<&rayon::ThreadPool>,
         params: &[F],
         x: ArrayView2<'_, F>,
         y: ArrayView2<'_, F>,
         rows: &[usize],
         grads: &mut [F],
     ) -> F {
-        self.loss_and_grad_portable(params, x, y, rows, grads)
-    }
-
-    #[inline(always)]
-    fn loss_and_grad_portable(
-        &mut self,
-        params: &[F],
-        x: ArrayView2<'_, F>,
-        y: ArrayView2<'_, F>,
-        rows: &[usize],
-        grads: &mut [F],
-    ) -> F {
-        let (n_in, n_out) = (self.n_in, self.n_out);
-        let (w, b) = params.split_at(n_in * n_out);
-        grads.fill(F::zero());
-        let (gw, gb) = grads.split_at_mut(n_in * n_out);
+        let s = self.shape;
         // torch's mean reduction: over every element for element-wise losses, over rows for CE.
-        let elements = match self.loss {
+        let elements = match s.loss {
             Loss::CrossEntropy => rows.len(),
-            _ => rows.len() * n_out,
+            _ => rows.len() * s.n_out,
         };
         let scale = F::one() / F::of(elements as f64);
         let flat = x.as_slice().expect("training data is in standard layout");
-        let mut total = F::zero();
-        let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
-        for (i, &r) in rows.iter().enumerate() {
-            if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
-                prefetch(row_of(next));
-            }
-            let xr = row_of(r);
-            for (j, z) in self.z.iter_mut().enumerate() {
-                let wj = &w[j * n_in..(j + 1) * n_in];
-                *z = dot(wj, xr) + if self.bias { b[j] } else { F::zero() };
-            }
-            total += self.row_loss_and_dz(y.row(r), scale);
-            for (j, &dz) in self.z.iter().enumerate() {
-                axpy(dz, xr, &mut gw[j * n_in..(j + 1) * n_in]);
-                if self.bias {
-                    gb[j] += dz;
+        let chunks = rows.len().div_ceil(CHUNK_ROWS).max(1);
+        if chunks == 1 {
+            let z = &mut self.z[..s.n_out];
+            return chunk(s, params, flat, y, rows, grads, z, scale) * scale;
+        }
+        let n = grads.len();
+        self.partials.resize((chunks - 1) * n, F::zero());
+        self.totals.resize(chunks, F::zero());
+        self.z.resize(chunks * s.n_out, F::zero());
+        let work = rows.len() * s.n_in * s.n_out;
+        let pool = pool.filter(|_| work >= PARALLEL_MIN_WORK);
+        let jobs = rows
+            .chunks(CHUNK_ROWS)
+            .zip(std::iter::once(&mut *grads).chain(self.partials.chunks_exact_mut(n)))
+            .zip(self.z.chunks_exact_mut(s.n_out))
+            .zip(self.totals.iter_mut());
+        match pool {
+            Some(pool) => pool.scope(|scope| {
+                for (((rows, g), z), total) in jobs {
+                    scope.spawn(move |_| *total = chunk(s, params, flat, y, rows, g, z, scale));
+                }
+            }),
+            None => {
+                for (((rows, g), z), total) in jobs {
+                    *total = chunk(s, params, flat, y, rows, g, z, scale);
                 }
             }
         }
+        for partial in self.partials.chunks_exact(n) {
+            for (g, &p) in grads.iter_mut().zip(partial) {
+                *g += p;
+            }
+        }
+        let total = self.totals.iter().fold(F::zero(), |a, &t| a + t);
         total * scale
     }
-
-    /// Adds this row's loss term (un-normalised) and turns `self.z` into `d loss / d z`
-    /// (normalised by `scale`), with the same formulas as the fused tape losses.
-    fn row_loss_and_dz(&mut self, yr: ArrayView1<'_, F>, scale: F) -> F {
-        let two = F::of(2.0);
-        let half = F::of(0.5);
-        let mut term = F::zero();
-        match self.loss {
-            Loss::Mse => {
-                for (z, &t) in self.z.iter_mut().zip(yr.iter()) {
-                    let d = *z - t;
-                    term += d * d;
-                    *z = d * (two * scale);
-                }
-            }
-            Loss::Mae => {
-                for (z, &t) in self.z.iter_mut().zip(yr.iter()) {
-                    let d = *z - t;
-                    term += d.abs();
-                    *z = if d > F::zero() {
-                        scale
-                    } else if d < F::zero() {
-                        -scale
-                    } else {
-                        F::zero()
-                    };
-                }
-            }
-            Loss::Huber { delta } => {
-                let delta = F::of(delta);
-                for (z, &t) in self.z.iter_mut().zip(yr.iter()) {
-                    let d = *z - t;
-                    let a = d.abs();
-                    term += if a < delta {
-                        half * d * d
-                    } else {
-                        delta * (a - half * delta)
-                    };
-                    *z = if d < -delta {
-                        -scale * delta
-                    } else if d > delta {
-                        scale * delta
-                    } else {
-                        scale * d
-                    };
-                }
-            }
-            Loss::BceWithLogits => {
-                for (z, &t) in self.z.iter_mut().zip(yr.iter()) {
-                    let v = *z;
-                    term += v.max(F::zero()) - v * t + (-v.abs()).exp().ln_1p();
-                    *z = (F::one() / (F::one() + (-v).exp()) - t) * scale;
-                }
-            }
-            Loss::CrossEntropy => {
-                let c = yr[0].to_usize().filter(|&c| c < self.n_out).unwrap_or(0);
-                let lse = log_sum_exp(self.z.iter().copied());
-                term += lse - self.z[c];
-                for z in self.z.iter_mut() {
-                    *z = (*z - lse).exp() * scale;
-                }
-                self.z[c] -= scale;
-            }
-        }
-        term
-    }
 }
 
-/// `Σ a_i b_i` with eight independent accumulators, so that it vectorizes (the grouping is
-/// fixed here, so the result does not depend on the instruction set).
-#[inline(always)]
-pub(crate) fn dot<F: Float>(a: &[F], b: &[F]) -> F {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [F::zero(); 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut tail = F::zero();
-    for (x, y) in ar.iter().zip(br) {
-        tail += *x * *y;
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
-}
-
-/// Asks the memory system for `row` ahead of its use: rows of a shuffled batch come from
-/// random places in a large table, where the hardware cannot guess the next address.
-#[inline]
-pub(crate) fn prefetch<F>(row: &[F]) {
+/// One chunk: the loss sum over `rows` (un-normalised), its gradient written into `g`
+/// (normalised by `scale`); with AVX2 when the CPU has it.
+#[allow(clippy::too_many_arguments)]
+fn chunk<F: Float>(
+    s: Shape,
+    params: &[F],
+    flat: &[F],
+    y: ArrayView2<'_, F>,
+    rows: &[usize],
+    g: &mut [F],
+    z: &mut [F],
+    scale: F,
+) -> F {
     #[cfg(target_arch = "x86_64")]
-    {
-        let bytes = std::mem::size_of_val(row);
-        let base = row.as_ptr().cast::<i8>();
-        for offset in (0..bytes).step_by(64) {
-            // SAFETY: prefetching is a hint that never faults, and every address is inside
-            // `row`.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    base.add(offset),
-                );
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { chunk_avx2(s, params, flat, y, rows, g, z, scale) };
+    }
+    chunk_portable::<F, false>(s, params, flat, y, rows, g, z, scale)
+}
+
+/// The same code compiled for AVX2: wider vectors for the dot products and axpys, the same
+/// operations in the same order (Rust never fuses a multiply and an add on its own), so the
+/// same bits as the portable build.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn chunk_avx2<F: Float>(
+    s: Shape,
+    params: &[F],
+    flat: &[F],
+    y: ArrayView2<'_, F>,
+    rows: &[usize],
+    g: &mut [F],
+    z: &mut [F],
+    scale: F,
+) -> F {
+    chunk_portable::<F, true>(s, params, flat, y, rows, g, z, scale)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn chunk_portable<F: Float, const AVX2: bool>(
+    s: Shape,
+    params: &[F],
+    flat: &[F],
+    y: ArrayView2<'_, F>,
+    rows: &[usize],
+    g: &mut [F],
+    z: &mut [F],
+    scale: F,
+) -> F {
+    let (n_in, n_out) = (s.n_in, s.n_out);
+    let (w, b) = params.split_at(n_in * n_out);
+    let (gw, gb) = g.split_at_mut(n_in * n_out);
+    gb.fill(F::zero());
+    if rows.is_empty() {
+        gw.fill(F::zero());
+    }
+    let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
+    // A one-row chunk (per-sample SGD) reads its row at once: nothing to fetch ahead.
+    let ahead = if rows.len() > 1 { PREFETCH_ROWS } else { 0 };
+    for &r in rows.iter().take(ahead) {
+        prefetch(row_of(r));
+    }
+    let mut total = F::zero();
+    for (i, &r) in rows.iter().enumerate() {
+        if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
+            prefetch(row_of(next));
+        }
+        let xr = row_of(r);
+        for (j, z) in z.iter_mut().enumerate() {
+            let wj = &w[j * n_in..(j + 1) * n_in];
+            *z = dot_with::<F, AVX2>(wj, xr) + if s.bias { b[j] } else { F::zero() };
+        }
+        total += row_loss_and_dz(s.loss, z, y.row(r), scale);
+        for (j, &dz) in z.iter().enumerate() {
+            let gwj = &mut gw[j * n_in..(j + 1) * n_in];
+            // The first row writes its term, the others add theirs.
+            if i == 0 {
+                scale_into(dz, xr, gwj);
+            } else {
+                axpy_with::<F, AVX2>(dz, xr, gwj);
+            }
+            if s.bias {
+                gb[j] += dz;
             }
         }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
+    total
 }
 
-/// `y += alpha x`, eight elements at a time: each chunk is loaded into registers before it is
-/// stored, so the compiler can vectorize it without proving that `x` and `y` do not overlap.
+/// Adds this row's loss term (un-normalised) and turns the logits `z` into `d loss / d z`
+/// (normalised by `scale`), with the formulas of the fused tape losses.
 #[inline(always)]
-pub(crate) fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
-    let n = x.len().min(y.len());
-    let (x, y) = (&x[..n], &mut y[..n]);
-    let mut yc = y.chunks_exact_mut(8);
-    let mut xc = x.chunks_exact(8);
-    for (yv, xv) in (&mut yc).zip(&mut xc) {
-        let mut ys = [F::zero(); 8];
-        for k in 0..8 {
-            ys[k] = yv[k] + alpha * xv[k];
+fn row_loss_and_dz<F: Float>(loss: Loss, z: &mut [F], yr: ArrayView1<'_, F>, scale: F) -> F {
+    let two = F::of(2.0);
+    let half = F::of(0.5);
+    let mut term = F::zero();
+    match loss {
+        Loss::Mse => {
+            for (z, &t) in z.iter_mut().zip(yr.iter()) {
+                let d = *z - t;
+                term += d * d;
+                *z = d * (two * scale);
+            }
         }
-        yv.copy_from_slice(&ys);
+        Loss::Mae => {
+            for (z, &t) in z.iter_mut().zip(yr.iter()) {
+                let d = *z - t;
+                term += d.abs();
+                *z = if d > F::zero() {
+                    scale
+                } else if d < F::zero() {
+                    -scale
+                } else {
+                    F::zero()
+                };
+            }
+        }
+        Loss::Huber { delta } => {
+            let delta = F::of(delta);
+            for (z, &t) in z.iter_mut().zip(yr.iter()) {
+                let d = *z - t;
+                let a = d.abs();
+                term += if a < delta {
+                    half * d * d
+                } else {
+                    delta * (a - half * delta)
+                };
+                *z = if d < -delta {
+                    -scale * delta
+                } else if d > delta {
+                    scale * delta
+                } else {
+                    scale * d
+                };
+            }
+        }
+        Loss::BceWithLogits => {
+            for (z, &t) in z.iter_mut().zip(yr.iter()) {
+                // One exponential serves the loss and the sigmoid: with e = exp(-|v|),
+                // log(1 + exp(-|v|)) = ln_1p(e) and σ(v) = 1/(1+e) for v ≥ 0, e/(1+e) below.
+                let v = *z;
+                let e = (-v.abs()).exp();
+                term += v.max(F::zero()) - v * t + e.ln_1p();
+                let sigmoid = if v >= F::zero() {
+                    F::one() / (F::one() + e)
+                } else {
+                    e / (F::one() + e)
+                };
+                *z = (sigmoid - t) * scale;
+            }
+        }
+        Loss::CrossEntropy => {
+            let n_out = z.len();
+            let c = yr[0].to_usize().filter(|&c| c < n_out).unwrap_or(0);
+            let lse = log_sum_exp(z.iter().copied());
+            term += lse - z[c];
+            for z in z.iter_mut() {
+                *z = (*z - lse).exp() * scale;
+            }
+            z[c] -= scale;
+        }
     }
-    for (yi, &xi) in yc.into_remainder().iter_mut().zip(xc.remainder()) {
-        *yi += alpha * xi;
+    term
+}
+
+/// [`dot`] in the AVX2 form when `AVX2` (only inside an AVX2 function).
+#[inline(always)]
+fn dot_with<F: Float, const AVX2: bool>(a: &[F], b: &[F]) -> F {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: `AVX2` is true only in code reached through `chunk_avx2`, after the CPU
+        // check.
+        return unsafe { super::vector::avx2::dot(a, b) };
+    }
+    dot(a, b)
+}
+
+/// [`axpy`] in the AVX2 form when `AVX2` (only inside an AVX2 function).
+#[inline(always)]
+fn axpy_with<F: Float, const AVX2: bool>(alpha: F, x: &[F], y: &mut [F]) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: as in `dot_with`.
+        return unsafe { super::vector::avx2::axpy(alpha, x, y) };
+    }
+    axpy(alpha, x, y)
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::nn::ModelKind;
+
+    /// Chunks summed on a pool give the bits of the same chunks summed on one thread.
+    #[test]
+    fn chunked_batches_give_the_same_bits_on_any_number_of_threads() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (n, d) = (1000, 40);
+        let x = Array2::from_shape_fn((n, d), |_| rng.random_range(-2.0f32..2.0));
+        let mut rows: Vec<usize> = (0..n).collect();
+        rows.reverse();
+        for (kind, loss, n_out) in [
+            (ModelKind::Linear, Loss::Mse, 1),
+            (ModelKind::Logistic, Loss::BceWithLogits, 1),
+            (ModelKind::Softmax, Loss::CrossEntropy, 3),
+        ] {
+            let y = Array2::from_shape_fn((n, 1), |_| rng.random_range(0..n_out.max(2)) as f32);
+            let model = kind.build(d, n_out).unwrap();
+            let params: Vec<f32> = (0..model.layout().len())
+                .map(|_| rng.random_range(-0.5..0.5))
+                .collect();
+            let mut kernel = LinearKernel::<f32>::new(&model, loss).unwrap();
+            // 1000 rows: 16 chunks, the last one short; enough work for the pool.
+            assert!(rows.len() * d * n_out >= PARALLEL_MIN_WORK);
+            let (mut g1, mut g2) = (vec![0.0; params.len()], vec![0.0; params.len()]);
+            let l1 = kernel.loss_and_grad_on(None, &params, x.view(), y.view(), &rows, &mut g1);
+            let l2 =
+                kernel.loss_and_grad_on(Some(&pool), &params, x.view(), y.view(), &rows, &mut g2);
+            assert_eq!(l1.to_bits(), l2.to_bits(), "{loss}");
+            assert!(
+                g1.iter().zip(&g2).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{loss}"
+            );
+        }
     }
 }
