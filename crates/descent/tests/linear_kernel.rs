@@ -2,35 +2,15 @@
 //! order: relative 1e-12 in f64) for every loss, with and without bias, for full batches,
 //! mini-batches in random row order and single rows.
 
-use descent::autodiff::Tape;
+mod common;
+
+use common::tape_loss_and_grad;
 use descent::loss::Loss;
 use descent::nn::{LinearKernel, ModelKind};
 use descent::params::{Init, Params};
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn tape_loss_and_grad(
-    kind: &ModelKind,
-    loss: Loss,
-    params: &Params<f64>,
-    x: &Array2<f64>,
-    y: &Array2<f64>,
-    rows: &[usize],
-) -> (f64, Vec<f64>) {
-    let model = kind
-        .build(x.ncols(), params.layout.views()[0].shape.0)
-        .unwrap();
-    let mut tape = Tape::new();
-    let xv = tape.constant(x.select(Axis(0), rows));
-    let yv = tape.constant(y.select(Axis(0), rows));
-    let fwd = model.forward(&mut tape, params, xv).unwrap();
-    let l = loss.apply(&mut tape, fwd.output, yv).unwrap();
-    let g = tape.backward(l);
-    let mut grads = vec![0.0; params.len()];
-    model.gather_grads(&params.layout, &fwd, &g, &mut grads);
-    (tape.scalar(l), grads)
-}
 
 #[test]
 fn kernel_equals_tape_for_every_loss_and_batch_shape() {
@@ -85,7 +65,7 @@ fn kernel_equals_tape_for_every_loss_and_batch_shape() {
         order.reverse();
         order.swap(3, 20);
         for rows in [&order[..], &order[5..21], &order[7..8]] {
-            let (l_tape, g_tape) = tape_loss_and_grad(&kind, loss, &params, &x, &y, rows);
+            let (l_tape, g_tape) = tape_loss_and_grad(&model, loss, &params, &x, &y, rows);
             let mut g = vec![0.0; params.len()];
             let l = kernel.loss_and_grad(&params.values, x.view(), y.view(), rows, &mut g);
             let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + b.abs());

@@ -5,6 +5,9 @@
 //! training through the `Trainer` (which uses the kernel) equal the same updates made from
 //! tape gradients.
 
+mod common;
+
+use common::tape_loss_and_grad;
 use descent::autodiff::Tape;
 use descent::data::{BatchOrder, BatchSize, Batches};
 use descent::loss::Loss;
@@ -14,28 +17,9 @@ use descent::params::{Init, Params};
 use descent::schedule::Constant;
 use descent::train::{TrainConfig, TrainData, Trainer};
 use descent::Float;
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn tape_loss_and_grad<F: Float>(
-    model: &Sequential,
-    loss: Loss,
-    params: &Params<F>,
-    x: &Array2<F>,
-    y: &Array2<F>,
-    rows: &[usize],
-) -> (F, Vec<F>) {
-    let mut tape = Tape::new();
-    let xv = tape.constant(x.select(Axis(0), rows));
-    let yv = tape.constant(y.select(Axis(0), rows));
-    let fwd = model.forward(&mut tape, params, xv).unwrap();
-    let l = loss.apply(&mut tape, fwd.output, yv).unwrap();
-    let g = tape.backward(l);
-    let mut grads = vec![F::zero(); params.len()];
-    model.gather_grads(&params.layout, &fwd, &g, &mut grads);
-    (tape.scalar(l), grads)
-}
 
 fn linear(i: usize, o: usize, bias: bool) -> Layer {
     Layer::Linear {

@@ -18,25 +18,14 @@ const HUGE_PAGE: usize = 2 << 20;
 pub fn huge_vec<T>(len: usize) -> Vec<T> {
     let v: Vec<T> = Vec::with_capacity(len);
     if len * std::mem::size_of::<T>() >= HUGE_PAGE_MIN_BYTES {
-        advise(v.as_ptr().cast(), len * std::mem::size_of::<T>(), false);
+        advise(v.as_ptr().cast(), len * std::mem::size_of::<T>());
     }
     v
 }
 
-/// Asks the kernel to move an already-filled table onto huge pages (Linux's
-/// `MADV_COLLAPSE`, a copy of the table done once, about 2 ms per MiB here); later
-/// allocations in the same region get huge pages too. Contents are unchanged. Below
-/// [`HUGE_PAGE_MIN_BYTES`] it does nothing.
-pub fn advise_huge_pages<T>(table: &[T]) {
-    let bytes = std::mem::size_of_val(table);
-    if bytes >= HUGE_PAGE_MIN_BYTES {
-        advise(table.as_ptr().cast(), bytes, true);
-    }
-}
-
 /// `madvise` on the whole huge pages inside `[ptr, ptr + bytes)`; errors are ignored (advice).
 #[cfg(target_os = "linux")]
-fn advise(ptr: *const u8, bytes: usize, collapse: bool) {
+fn advise(ptr: *const u8, bytes: usize) {
     let start = (ptr as usize).next_multiple_of(HUGE_PAGE);
     let end = (ptr as usize + bytes) / HUGE_PAGE * HUGE_PAGE;
     if end <= start {
@@ -44,33 +33,63 @@ fn advise(ptr: *const u8, bytes: usize, collapse: bool) {
     }
     let (addr, len) = (start as *mut libc::c_void, end - start);
     // SAFETY: the range lies inside one live allocation (rounded inwards to page bounds);
-    // MADV_HUGEPAGE and MADV_COLLAPSE change how it is backed, never what it holds.
-    unsafe {
-        libc::madvise(addr, len, libc::MADV_HUGEPAGE);
-        if collapse {
-            libc::madvise(addr, len, libc::MADV_COLLAPSE);
-        }
-    }
+    // MADV_HUGEPAGE changes how it is backed, never what it holds.
+    unsafe { libc::madvise(addr, len, libc::MADV_HUGEPAGE) };
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise(_ptr: *const u8, _bytes: usize, _collapse: bool) {}
+fn advise(_ptr: *const u8, _bytes: usize) {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The `VmFlags` line of the mapping of this process that holds `addr`.
+    #[cfg(target_os = "linux")]
+    fn vm_flags(addr: usize) -> Option<String> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut inside = false;
+        for line in smaps.lines() {
+            let range = line
+                .split_whitespace()
+                .next()
+                .and_then(|r| r.split_once('-'));
+            if let Some((a, b)) = range {
+                if let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+                {
+                    inside = (a..b).contains(&addr);
+                    continue;
+                }
+            }
+            if inside && line.starts_with("VmFlags:") {
+                return Some(line.to_string());
+            }
+        }
+        None
+    }
+
+    /// A large table is marked for huge pages (`hg` in its mapping's flags) wherever the
+    /// kernel has transparent huge pages; a small one is left alone.
+    #[cfg(target_os = "linux")]
     #[test]
-    fn advice_keeps_contents() {
+    fn large_tables_are_marked_for_huge_pages() {
+        let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+            .unwrap_or_default();
+        if thp.is_empty() || thp.contains("[never]") {
+            return; // no transparent huge pages on this machine: the advice is refused
+        }
         let n = HUGE_PAGE_MIN_BYTES / 4 + 12_345;
         let mut v: Vec<f32> = huge_vec(n);
         assert!(v.capacity() >= n);
         v.extend((0..n).map(|i| i as f32));
-        advise_huge_pages(&v);
+        let inner = (v.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
+        let flags = vm_flags(inner).expect("the table is mapped");
+        assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
         assert!(v.iter().enumerate().all(|(i, &x)| x == i as f32));
-        // Small tables and empty ones are left alone.
-        advise_huge_pages(&v[..10]);
-        advise_huge_pages::<f64>(&[]);
-        assert!(huge_vec::<u8>(0).is_empty());
+
+        let small: Vec<u8> = huge_vec(1 << 20);
+        assert!(small.capacity() >= 1 << 20);
+        let flags = vm_flags(small.as_ptr() as usize).expect("the table is mapped");
+        assert!(!flags.split_whitespace().any(|f| f == "hg"), "{flags}");
     }
 }

@@ -119,10 +119,16 @@ impl<F: Float> LinearKernel<F> {
         };
         let scale = F::one() / F::of(elements as f64);
         let flat = x.as_slice().expect("training data is in standard layout");
+        let batch = Batch {
+            s,
+            params,
+            flat,
+            y,
+            scale,
+        };
         let chunks = rows.len().div_ceil(CHUNK_ROWS).max(1);
         if chunks == 1 {
-            let z = &mut self.z[..s.n_out];
-            return chunk(s, params, flat, y, rows, grads, z, scale) * scale;
+            return batch.chunk(rows, grads, &mut self.z[..s.n_out]) * scale;
         }
         let n = grads.len();
         self.partials.resize((chunks - 1) * n, F::zero());
@@ -139,12 +145,12 @@ impl<F: Float> LinearKernel<F> {
         match pool {
             Some(pool) => pool.scope(|scope| {
                 for (((rows, g), z), total) in jobs {
-                    scope.spawn(move |_| *total = chunk(s, params, flat, y, rows, g, z, scale));
+                    scope.spawn(move |_| *total = batch.chunk(rows, g, z));
                 }
             }),
             None => {
                 for (((rows, g), z), total) in jobs {
-                    *total = chunk(s, params, flat, y, rows, g, z, scale);
+                    *total = batch.chunk(rows, g, z);
                 }
             }
         }
@@ -158,96 +164,86 @@ impl<F: Float> LinearKernel<F> {
     }
 }
 
-/// One chunk: the loss sum over `rows` (un-normalised), its gradient written into `g`
-/// (normalised by `scale`); with AVX2 when the CPU has it.
-#[allow(clippy::too_many_arguments)]
-fn chunk<F: Float>(
+/// What every chunk of one batch shares (copied into each worker).
+#[derive(Clone, Copy)]
+struct Batch<'a, F> {
     s: Shape,
-    params: &[F],
-    flat: &[F],
-    y: ArrayView2<'_, F>,
-    rows: &[usize],
-    g: &mut [F],
-    z: &mut [F],
+    params: &'a [F],
+    /// The feature table, row-major.
+    flat: &'a [F],
+    y: ArrayView2<'a, F>,
+    /// One over the mean's denominator.
     scale: F,
-) -> F {
+}
+
+impl<F: Float> Batch<'_, F> {
+    /// One chunk: the loss sum over `rows` (un-normalised), its gradient written into `g`
+    /// (normalised by `scale`), `z` as scratch; with AVX2 when the CPU has it.
+    fn chunk(self, rows: &[usize], g: &mut [F], z: &mut [F]) -> F {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { self.chunk_avx2(rows, g, z) };
+        }
+        self.chunk_portable::<false>(rows, g, z)
+    }
+
+    /// The same code compiled for AVX2: wider vectors for the dot products and axpys, the
+    /// same operations in the same order (Rust never fuses a multiply and an add on its own),
+    /// so the same bits as the portable build.
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { chunk_avx2(s, params, flat, y, rows, g, z, scale) };
+    #[target_feature(enable = "avx2")]
+    unsafe fn chunk_avx2(self, rows: &[usize], g: &mut [F], z: &mut [F]) -> F {
+        self.chunk_portable::<true>(rows, g, z)
     }
-    chunk_portable::<F, false>(s, params, flat, y, rows, g, z, scale)
-}
 
-/// The same code compiled for AVX2: wider vectors for the dot products and axpys, the same
-/// operations in the same order (Rust never fuses a multiply and an add on its own), so the
-/// same bits as the portable build.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn chunk_avx2<F: Float>(
-    s: Shape,
-    params: &[F],
-    flat: &[F],
-    y: ArrayView2<'_, F>,
-    rows: &[usize],
-    g: &mut [F],
-    z: &mut [F],
-    scale: F,
-) -> F {
-    chunk_portable::<F, true>(s, params, flat, y, rows, g, z, scale)
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn chunk_portable<F: Float, const AVX2: bool>(
-    s: Shape,
-    params: &[F],
-    flat: &[F],
-    y: ArrayView2<'_, F>,
-    rows: &[usize],
-    g: &mut [F],
-    z: &mut [F],
-    scale: F,
-) -> F {
-    let (n_in, n_out) = (s.n_in, s.n_out);
-    let (w, b) = params.split_at(n_in * n_out);
-    let (gw, gb) = g.split_at_mut(n_in * n_out);
-    gb.fill(F::zero());
-    if rows.is_empty() {
-        gw.fill(F::zero());
-    }
-    let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
-    // A one-row chunk (per-sample SGD) reads its row at once: nothing to fetch ahead.
-    let ahead = if rows.len() > 1 { PREFETCH_ROWS } else { 0 };
-    for &r in rows.iter().take(ahead) {
-        prefetch(row_of(r));
-    }
-    let mut total = F::zero();
-    for (i, &r) in rows.iter().enumerate() {
-        if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
-            prefetch(row_of(next));
+    #[inline(always)]
+    fn chunk_portable<const AVX2: bool>(self, rows: &[usize], g: &mut [F], z: &mut [F]) -> F {
+        let Batch {
+            s,
+            params,
+            flat,
+            y,
+            scale,
+        } = self;
+        let (n_in, n_out) = (s.n_in, s.n_out);
+        let (w, b) = params.split_at(n_in * n_out);
+        let (gw, gb) = g.split_at_mut(n_in * n_out);
+        gb.fill(F::zero());
+        if rows.is_empty() {
+            gw.fill(F::zero());
         }
-        let xr = row_of(r);
-        for (j, z) in z.iter_mut().enumerate() {
-            let wj = &w[j * n_in..(j + 1) * n_in];
-            *z = dot_with::<F, AVX2>(wj, xr) + if s.bias { b[j] } else { F::zero() };
+        let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
+        // The first row is read at once; the next ones are asked for now.
+        for &r in rows.iter().take(PREFETCH_ROWS).skip(1) {
+            prefetch(row_of(r));
         }
-        total += row_loss_and_dz(s.loss, z, y.row(r), scale);
-        for (j, &dz) in z.iter().enumerate() {
-            let gwj = &mut gw[j * n_in..(j + 1) * n_in];
-            // The first row writes its term, the others add theirs.
-            if i == 0 {
-                scale_into(dz, xr, gwj);
-            } else {
-                axpy_with::<F, AVX2>(dz, xr, gwj);
+        let mut total = F::zero();
+        for (i, &r) in rows.iter().enumerate() {
+            if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
+                prefetch(row_of(next));
             }
-            if s.bias {
-                gb[j] += dz;
+            let xr = row_of(r);
+            for (j, z) in z.iter_mut().enumerate() {
+                let wj = &w[j * n_in..(j + 1) * n_in];
+                *z = dot_with::<F, AVX2>(wj, xr) + if s.bias { b[j] } else { F::zero() };
+            }
+            total += row_loss_and_dz(s.loss, z, y.row(r), scale);
+            for (j, &dz) in z.iter().enumerate() {
+                let gwj = &mut gw[j * n_in..(j + 1) * n_in];
+                // The first row writes its term, the others add theirs.
+                if i == 0 {
+                    scale_into(dz, xr, gwj);
+                } else {
+                    axpy_with::<F, AVX2>(dz, xr, gwj);
+                }
+                if s.bias {
+                    gb[j] += dz;
+                }
             }
         }
+        total
     }
-    total
 }
 
 /// Adds this row's loss term (un-normalised) and turns the logits `z` into `d loss / d z`

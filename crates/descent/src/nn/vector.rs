@@ -1,10 +1,10 @@
 //! The vector loops of the tape-free kernels: dot products, axpys and prefetches over rows.
 //!
-//! Each loop has a portable form and an AVX2 form chosen by the caller. Both do the same
-//! operations in the same order (the dot product's grouping into eight running sums is fixed
-//! here, and no multiply is fused with an add), so both give the same bits; the AVX2 form
-//! uses explicit 256-bit vectors, which the compiler does not reliably pick for the
-//! reduction on its own.
+//! The dot product and the axpy have a portable form and an AVX2 form (`avx2`), chosen by
+//! the caller. Both do the same operations in the same order (the dot product's grouping into
+//! eight running sums is fixed here, and no multiply is fused with an add), so both give the
+//! same bits; the AVX2 form uses explicit 256-bit vectors, which the compiler does not
+//! reliably pick for the reduction on its own.
 
 use crate::Float;
 
