@@ -38,6 +38,11 @@ impl CheckpointWriter {
 }
 
 impl<F: Float> Observer<F> for CheckpointWriter {
+    // Per epoch only.
+    fn wants_every_step(&self) -> bool {
+        false
+    }
+
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         if let Event::Epoch(r, _) = event {
             self.rows.push((*r).clone());

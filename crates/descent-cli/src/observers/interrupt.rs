@@ -1,5 +1,7 @@
-//! Ctrl-C (SIGINT) stops the run cleanly at the end of the current step: the command then
-//! writes a final checkpoint, the summary and the model.
+//! Ctrl-C (SIGINT) stops the run cleanly at the end of the current step (or, where one-row
+//! updates run fused, at the next step the trainer reports, at most
+//! `descent::train::STEP_EVENT_INTERVAL` updates later): the command then writes a final
+//! checkpoint, the summary and the model.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -25,6 +27,11 @@ pub struct Interrupt;
 pub const REASON: &str = "interrupted (Ctrl-C)";
 
 impl<F: Float> Observer<F> for Interrupt {
+    // Any step is a place to stop at.
+    fn wants_every_step(&self) -> bool {
+        false
+    }
+
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         Ok(match event {
             Event::Step(..) if interrupted() => Signal::Stop(REASON.into()),

@@ -59,6 +59,11 @@ fn write_row(out: &mut impl Write, r: &EpochRecord) -> std::io::Result<()> {
 }
 
 impl<F: Float> Observer<F> for MetricsCsv {
+    // Per epoch only.
+    fn wants_every_step(&self) -> bool {
+        false
+    }
+
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         match event {
             Event::Epoch(r, _) => {

@@ -25,6 +25,11 @@ impl Progress {
 }
 
 impl<F: Float> Observer<F> for Progress {
+    // Per epoch only.
+    fn wants_every_step(&self) -> bool {
+        false
+    }
+
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         match event {
             Event::Start {

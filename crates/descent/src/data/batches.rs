@@ -137,6 +137,11 @@ impl Batches {
     pub fn split<'a>(&self, order: &'a [usize]) -> impl Iterator<Item = &'a [usize]> + 'a {
         order.chunks(self.size)
     }
+
+    /// Batch `i` (from 0) of one epoch's row order: the `i`-th slice of [`Batches::split`].
+    pub fn batch<'a>(&self, order: &'a [usize], i: usize) -> &'a [usize] {
+        &order[(i * self.size).min(order.len())..((i + 1) * self.size).min(order.len())]
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +156,8 @@ mod tests {
         b.epoch_order(0, &mut order).unwrap();
         let sizes: Vec<usize> = b.split(&order).map(<[usize]>::len).collect();
         assert_eq!(sizes, [4, 4, 2]);
+        let by_index: Vec<&[usize]> = (0..3).map(|i| b.batch(&order, i)).collect();
+        assert_eq!(by_index, b.split(&order).collect::<Vec<_>>());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::vector::{axpy, dot, prefetch, scale_into};
+use super::vector::{axpy, dot, prefetch, scale_into, step_along};
 use super::{Layer, Sequential};
 use crate::autodiff::log_sum_exp;
 use crate::loss::Loss;
@@ -164,6 +164,124 @@ impl<F: Float> LinearKernel<F> {
     }
 }
 
+impl<F: Float> LinearKernel<F> {
+    /// Plain per-sample gradient descent: for each of `rows` in turn, the loss and gradient
+    /// of that one row at the current parameters, then the step `p <- p + (-lr) g` (SGD with
+    /// no momentum, weight decay or maximize). The numbers are those of
+    /// [`Self::loss_and_grad`] on each one-row batch followed by that step, bit for bit; the
+    /// step is fused into the gradient loop, so each row is visited once and no gradient
+    /// buffer is written or read.
+    ///
+    /// Each row's loss is added to `loss_sum` (as `f64`, in row order). Stops before the
+    /// first row whose loss is not finite, leaving the parameters as they were before it, and
+    /// returns the number of rows done.
+    pub fn descend_rows(
+        &mut self,
+        params: &mut [F],
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        rows: &[usize],
+        lr: f64,
+        loss_sum: &mut f64,
+    ) -> usize {
+        let flat = x.as_slice().expect("training data is in standard layout");
+        let s = self.shape;
+        let descent = Descent {
+            s,
+            flat,
+            y,
+            neg_lr: F::of(-lr),
+            // The mean over a one-row batch, as in `loss_and_grad`.
+            scale: F::one()
+                / F::of(match s.loss {
+                    Loss::CrossEntropy => 1.0,
+                    _ => s.n_out as f64,
+                }),
+        };
+        let z = &mut self.z[..s.n_out];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { descent.rows_avx2(params, rows, z, loss_sum) };
+        }
+        descent.rows_portable::<false>(params, rows, z, loss_sum)
+    }
+}
+
+/// What [`LinearKernel::descend_rows`] needs besides the parameters.
+#[derive(Clone, Copy)]
+struct Descent<'a, F> {
+    s: Shape,
+    /// The feature table, row-major.
+    flat: &'a [F],
+    y: ArrayView2<'a, F>,
+    neg_lr: F,
+    /// One over the one-row mean's denominator.
+    scale: F,
+}
+
+impl<F: Float> Descent<'_, F> {
+    /// The portable loop compiled for AVX2 (the same bits, as for [`Batch::chunk_avx2`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn rows_avx2(
+        self,
+        params: &mut [F],
+        rows: &[usize],
+        z: &mut [F],
+        loss_sum: &mut f64,
+    ) -> usize {
+        self.rows_portable::<true>(params, rows, z, loss_sum)
+    }
+
+    #[inline(always)]
+    fn rows_portable<const AVX2: bool>(
+        self,
+        params: &mut [F],
+        rows: &[usize],
+        z: &mut [F],
+        loss_sum: &mut f64,
+    ) -> usize {
+        let Descent {
+            s,
+            flat,
+            y,
+            neg_lr,
+            scale,
+        } = self;
+        let n_in = s.n_in;
+        let (w, b) = params.split_at_mut(n_in * s.n_out);
+        let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
+        for &r in rows.iter().take(PREFETCH_ROWS).skip(1) {
+            prefetch(row_of(r));
+        }
+        for (i, &r) in rows.iter().enumerate() {
+            if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
+                prefetch(row_of(next));
+            }
+            let xr = row_of(r);
+            for (j, z) in z.iter_mut().enumerate() {
+                let wj = &w[j * n_in..(j + 1) * n_in];
+                *z = dot_with::<F, AVX2>(wj, xr) + if s.bias { b[j] } else { F::zero() };
+            }
+            // `0 + term`, `0 + dz`: the chunk's running sums, down to the sign of a zero.
+            let term = F::zero() + row_loss_and_dz(s.loss, z, y.row(r), scale);
+            let loss = (term * scale).f64();
+            if !loss.is_finite() {
+                return i;
+            }
+            *loss_sum += loss;
+            for (j, &dz) in z.iter().enumerate() {
+                step_along_with::<F, AVX2>(neg_lr, dz, xr, &mut w[j * n_in..(j + 1) * n_in]);
+                if s.bias {
+                    b[j] += neg_lr * (F::zero() + dz);
+                }
+            }
+        }
+        rows.len()
+    }
+}
+
 /// What every chunk of one batch shares (copied into each worker).
 #[derive(Clone, Copy)]
 struct Batch<'a, F> {
@@ -300,11 +418,8 @@ fn row_loss_and_dz<F: Float>(loss: Loss, z: &mut [F], yr: ArrayView1<'_, F>, sca
                 let v = *z;
                 let e = (-v.abs()).exp();
                 term += v.max(F::zero()) - v * t + e.ln_1p();
-                let sigmoid = if v >= F::zero() {
-                    F::one() / (F::one() + e)
-                } else {
-                    e / (F::one() + e)
-                };
+                // One division for both signs (no branch on the sign of a logit).
+                let sigmoid = if v >= F::zero() { F::one() } else { e } / (F::one() + e);
                 *z = (sigmoid - t) * scale;
             }
         }
@@ -343,6 +458,17 @@ fn axpy_with<F: Float, const AVX2: bool>(alpha: F, x: &[F], y: &mut [F]) {
         return unsafe { super::vector::avx2::axpy(alpha, x, y) };
     }
     axpy(alpha, x, y)
+}
+
+/// [`step_along`] in the AVX2 form when `AVX2` (only inside an AVX2 function).
+#[inline(always)]
+fn step_along_with<F: Float, const AVX2: bool>(neg_lr: F, dz: F, x: &[F], w: &mut [F]) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: as in `dot_with`.
+        return unsafe { super::vector::avx2::step_along(neg_lr, dz, x, w) };
+    }
+    step_along(neg_lr, dz, x, w)
 }
 
 #[cfg(test)]

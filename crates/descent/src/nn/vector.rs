@@ -79,6 +79,27 @@ pub(crate) fn scale_into<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
     }
 }
 
+/// `w += neg_lr (dz x)`: a plain gradient step along a one-row gradient `dz x`, rounded as
+/// the gradient buffer would round it (`g = dz x` first, then `w + neg_lr g`), without the
+/// buffer.
+#[inline(always)]
+pub(crate) fn step_along<F: Float>(neg_lr: F, dz: F, x: &[F], w: &mut [F]) {
+    let n = x.len().min(w.len());
+    let (x, w) = (&x[..n], &mut w[..n]);
+    let mut wc = w.chunks_exact_mut(8);
+    let mut xc = x.chunks_exact(8);
+    for (wv, xv) in (&mut wc).zip(&mut xc) {
+        let mut ws = [F::zero(); 8];
+        for k in 0..8 {
+            ws[k] = wv[k] + neg_lr * (dz * xv[k]);
+        }
+        wv.copy_from_slice(&ws);
+    }
+    for (wi, &xi) in wc.into_remainder().iter_mut().zip(xc.remainder()) {
+        *wi += neg_lr * (dz * xi);
+    }
+}
+
 /// The AVX2 forms for `f32` and `f64` (other element types would fall back to the portable
 /// loops; the library has only these two).
 #[cfg(target_arch = "x86_64")]
@@ -131,6 +152,27 @@ pub(crate) mod avx2 {
             axpy_f32(alpha.f64() as f32, x, y);
         } else {
             super::axpy(alpha, x, y);
+        }
+    }
+
+    /// [`super::step_along`] with 256-bit vectors.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn step_along<F: Float>(neg_lr: F, dz: F, x: &[F], w: &mut [F]) {
+        let n = x.len().min(w.len());
+        if is::<F, f64>() {
+            // SAFETY: F is f64 (checked).
+            let (x, w) = unsafe { (cast::<F, f64>(&x[..n]), cast_mut::<F, f64>(&mut w[..n])) };
+            step_along_f64(neg_lr.f64(), dz.f64(), x, w);
+        } else if is::<F, f32>() {
+            // SAFETY: F is f32 (checked); both factors are f32, so the round trips are exact.
+            let (x, w) = unsafe { (cast::<F, f32>(&x[..n]), cast_mut::<F, f32>(&mut w[..n])) };
+            step_along_f32(neg_lr.f64() as f32, dz.f64() as f32, x, w);
+        } else {
+            super::step_along(neg_lr, dz, x, w);
         }
     }
 
@@ -238,6 +280,43 @@ pub(crate) mod avx2 {
             *yi += alpha * xi;
         }
     }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn step_along_f64(neg_lr: f64, dz: f64, x: &[f64], w: &mut [f64]) {
+        let n = x.len().min(w.len());
+        let full = n / 4 * 4;
+        let (a, d) = (_mm256_set1_pd(neg_lr), _mm256_set1_pd(dz));
+        for i in (0..full).step_by(4) {
+            // SAFETY: i + 4 <= full <= n, the length of both slices.
+            unsafe {
+                let pw = w.as_mut_ptr().add(i);
+                let g = _mm256_mul_pd(d, _mm256_loadu_pd(x.as_ptr().add(i)));
+                _mm256_storeu_pd(pw, _mm256_add_pd(_mm256_loadu_pd(pw), _mm256_mul_pd(a, g)));
+            }
+        }
+        for (wi, &xi) in w[full..n].iter_mut().zip(&x[full..n]) {
+            *wi += neg_lr * (dz * xi);
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn step_along_f32(neg_lr: f32, dz: f32, x: &[f32], w: &mut [f32]) {
+        let n = x.len().min(w.len());
+        let full = n / 8 * 8;
+        let (a, d) = (_mm256_set1_ps(neg_lr), _mm256_set1_ps(dz));
+        for i in (0..full).step_by(8) {
+            // SAFETY: i + 8 <= full <= n.
+            unsafe {
+                let pw = w.as_mut_ptr().add(i);
+                let g = _mm256_mul_ps(d, _mm256_loadu_ps(x.as_ptr().add(i)));
+                _mm256_storeu_ps(pw, _mm256_add_ps(_mm256_loadu_ps(pw), _mm256_mul_ps(a, g)));
+            }
+        }
+        for (wi, &xi) in w[full..n].iter_mut().zip(&x[full..n]) {
+            *wi += neg_lr * (dz * xi);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +349,26 @@ mod tests {
             assert!(y1
                 .iter()
                 .zip(&y2)
+                .all(|(p, q)| p.f64().to_bits() == q.f64().to_bits()));
+            let (mut w1, mut w2) = (b.clone(), b.clone());
+            step_along(F::of(-0.01), F::of(0.7), &a, &mut w1);
+            // SAFETY: as above.
+            unsafe { avx2::step_along(F::of(-0.01), F::of(0.7), &a, &mut w2) };
+            assert!(w1
+                .iter()
+                .zip(&w2)
+                .all(|(p, q)| p.f64().to_bits() == q.f64().to_bits()));
+            // The fused step rounds as a gradient buffer and a plain SGD step would.
+            let mut g = vec![F::zero(); n];
+            scale_into(F::of(0.7), &a, &mut g);
+            let w3: Vec<F> = b
+                .iter()
+                .zip(&g)
+                .map(|(&w, &g)| w + F::of(-0.01) * g)
+                .collect();
+            assert!(w1
+                .iter()
+                .zip(&w3)
                 .all(|(p, q)| p.f64().to_bits() == q.f64().to_bits()));
         }
     }

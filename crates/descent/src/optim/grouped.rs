@@ -117,6 +117,10 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
         Some(out)
     }
 
+    fn is_plain_step(&self) -> bool {
+        self.groups.iter().all(|g| g.config.is_plain_step())
+    }
+
     fn save_state(&self) -> serde_json::Value {
         serde_json::to_value(&self.groups).expect("optimizer state serializes")
     }

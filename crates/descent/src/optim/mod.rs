@@ -88,6 +88,12 @@ pub trait Optimizer: Clone + Debug + Serialize + DeserializeOwned + Send + Sync 
     fn averaged<F: Float>(_state: &Self::State<F>) -> Option<&[F]> {
         None
     }
+
+    /// Whether a step with these settings is exactly `p <- p + (-lr) g` and keeps no state
+    /// (plain SGD), so that a kernel may fuse it into the gradient loop.
+    fn is_plain_step(&self) -> bool {
+        false
+    }
 }
 
 /// An optimizer with its state, used through a trait object by the trainer.
@@ -106,6 +112,8 @@ pub trait DynOptimizer<F: Float>: Send + Debug {
     fn save_state(&self) -> serde_json::Value;
     /// Restores what [`DynOptimizer::save_state`] wrote.
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()>;
+    /// Whether every group's step is [`Optimizer::is_plain_step`].
+    fn is_plain_step(&self) -> bool;
 }
 
 /// Builds an optimizer by name with a single parameter group covering `n_params` elements.

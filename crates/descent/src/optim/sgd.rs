@@ -120,7 +120,7 @@ impl Optimizer for Sgd {
                 g
             }
         };
-        if self.momentum == 0.0 && self.weight_decay == 0.0 && !self.maximize {
+        if self.is_plain_step() {
             // The plain step, written out so that it vectorizes (`1 * g` is `g`, bit for bit).
             for (p, &g) in params.iter_mut().zip(grads) {
                 *p += neg_lr * g;
@@ -170,5 +170,8 @@ impl Optimizer for Sgd {
     }
     fn set_momentum(&mut self, momentum: f64) {
         self.momentum = momentum;
+    }
+    fn is_plain_step(&self) -> bool {
+        self.momentum == 0.0 && self.weight_decay == 0.0 && !self.maximize
     }
 }

@@ -40,6 +40,10 @@ pub struct EpochRecord {
 
 /// What the trainer tells its observers, in order: `Start`, then per update `Step`, per epoch
 /// `Epoch`, and finally `End`. Parameters are the flat buffer after the update / epoch.
+///
+/// When no observer [wants every step](Observer::wants_every_step), one-row updates may run
+/// fused, with a `Step` only every [`STEP_EVENT_INTERVAL`](super::STEP_EVENT_INTERVAL)
+/// updates and for the epoch's last.
 #[derive(Debug)]
 pub enum Event<'a, F> {
     Start {
@@ -64,6 +68,13 @@ pub enum Signal {
 /// Something that watches a run. An error (e.g. a file that cannot be written) ends the run.
 pub trait Observer<F: Float> {
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal>;
+
+    /// Whether this observer needs an [`Event::Step`] for every update (yes by default). An
+    /// observer that looks only at epochs, or at some steps (to poll for a stop, or to draw
+    /// a live curve), says no, and lets the trainer fuse one-row updates in the kernel.
+    fn wants_every_step(&self) -> bool {
+        true
+    }
 
     /// Whether this observer wants the full training state after epoch `epoch` (the trainer
     /// then calls [`Observer::on_checkpoint`]). Nothing by default.

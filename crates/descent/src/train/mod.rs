@@ -13,5 +13,7 @@ mod watch;
 
 pub use checkpoint::Checkpoint;
 pub use event::{EpochRecord, Event, Observer, Signal, StepRecord};
-pub use trainer::{evaluate, Outcome, SchedulePer, Stop, TrainConfig, TrainData, Trainer};
+pub use trainer::{
+    evaluate, Outcome, SchedulePer, Stop, TrainConfig, TrainData, Trainer, STEP_EVENT_INTERVAL,
+};
 pub use watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};

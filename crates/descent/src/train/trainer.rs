@@ -15,6 +15,11 @@ use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
 use crate::{Error, Float, Result};
 
+/// How often the trainer sends [`Event::Step`] when no observer wants every step
+/// ([`Observer::wants_every_step`]) and it runs one-row updates fused in the kernel: for
+/// every update whose number in the epoch is a multiple of this, and for the epoch's last.
+pub const STEP_EVENT_INTERVAL: usize = 1024;
+
 /// When the schedule advances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -263,10 +268,22 @@ impl<'m, F: Float> Trainer<'m, F> {
             }
             let epoch = self.epoch + 1;
             let mut record = None;
-            for rows in batches.split(&order).skip(self.batch_in_epoch) {
+            let steps = batches.steps_per_epoch();
+            let fused = self.fuses_per_sample_steps(&batches, observers);
+            while self.batch_in_epoch < steps {
+                if fused {
+                    // The updates up to the next one the observers see (every
+                    // STEP_EVENT_INTERVAL-th, and the epoch's last, whose gradient the epoch
+                    // reports) run fused in the kernel; it stops early at a row whose loss is
+                    // not finite, which the code below then meets as usual.
+                    let next =
+                        (self.batch_in_epoch / STEP_EVENT_INTERVAL + 1) * STEP_EVENT_INTERVAL;
+                    self.descend_rows(train, &order[..next.min(steps) - 1]);
+                }
+                let rows = batches.batch(&order, self.batch_in_epoch);
                 // The gradient norm is a sequential sum over every parameter: computed only
                 // when someone sees it (observers, clipping, the epoch's record).
-                let last_batch = self.batch_in_epoch + 1 == batches.steps_per_epoch();
+                let last_batch = self.batch_in_epoch + 1 == steps;
                 let need_norm =
                     !observers.is_empty() || self.config.clip_norm.is_some() || last_batch;
                 let step =
@@ -288,7 +305,7 @@ impl<'m, F: Float> Trainer<'m, F> {
                     self.schedule.step(step.loss);
                 }
                 record = Some(step);
-                if stop.is_some() && self.batch_in_epoch < batches.steps_per_epoch() {
+                if stop.is_some() && self.batch_in_epoch < steps {
                     break 'epochs; // stopped mid-epoch: the position is kept for a checkpoint
                 }
             }
@@ -441,6 +458,49 @@ impl<'m, F: Float> Trainer<'m, F> {
             });
         }
         Ok(())
+    }
+
+    /// Whether this epoch's one-row updates can run fused in the linear kernel
+    /// ([`LinearKernel::descend_rows`]): a one-layer model, one-row batches, a plain SGD
+    /// step, and nothing that looks at or changes anything between two updates (an observer
+    /// that wants every step, clipping, a schedule stepped per update or cycling the
+    /// momentum).
+    fn fuses_per_sample_steps(
+        &self,
+        batches: &Batches,
+        observers: &[&mut dyn Observer<F>],
+    ) -> bool {
+        self.kernel.is_some()
+            && batches.batch_size() == 1
+            && !observers.iter().any(|o| o.wants_every_step())
+            && self.config.clip_norm.is_none()
+            && self.config.clip_value.is_none()
+            && self.config.schedule_per == SchedulePer::Epoch
+            && self.schedule.momentum().is_none()
+            && self.optimizer.is_plain_step()
+    }
+
+    /// Fused one-row updates on `order[self.batch_in_epoch..]`, counted as the loop counts
+    /// its updates; stops before a row whose loss is not finite.
+    fn descend_rows(&mut self, data: &TrainData<F>, order: &[usize]) {
+        let Some(kernel) = &mut self.kernel else {
+            return;
+        };
+        let Some(rows) = order.get(self.batch_in_epoch..) else {
+            return;
+        };
+        // The schedule and the divergence scale change only between epochs here.
+        let lr = self.schedule.lr() * self.watch.lr_scale;
+        let done = kernel.descend_rows(
+            &mut self.params.values,
+            data.x.view(),
+            data.y.view(),
+            rows,
+            lr,
+            &mut self.loss_sum,
+        );
+        self.step += done;
+        self.batch_in_epoch += done;
     }
 
     /// One update on the rows `rows`; returns its record (with a non-finite loss, the
