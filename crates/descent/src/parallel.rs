@@ -32,9 +32,10 @@ pub fn set_threads(n: usize) {
     THREADS.store(n.max(1), Ordering::Relaxed);
 }
 
-/// The library's worker pool, built at its first use with [`threads`] workers (so set the
-/// count before the first parallel call). `None` when the count is 1 or the pool cannot be
-/// built: the caller then does the same work on its own thread, in the same order.
+/// The library's worker pool, built at its first use with [`threads`] − 1 workers (so set
+/// the count before the first parallel call): the calling thread does its share alongside
+/// them (`in_place_scope`). `None` when the count is 1 or the pool cannot be built: the
+/// caller then does the same work on its own thread, in the same order.
 pub fn pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
     POOL.get_or_init(|| {
@@ -42,7 +43,7 @@ pub fn pool() -> Option<&'static rayon::ThreadPool> {
         (n > 1)
             .then(|| {
                 rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
+                    .num_threads(n - 1)
                     .thread_name(|i| format!("descent-{i}"))
                     .build()
                     .ok()

@@ -8,6 +8,7 @@ mod batches;
 pub mod builtin;
 mod csv_reader;
 mod dataset;
+pub mod gather;
 pub mod generate;
 pub mod memory;
 mod scale;

@@ -5,8 +5,12 @@
 //! once, straight from the data (no gather; no allocation after the first batch): logits
 //! `z = W x + b`, the loss term and its derivative `dz` (already divided by the mean's
 //! denominator), then `dW += dz xᵀ`, `db += dz`. Large batches are cut into fixed chunks
-//! summed in parallel and then added in order ([`CHUNK_ROWS`]). The numbers equal the tape's up to summation order (tested in
-//! `tests/linear_kernel.rs`); the tape stays the reference for every other model.
+//! summed in parallel and then added in order ([`CHUNK_ROWS`]). The numbers equal the
+//! tape's up to summation order (tested in `tests/linear_kernel.rs`); the tape stays the
+//! reference for every other model.
+//!
+//! One-row plain SGD has its own loop, [`LinearKernel::descend_rows`], with the step fused
+//! into the gradient pass (tested bit for bit against the loop in `tests/fused_steps.rs`).
 
 use ndarray::{ArrayView1, ArrayView2};
 
@@ -28,8 +32,10 @@ const PREFETCH_ROWS: usize = 4;
 pub const CHUNK_ROWS: usize = 64;
 
 /// Batches with fewer multiply-adds than this run on the calling thread: handing chunks to
-/// the pool costs a few microseconds.
-const PARALLEL_MIN_WORK: usize = 1 << 14;
+/// a sleeping worker costs from a few microseconds to about 60 (measured on a 2-core
+/// virtual machine, where 256-row batches of 100 features ran 2-3x slower on two threads).
+/// Shuffled mini-batches use a second thread differently ([`crate::data::gather`]).
+const PARALLEL_MIN_WORK: usize = 1 << 20;
 
 /// Tables smaller than this stay on the calling thread too: their rows come from the caches,
 /// so a chunk takes about as long as handing it over (measured: P2 at 10^4 rows, 4 MB, ran
@@ -131,35 +137,56 @@ impl<F: Float> LinearKernel<F> {
             return batch.chunk(rows, grads, &mut self.z[..s.n_out]) * scale;
         }
         let n = grads.len();
-        self.partials.resize((chunks - 1) * n, F::zero());
-        self.totals.resize(chunks, F::zero());
-        self.z.resize(chunks * s.n_out, F::zero());
+        // Each chunk's scratch is padded to its own cache lines: chunks on different cores
+        // writing to one line would pass it back and forth on every row.
+        let (n_padded, z_padded) = (padded::<F>(n), padded::<F>(s.n_out));
+        self.partials.resize((chunks - 1) * n_padded, F::zero());
+        self.totals.resize(chunks * padded::<F>(1), F::zero());
+        self.z.resize(chunks * z_padded, F::zero());
         let work = rows.len() * s.n_in * s.n_out;
         let table = std::mem::size_of_val(flat);
         let pool = pool.filter(|_| work >= PARALLEL_MIN_WORK && table >= PARALLEL_MIN_TABLE_BYTES);
         let jobs = rows
             .chunks(CHUNK_ROWS)
-            .zip(std::iter::once(&mut *grads).chain(self.partials.chunks_exact_mut(n)))
-            .zip(self.z.chunks_exact_mut(s.n_out))
-            .zip(self.totals.iter_mut());
+            .zip(std::iter::once(&mut *grads).chain(self.partials.chunks_exact_mut(n_padded)))
+            .zip(self.z.chunks_exact_mut(z_padded))
+            .zip(self.totals.chunks_exact_mut(padded::<F>(1)))
+            .map(|(((rows, g), z), total)| (rows, g, z, total));
+        let run = |group: &mut [ChunkJob<'_, F>]| {
+            for (rows, g, z, total) in group {
+                total[0] = batch.chunk(rows, &mut g[..n], &mut z[..s.n_out]);
+            }
+        };
         match pool {
-            Some(pool) => pool.scope(|scope| {
-                for (((rows, g), z), total) in jobs {
-                    scope.spawn(move |_| *total = batch.chunk(rows, g, z));
-                }
-            }),
+            Some(pool) => {
+                // One run of consecutive chunks per thread: this thread takes the first, the
+                // pool's workers the others (one hand-over per worker and batch).
+                let mut jobs: Vec<_> = jobs.collect();
+                let per = chunks.div_ceil(pool.current_num_threads() + 1);
+                let (mine, theirs) = jobs.split_at_mut(per);
+                pool.in_place_scope(|scope| {
+                    for group in theirs.chunks_mut(per) {
+                        scope.spawn(move |_| run(group));
+                    }
+                    run(mine);
+                });
+            }
             None => {
-                for (((rows, g), z), total) in jobs {
-                    *total = batch.chunk(rows, g, z);
+                for (rows, g, z, total) in jobs {
+                    total[0] = batch.chunk(rows, &mut g[..n], &mut z[..s.n_out]);
                 }
             }
         }
-        for partial in self.partials.chunks_exact(n) {
+        for partial in self.partials.chunks_exact(n_padded) {
             for (g, &p) in grads.iter_mut().zip(partial) {
                 *g += p;
             }
         }
-        let total = self.totals.iter().fold(F::zero(), |a, &t| a + t);
+        let total = self
+            .totals
+            .iter()
+            .step_by(padded::<F>(1))
+            .fold(F::zero(), |a, &t| a + t);
         total * scale
     }
 }
@@ -280,6 +307,16 @@ impl<F: Float> Descent<'_, F> {
         }
         rows.len()
     }
+}
+
+/// One chunk's rows, and its gradient, logit and loss-sum buffers.
+type ChunkJob<'a, F> = (&'a [usize], &'a mut [F], &'a mut [F], &'a mut [F]);
+
+/// `n` elements rounded up to whole cache lines, plus one more line: the stride between two
+/// chunks' scratch, so that no line holds both.
+fn padded<F>(n: usize) -> usize {
+    let per_line = (64 / std::mem::size_of::<F>()).max(1);
+    n.next_multiple_of(per_line) + per_line
 }
 
 /// What every chunk of one batch shares (copied into each worker).
@@ -488,11 +525,11 @@ mod tests {
             .build()
             .unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        // A table above PARALLEL_MIN_TABLE_BYTES, and a batch of 1000 rows from it.
+        // A table above PARALLEL_MIN_TABLE_BYTES, and a batch of 30,000 rows from it.
         let (n, d) = (110_000, 40);
         assert!(n * d * 4 >= PARALLEL_MIN_TABLE_BYTES);
         let x = Array2::from_shape_fn((n, d), |_| rng.random_range(-2.0f32..2.0));
-        let rows: Vec<usize> = (0..1000).map(|i| (i * 7919) % n).collect();
+        let rows: Vec<usize> = (0..30_000).map(|i| (i * 7919) % n).collect();
         for (kind, loss, n_out) in [
             (ModelKind::Linear, Loss::Mse, 1),
             (ModelKind::Logistic, Loss::BceWithLogits, 1),
@@ -504,7 +541,7 @@ mod tests {
                 .map(|_| rng.random_range(-0.5..0.5))
                 .collect();
             let mut kernel = LinearKernel::<f32>::new(&model, loss).unwrap();
-            // 1000 rows: 16 chunks, the last one short; enough work for the pool.
+            // 30,000 rows: 469 chunks, the last one short; enough work for the pool.
             assert!(rows.len() * d * n_out >= PARALLEL_MIN_WORK);
             let (mut g1, mut g2) = (vec![0.0; params.len()], vec![0.0; params.len()]);
             let l1 = kernel.loss_and_grad_on(None, &params, x.view(), y.view(), &rows, &mut g1);

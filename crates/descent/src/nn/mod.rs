@@ -8,7 +8,7 @@
 mod linear_kernel;
 mod mlp_kernel;
 mod model;
-mod vector;
+pub(crate) mod vector;
 
 pub use linear_kernel::LinearKernel;
 pub use mlp_kernel::MlpKernel;

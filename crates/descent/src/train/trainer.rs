@@ -1,11 +1,15 @@
 //! The loop: epochs x batches -> forward, loss, backward, clip, step, schedule, events.
 
+use std::sync::Arc;
+use std::thread::Scope;
+
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::event::{EpochRecord, Event, Observer, Signal, StepRecord};
 use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
+use crate::data::gather::{self, Gatherer};
 use crate::data::memory::huge_vec;
 use crate::data::{BatchOrder, BatchSize, Batches, Dataset};
 use crate::loss::Loss;
@@ -19,6 +23,13 @@ use crate::{Error, Float, Result};
 /// ([`Observer::wants_every_step`]) and it runs one-row updates fused in the kernel: for
 /// every update whose number in the epoch is a multiple of this, and for the epoch's last.
 pub const STEP_EVENT_INTERVAL: usize = 1024;
+
+/// Batches of fewer rows are not gathered ahead (handing one over costs about as much as
+/// reading a few rows at random).
+const GATHER_MIN_BATCH: usize = 16;
+
+/// Tables smaller than this are not gathered ahead: their rows come from the caches.
+const GATHER_MIN_TABLE_BYTES: usize = 16 << 20;
 
 /// When the schedule advances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,18 +269,61 @@ impl<'m, F: Float> Trainer<'m, F> {
             steps_per_epoch: batches.steps_per_epoch(),
             n_params: self.params.len(),
         };
-        let mut stop = broadcast(observers, &start)?;
-        let mut order = Vec::with_capacity(train.n_rows());
+        let stop = broadcast(observers, &start)?;
+        let (stop, last) =
+            std::thread::scope(|scope| self.epochs(scope, train, val, observers, &batches, stop))?;
+        let outcome = Outcome {
+            stop: stop.unwrap_or(Stop::Completed),
+            epochs: self.epoch,
+            steps: self.step,
+            last,
+            lr_scale: self.watch.lr_scale,
+            best_epoch: self.watch.best_epoch,
+        };
+        broadcast(observers, &Event::End(&outcome))?;
+        Ok(outcome)
+    }
+
+    /// The epochs of [`Self::run`], inside a thread scope for the batch gatherer; returns
+    /// why they ended (`None`: all ran) and the last epoch's record.
+    fn epochs<'scope, 'env>(
+        &mut self,
+        scope: &'scope Scope<'scope, 'env>,
+        train: &'env TrainData<F>,
+        val: Option<&TrainData<F>>,
+        observers: &mut [&mut dyn Observer<F>],
+        batches: &Batches,
+        mut stop: Option<Stop>,
+    ) -> Result<(Option<Stop>, Option<EpochRecord>)> {
+        let mut order = Arc::new(Vec::with_capacity(train.n_rows()));
         let mut last = None;
+        let gathers = self.gathers_batches(batches, train);
+        // Row numbers of a gathered batch, which holds its rows in order.
+        let identity: Vec<usize> = match gathers {
+            true => (0..batches.batch_size()).collect(),
+            false => Vec::new(),
+        };
         'epochs: while stop.is_none() && self.epoch < self.config.epochs {
-            batches.epoch_order(self.epoch, &mut order)?;
+            // The previous epoch's gatherer has let go of the order: no copy is made.
+            batches.epoch_order(self.epoch, Arc::make_mut(&mut order))?;
             if self.batch_in_epoch == 0 {
                 self.watch.epoch_start.copy_from_slice(&self.params.values);
             }
             let epoch = self.epoch + 1;
             let mut record = None;
             let steps = batches.steps_per_epoch();
-            let fused = self.fuses_per_sample_steps(&batches, observers);
+            let fused = self.fuses_per_sample_steps(batches, observers);
+            let mut gatherer = match gathers && !fused {
+                true => Some(Gatherer::spawn(
+                    scope,
+                    train.x.view(),
+                    train.y.view(),
+                    Arc::clone(&order),
+                    batches.batch_size(),
+                    self.batch_in_epoch,
+                )?),
+                false => None,
+            };
             while self.batch_in_epoch < steps {
                 if fused {
                     // The updates up to the next one the observers see (every
@@ -280,14 +334,28 @@ impl<'m, F: Float> Trainer<'m, F> {
                         (self.batch_in_epoch / STEP_EVENT_INTERVAL + 1) * STEP_EVENT_INTERVAL;
                     self.descend_rows(train, &order[..next.min(steps) - 1]);
                 }
-                let rows = batches.batch(&order, self.batch_in_epoch);
                 // The gradient norm is a sequential sum over every parameter: computed only
                 // when someone sees it (observers, clipping, the epoch's record).
                 let last_batch = self.batch_in_epoch + 1 == steps;
                 let need_norm =
                     !observers.is_empty() || self.config.clip_norm.is_some() || last_batch;
-                let step =
-                    self.update(train, rows, batches.is_full_in_order(), epoch, need_norm)?;
+                let gathered = match &mut gatherer {
+                    Some(g) if gather::takes(self.batch_in_epoch) => Some(g.next_batch()?),
+                    _ => None,
+                };
+                let (x, y, rows, whole) = match &gathered {
+                    Some(b) => (b.x(), b.y(), &identity[..b.n_rows()], false),
+                    None => (
+                        train.x.view(),
+                        train.y.view(),
+                        batches.batch(&order, self.batch_in_epoch),
+                        batches.is_full_in_order(),
+                    ),
+                };
+                let step = self.update(x, y, rows, whole, epoch, need_norm)?;
+                if let (Some(g), Some(b)) = (&gatherer, gathered) {
+                    g.recycle(b);
+                }
                 if !step.loss.is_finite() {
                     let cause = format!("the loss became {}", step.loss);
                     if let Some(s) = self.diverged(epoch, step.step, step.loss, cause, true) {
@@ -309,6 +377,7 @@ impl<'m, F: Float> Trainer<'m, F> {
                     break 'epochs; // stopped mid-epoch: the position is kept for a checkpoint
                 }
             }
+            drop(gatherer);
             let Some(step) = record else { break };
             let val_loss = val
                 .map(|v| evaluate(self.model, self.loss, &self.params, v.x.view(), v.y.view()))
@@ -341,16 +410,20 @@ impl<'m, F: Float> Trainer<'m, F> {
             }
             last = Some(rec);
         }
-        let outcome = Outcome {
-            stop: stop.unwrap_or(Stop::Completed),
-            epochs: self.epoch,
-            steps: self.step,
-            last,
-            lr_scale: self.watch.lr_scale,
-            best_epoch: self.watch.best_epoch,
-        };
-        broadcast(observers, &Event::End(&outcome))?;
-        Ok(outcome)
+        Ok((stop, last))
+    }
+
+    /// Whether this run's batches are gathered ahead on a second thread ([`Gatherer`]):
+    /// shuffled batches for the linear kernel, whose time goes to reading rows at random
+    /// from a table larger than the caches, when a thread is to spare. (The MLP's matrix
+    /// products and the tape do enough work per row to hide that wait.)
+    fn gathers_batches(&self, batches: &Batches, train: &TrainData<F>) -> bool {
+        let b = batches.batch_size();
+        self.kernel.is_some()
+            && crate::parallel::threads() >= 2
+            && !matches!(self.config.order, BatchOrder::Sequential)
+            && (GATHER_MIN_BATCH..train.n_rows()).contains(&b)
+            && std::mem::size_of_val(train.x.as_slice().unwrap_or(&[])) >= GATHER_MIN_TABLE_BYTES
     }
 
     /// Updates the watch after an epoch: best parameters, rising loss, early stopping.
@@ -507,7 +580,8 @@ impl<'m, F: Float> Trainer<'m, F> {
     /// parameters are left untouched; without `need_norm`, its gradient norm is NaN).
     fn update(
         &mut self,
-        data: &TrainData<F>,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
         rows: &[usize],
         whole: bool,
         epoch: usize,
@@ -517,7 +591,6 @@ impl<'m, F: Float> Trainer<'m, F> {
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }
-        let (x, y) = (data.x.view(), data.y.view());
         let mlp = self.mlp_kernel.as_mut().filter(|k| k.accepts(x, y));
         let loss = match (&mut self.kernel, mlp) {
             (Some(kernel), _) => kernel
@@ -526,7 +599,7 @@ impl<'m, F: Float> Trainer<'m, F> {
             (None, Some(kernel)) => kernel
                 .loss_and_grad(&self.params.values, x, y, rows, whole, &mut self.grads)?
                 .f64(),
-            (None, None) => self.tape_loss_and_grad(data, rows, whole)?,
+            (None, None) => self.tape_loss_and_grad(x, y, rows, whole)?,
         };
         let mut record = StepRecord {
             epoch,
@@ -558,14 +631,15 @@ impl<F: Float> Trainer<'_, F> {
     /// Loss of the batch `rows` and its gradient (into `self.grads`) through the autodiff tape.
     fn tape_loss_and_grad(
         &mut self,
-        data: &TrainData<F>,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
         rows: &[usize],
         whole: bool,
     ) -> Result<f64> {
         let (xb, yb) = if whole {
-            (data.x.clone(), data.y.clone())
+            (x.to_owned(), y.to_owned())
         } else {
-            (data.x.select(Axis(0), rows), data.y.select(Axis(0), rows))
+            (x.select(Axis(0), rows), y.select(Axis(0), rows))
         };
         let tape = &mut self.tape;
         tape.clear();
