@@ -278,19 +278,8 @@ impl<F: Float> Descent<'_, F> {
         } = self;
         let n_in = s.n_in;
         let (w, b) = params.split_at_mut(n_in * s.n_out);
-        let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
-        for &r in rows.iter().take(PREFETCH_ROWS).skip(1) {
-            prefetch(row_of(r));
-        }
-        for (i, &r) in rows.iter().enumerate() {
-            if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
-                prefetch(row_of(next));
-            }
-            let xr = row_of(r);
-            for (j, z) in z.iter_mut().enumerate() {
-                let wj = &w[j * n_in..(j + 1) * n_in];
-                *z = dot_with::<F, AVX2>(wj, xr) + if s.bias { b[j] } else { F::zero() };
-            }
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows).enumerate() {
+            logits::<F, AVX2>(s, w, b, xr, z);
             // `0 + term`, `0 + dz`: the chunk's running sums, down to the sign of a zero.
             let term = F::zero() + row_loss_and_dz(s.loss, z, y.row(r), scale);
             let loss = (term * scale).f64();
@@ -368,21 +357,9 @@ impl<F: Float> Batch<'_, F> {
         if rows.is_empty() {
             gw.fill(F::zero());
         }
-        let row_of = |r: usize| &flat[r * n_in..(r + 1) * n_in];
-        // The first row is read at once; the next ones are asked for now.
-        for &r in rows.iter().take(PREFETCH_ROWS).skip(1) {
-            prefetch(row_of(r));
-        }
         let mut total = F::zero();
-        for (i, &r) in rows.iter().enumerate() {
-            if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
-                prefetch(row_of(next));
-            }
-            let xr = row_of(r);
-            for (j, z) in z.iter_mut().enumerate() {
-                let wj = &w[j * n_in..(j + 1) * n_in];
-                *z = dot_with::<F, AVX2>(wj, xr) + if s.bias { b[j] } else { F::zero() };
-            }
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows).enumerate() {
+            logits::<F, AVX2>(s, w, b, xr, z);
             total += row_loss_and_dz(s.loss, z, y.row(r), scale);
             for (j, &dz) in z.iter().enumerate() {
                 let gwj = &mut gw[j * n_in..(j + 1) * n_in];
@@ -398,6 +375,36 @@ impl<F: Float> Batch<'_, F> {
             }
         }
         total
+    }
+}
+
+/// The rows `rows` of the row-major table `flat` (`n_in` columns), in order, each with its
+/// number, the later ones prefetched: the first is read at once, and row `i +
+/// PREFETCH_ROWS` is asked for when row `i` is handed out.
+#[inline(always)]
+fn prefetched_rows<'a, F>(
+    flat: &'a [F],
+    n_in: usize,
+    rows: &'a [usize],
+) -> impl Iterator<Item = (usize, &'a [F])> + 'a {
+    let row_of = move |r: usize| &flat[r * n_in..(r + 1) * n_in];
+    for &r in rows.iter().take(PREFETCH_ROWS).skip(1) {
+        prefetch(row_of(r));
+    }
+    rows.iter().enumerate().map(move |(i, &r)| {
+        if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
+            prefetch(row_of(next));
+        }
+        (r, row_of(r))
+    })
+}
+
+/// The logits of one row: `z_j = W_j · x (+ b_j)`.
+#[inline(always)]
+fn logits<F: Float, const AVX2: bool>(s: Shape, w: &[F], b: &[F], xr: &[F], z: &mut [F]) {
+    for (j, z) in z.iter_mut().enumerate() {
+        let wj = &w[j * s.n_in..(j + 1) * s.n_in];
+        *z = dot_with::<F, AVX2>(wj, xr) + if s.bias { b[j] } else { F::zero() };
     }
 }
 
