@@ -14,7 +14,7 @@ use descent::train::{
     Trainer, STEP_EVENT_INTERVAL,
 };
 use descent::Float;
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -238,4 +238,31 @@ fn sgd_with_momentum_is_not_fused() {
     let momentum = (OptimizerSpec::new("sgd").with("momentum", 0.9), 0.01);
     let run = train(&kind, loss, &data, &momentum, &config, false);
     assert_eq!(run.recorder.steps, (1..=1500).collect::<Vec<_>>());
+}
+
+/// A column-major feature table is not read by the kernels: it trains on the tape, to the
+/// same numbers up to summation order, one row or 32 at a time.
+#[test]
+fn a_column_major_table_trains_on_the_tape() {
+    let (kind, loss, data) = cases::<f64>(300, 4).swap_remove(0);
+    let mut x = Array2::zeros(data.x.raw_dim().f());
+    x.assign(&data.x);
+    assert!(!x.is_standard_layout());
+    let columns = TrainData {
+        x,
+        y: data.y.clone(),
+    };
+    let sgd = (OptimizerSpec::new("sgd"), 0.02);
+    for batch in [1, 32] {
+        let config = TrainConfig::new(2, BatchSize::Rows(batch), BatchOrder::Shuffle { seed: 1 });
+        let rows = train(&kind, loss, &data, &sgd, &config, false);
+        let cols = train(&kind, loss, &columns, &sgd, &config, false);
+        assert_eq!(rows.outcome.steps, cols.outcome.steps);
+        for (a, b) in rows.params.iter().zip(&cols.params) {
+            assert!(
+                (a - b).abs() <= 1e-10 * (1.0 + a.abs()),
+                "batch {batch}: {a} vs {b}"
+            );
+        }
+    }
 }

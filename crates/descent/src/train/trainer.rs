@@ -318,7 +318,7 @@ impl<'m, F: Float> Trainer<'m, F> {
             let epoch = self.epoch + 1;
             let mut record = None;
             let steps = batches.steps_per_epoch();
-            let fused = self.fuses_per_sample_steps(batches, observers);
+            let fused = self.fuses_per_sample_steps(batches, observers, train);
             let mut gatherer = match gathers && !fused {
                 true => Some(Gatherer::spawn(
                     scope,
@@ -541,7 +541,8 @@ impl<'m, F: Float> Trainer<'m, F> {
     }
 
     /// Whether this epoch's one-row updates can run fused in the linear kernel
-    /// ([`LinearKernel::descend_rows`]): a one-layer model, one-row batches, a plain SGD
+    /// ([`LinearKernel::descend_rows`]): a one-layer model on a row-major table, one-row
+    /// batches, a plain SGD
     /// step, and nothing that looks at or changes anything between two updates (an observer
     /// that wants every step, clipping, a schedule stepped per update or cycling the
     /// momentum).
@@ -549,8 +550,10 @@ impl<'m, F: Float> Trainer<'m, F> {
         &self,
         batches: &Batches,
         observers: &[&mut dyn Observer<F>],
+        train: &TrainData<F>,
     ) -> bool {
         self.kernel.is_some()
+            && train.x.is_standard_layout()
             && batches.batch_size() == 1
             && !observers.iter().any(|o| o.wants_every_step())
             && self.config.clip_norm.is_none()
@@ -599,7 +602,9 @@ impl<'m, F: Float> Trainer<'m, F> {
             self.optimizer.set_momentum(m);
         }
         let mlp = self.mlp_kernel.as_mut().filter(|k| k.accepts(x, y));
-        let loss = match (&mut self.kernel, mlp) {
+        // The linear kernel reads rows of a row-major table; any other layout takes the tape.
+        let linear = self.kernel.as_mut().filter(|_| x.is_standard_layout());
+        let loss = match (linear, mlp) {
             (Some(kernel), _) => kernel
                 .loss_and_grad(&self.params.values, x, y, rows, &mut self.grads)
                 .f64(),
