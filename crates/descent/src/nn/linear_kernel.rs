@@ -14,16 +14,11 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::vector::{axpy, dot, prefetch, scale_into, step_along};
+use super::vector::{axpy, dot, prefetched_rows, scale_into, step_along};
 use super::{Layer, Sequential};
 use crate::autodiff::log_sum_exp;
 use crate::loss::Loss;
 use crate::Float;
-
-/// How many rows ahead of its use a row is prefetched (a row of a shuffled batch is a random
-/// place in a table much larger than the caches). Four rows of 100 f32 are about 28 cache
-/// lines in flight, near what one core can have outstanding; 8 and 16 measured no faster.
-const PREFETCH_ROWS: usize = 4;
 
 /// Rows per chunk: a batch of more rows is cut into chunks of this many (the last one
 /// shorter), each chunk's gradient is summed on its own, and the chunks' gradients and
@@ -84,6 +79,12 @@ impl<F: Float> LinearKernel<F> {
             }),
             _ => None,
         }
+    }
+
+    /// Whether the kernel can read `x`: a row-major table of the model's inputs (any other
+    /// layout takes the tape).
+    pub fn accepts(&self, x: ArrayView2<'_, F>) -> bool {
+        x.ncols() == self.shape.n_in && x.is_standard_layout()
     }
 
     /// The mean loss over `rows` of `(x, y)` at `params`, writing its gradient into `grads`
@@ -378,27 +379,6 @@ impl<F: Float> Batch<'_, F> {
     }
 }
 
-/// The rows `rows` of the row-major table `flat` (`n_in` columns), in order, each with its
-/// number, the later ones prefetched: the first is read at once, and row `i +
-/// PREFETCH_ROWS` is asked for when row `i` is handed out.
-#[inline(always)]
-fn prefetched_rows<'a, F>(
-    flat: &'a [F],
-    n_in: usize,
-    rows: &'a [usize],
-) -> impl Iterator<Item = (usize, &'a [F])> + 'a {
-    let row_of = move |r: usize| &flat[r * n_in..(r + 1) * n_in];
-    for &r in rows.iter().take(PREFETCH_ROWS).skip(1) {
-        prefetch(row_of(r));
-    }
-    rows.iter().enumerate().map(move |(i, &r)| {
-        if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
-            prefetch(row_of(next));
-        }
-        (r, row_of(r))
-    })
-}
-
 /// The logits of one row: `z_j = W_j · x (+ b_j)`.
 #[inline(always)]
 fn logits<F: Float, const AVX2: bool>(s: Shape, w: &[F], b: &[F], xr: &[F], z: &mut [F]) {
@@ -486,8 +466,8 @@ fn row_loss_and_dz<F: Float>(loss: Loss, z: &mut [F], yr: ArrayView1<'_, F>, sca
 fn dot_with<F: Float, const AVX2: bool>(a: &[F], b: &[F]) -> F {
     #[cfg(target_arch = "x86_64")]
     if AVX2 {
-        // SAFETY: `AVX2` is true only in code reached through `chunk_avx2`, after the CPU
-        // check.
+        // SAFETY: `AVX2` is true only in code reached through `chunk_avx2` or `rows_avx2`,
+        // after the CPU check.
         return unsafe { super::vector::avx2::dot(a, b) };
     }
     dot(a, b)

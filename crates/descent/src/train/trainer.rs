@@ -425,12 +425,19 @@ impl<'m, F: Float> Trainer<'m, F> {
     /// products and the tape do enough work per row to hide that wait.)
     fn gathers_batches(&self, batches: &Batches, train: &TrainData<F>) -> bool {
         let b = batches.batch_size();
-        self.kernel.is_some()
+        self.kernel_reads(train)
             && crate::parallel::threads() >= 2
             && !matches!(self.config.order, BatchOrder::Sequential)
             && (GATHER_MIN_BATCH..train.n_rows()).contains(&b)
             && train.y.is_standard_layout()
             && std::mem::size_of_val(train.x.as_slice().unwrap_or(&[])) >= GATHER_MIN_TABLE_BYTES
+    }
+
+    /// Whether the linear kernel takes this table ([`LinearKernel::accepts`]).
+    fn kernel_reads(&self, train: &TrainData<F>) -> bool {
+        self.kernel
+            .as_ref()
+            .is_some_and(|k| k.accepts(train.x.view()))
     }
 
     /// Updates the watch after an epoch: best parameters, rising loss, early stopping.
@@ -541,19 +548,17 @@ impl<'m, F: Float> Trainer<'m, F> {
     }
 
     /// Whether this epoch's one-row updates can run fused in the linear kernel
-    /// ([`LinearKernel::descend_rows`]): a one-layer model on a row-major table, one-row
-    /// batches, a plain SGD
-    /// step, and nothing that looks at or changes anything between two updates (an observer
-    /// that wants every step, clipping, a schedule stepped per update or cycling the
-    /// momentum).
+    /// ([`LinearKernel::descend_rows`]): a table the kernel takes, one-row batches, a plain
+    /// SGD step, and nothing that looks at or changes anything between two updates (an
+    /// observer that wants every step, clipping, a schedule stepped per update or cycling
+    /// the momentum).
     fn fuses_per_sample_steps(
         &self,
         batches: &Batches,
         observers: &[&mut dyn Observer<F>],
         train: &TrainData<F>,
     ) -> bool {
-        self.kernel.is_some()
-            && train.x.is_standard_layout()
+        self.kernel_reads(train)
             && batches.batch_size() == 1
             && !observers.iter().any(|o| o.wants_every_step())
             && self.config.clip_norm.is_none()
@@ -602,8 +607,7 @@ impl<'m, F: Float> Trainer<'m, F> {
             self.optimizer.set_momentum(m);
         }
         let mlp = self.mlp_kernel.as_mut().filter(|k| k.accepts(x, y));
-        // The linear kernel reads rows of a row-major table; any other layout takes the tape.
-        let linear = self.kernel.as_mut().filter(|_| x.is_standard_layout());
+        let linear = self.kernel.as_mut().filter(|k| k.accepts(x));
         let loss = match (linear, mlp) {
             (Some(kernel), _) => kernel
                 .loss_and_grad(&self.params.values, x, y, rows, &mut self.grads)
