@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use descent_cli::checkpoint_file::{check, load, seal};
+use descent::run::checkpoint_file::{check, load, seal};
+use descent::DType;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
@@ -15,9 +16,9 @@ fuzz_target!(|text: &str| {
             continue;
         };
         let dir = Path::new(".");
-        let _ = match dtype.as_str() {
-            "f32" => load::<f32>(dir, &candidate).map(|_| ()),
-            _ => load::<f64>(dir, &candidate).map(|_| ()),
+        let _ = match dtype {
+            DType::F32 => load::<f32>(dir, &candidate).map(|_| ()),
+            DType::F64 => load::<f64>(dir, &candidate).map(|_| ()),
         };
     }
 });

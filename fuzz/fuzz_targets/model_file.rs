@@ -3,14 +3,12 @@
 //! everything else must be an error.
 #![no_main]
 
-use std::path::Path;
-
-use descent_cli::model_file::ModelFile;
+use descent::Model;
 use libfuzzer_sys::fuzz_target;
 use ndarray::Array2;
 
 fuzz_target!(|text: &str| {
-    let Ok(model) = ModelFile::parse(Path::new("model.json"), text) else {
+    let Ok(model) = Model::parse("model.json", text) else {
         return;
     };
     let width = model.features.len();
@@ -18,5 +16,5 @@ fuzz_target!(|text: &str| {
         return;
     }
     let x = Array2::from_shape_fn((3, width), |(i, j)| (i as f64) - 0.5 * (j as f64));
-    let _ = model.outputs(x);
+    let _ = model.predict(x.view());
 });

@@ -2,41 +2,22 @@
 //! temporary file beside the target, flush, then rename over it.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-/// Writes `bytes` to `path` atomically.
+pub use descent::files::tmp_path;
+
+/// Writes `bytes` to `path` atomically (see [`descent::files::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = tmp_path(path);
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    };
-    write()
-        .and_then(|()| fs::rename(&tmp, path))
-        .inspect_err(|_| {
-            let _ = fs::remove_file(&tmp);
-        })
+    descent::files::write_atomic(path, bytes)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Serializes `value` as pretty JSON to `path` atomically.
 pub fn write_json_atomic(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value).context("cannot serialize to JSON")?;
-    text.push('\n');
-    write_atomic(path, text.as_bytes())
-}
-
-/// `DIR/.NAME.tmp` beside `path`.
-pub fn tmp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
+    descent::files::write_json_atomic(path, value)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Creates `dir` (and parents) with a message that names it.

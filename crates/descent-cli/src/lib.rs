@@ -1,16 +1,13 @@
-//! The `descent` command line as a library: `main.rs` only calls [`main`]. Being a library
-//! lets the fuzz targets reach the file formats (`model.json`, `checkpoint.json`) exactly as
-//! the binary reads them.
+//! The `descent` command line as a library: `main.rs` only calls [`main`]. The file formats
+//! (`model.json`, `checkpoint.json`) and everything a run is live in the `descent` library;
+//! this crate turns flags into a `RunSpec`, prints, writes and draws.
 //!
 //! [`main`] parses the arguments, runs the command, prints `error: ...` and maps the outcome
 //! to an exit code (0 success, 1 error, 2 bad usage, 3 training diverged, 130 Ctrl-C).
 
 mod args;
-pub mod checkpoint_file;
 mod commands;
-mod data_source;
 mod fsutil;
-pub mod model_file;
 mod observers;
 mod optimizer_list;
 mod plot;

@@ -2,21 +2,22 @@
 //! `search`, `gradcheck`, `lr-find`, `tour`): read the data, check that the loss fits the
 //! model, fit the scaler, build the model and its initial parameters, in f64.
 //!
-//! `train` still has its own copy of these steps (with its validation split and f32 path);
-//! it can switch to this module once its current rework lands.
+//! `train` builds a library `Run` from a `RunSpec` instead; these commands train many short
+//! runs from one prepared data set.
 
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
-use descent::data::{BatchOrder, BatchSize, Columns, Dataset, Scaler, Scaling, TargetKind};
+use anyhow::{ensure, Context, Result};
+use descent::data::{
+    BatchOrder, BatchSize, Columns, DataSource, Dataset, Scaler, Scaling, TargetKind,
+};
 use descent::loss::Loss;
 use descent::nn::{Activation, ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
-use descent::params::{Init, Layout, Params};
+use descent::params::{Init, Params};
 use descent::schedule::{Constant, ScheduleSpec, Scheduler};
 use descent::train::{evaluate, Event, Observer, Signal, Stop, TrainConfig, TrainData, Trainer};
 
-use crate::data_source::DataSource;
 use crate::viz_args::ModelArgs;
 
 /// Data, model and initial parameters, ready to train or probe.
@@ -125,56 +126,13 @@ impl Prepared {
     }
 }
 
-/// A readable name for every scalar parameter: for a linear model with one output `w` and `b`
-/// (one feature) or `w(FEATURE)` and `b` (several), else the view name with its index, e.g.
-/// `layer1.weight[0,1]`.
-pub fn scalar_names(layout: &Layout, features: &[String]) -> Vec<String> {
-    let views = layout.views();
-    let line = views.len() <= 2
-        && views[0].shape.0 == 1
-        && views[0].shape.1 == features.len()
-        && views
-            .iter()
-            .skip(1)
-            .all(|v| v.is_bias() && v.shape == (1, 1));
-    if line {
-        let mut names: Vec<String> = if features.len() == 1 {
-            vec!["w".into()]
-        } else {
-            features.iter().map(|f| format!("w({f})")).collect()
-        };
-        if views.len() == 2 {
-            names.push("b".into());
-        }
-        return names;
-    }
-    let mut names = Vec::with_capacity(layout.len());
-    for v in views {
-        for k in 0..v.shape.0 * v.shape.1 {
-            names.push(if v.shape == (1, 1) {
-                v.name.clone()
-            } else {
-                format!("{}[{},{}]", v.name, k / v.shape.1, k % v.shape.1)
-            });
-        }
-    }
-    names
-}
+pub use descent::params::scalar_names;
+pub use descent::run::n_outputs;
 
+/// Whether `loss` fits `kind`, in the command line's words.
 pub fn check_loss_fits_model(kind: &ModelKind, loss: Loss) -> Result<()> {
-    match kind {
-        ModelKind::Logistic if loss != Loss::BceWithLogits => {
-            bail!("--model logistic trains with bce-with-logits, not {loss}")
-        }
-        ModelKind::Softmax if loss != Loss::CrossEntropy => {
-            bail!("--model softmax trains with cross-entropy, not {loss}")
-        }
-        ModelKind::Linear | ModelKind::LinearNobias if loss.is_classification() => bail!(
-            "--model {} is a regression model; use --model logistic (binary) or softmax (classes) for {loss}",
-            kind.name()
-        ),
-        _ => Ok(()),
-    }
+    descent::run::check_loss_fits_model(kind, loss)
+        .with_context(|| format!("--loss {loss} does not fit --model {}", kind.name()))
 }
 
 pub fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> Result<()> {
@@ -208,39 +166,7 @@ pub fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> R
 }
 
 pub fn parse_init(s: &str, seed: u64) -> Result<Init> {
-    Ok(match s {
-        "zeros" => Init::Zeros,
-        "torch" => Init::Torch { seed },
-        _ => {
-            if let Some(std) = s.strip_prefix("normal:") {
-                let std: f64 = std
-                    .parse()
-                    .ok()
-                    .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                    .with_context(|| {
-                        format!("--init normal:STD needs a finite STD >= 0, not `{std}`")
-                    })?;
-                Init::Normal { std, seed }
-            } else {
-                let c: f64 = s
-                    .parse()
-                    .ok()
-                    .filter(|v: &f64| v.is_finite())
-                    .with_context(|| {
-                        format!("--init must be zeros, torch, normal:STD or a number, not `{s}`")
-                    })?;
-                Init::Constant(c)
-            }
-        }
-    })
-}
-
-pub fn n_outputs(loss: Loss, data: &Dataset) -> usize {
-    match (loss, data.n_classes()) {
-        (Loss::BceWithLogits, _) => 1,
-        (Loss::CrossEntropy, Some(k)) => k,
-        _ => data.target_names.len(),
-    }
+    Init::parse(s, seed).context("--init")
 }
 
 /// One training run recorded for a figure: the loss and parameters after every epoch.
@@ -348,20 +274,6 @@ pub fn train_config(epochs: usize, batch: &str, seed: u64) -> Result<TrainConfig
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scalar_names_are_w_and_b_for_a_line_else_indexed() {
-        let line = ModelKind::Linear.build(1, 1).unwrap();
-        assert_eq!(scalar_names(&line.layout(), &["x".into()]), ["w", "b"]);
-        let plane = ModelKind::LinearNobias.build(2, 1).unwrap();
-        let features = ["x1".to_string(), "x2".to_string()];
-        assert_eq!(scalar_names(&plane.layout(), &features), ["w(x1)", "w(x2)"]);
-        let two = ModelKind::Linear.build(2, 2).unwrap();
-        assert_eq!(
-            scalar_names(&two.layout(), &features)[1],
-            "layer0.weight[0,1]"
-        );
-    }
 
     #[test]
     fn batch_order_is_seeded_unless_full() {

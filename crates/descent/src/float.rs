@@ -64,3 +64,51 @@ impl Float for f64 {
         self
     }
 }
+
+/// The precision a run trains and a model predicts in, as a value (for specs and files).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    F32,
+    #[default]
+    F64,
+}
+
+impl DType {
+    /// `"f32"` or `"f64"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => f32::NAME,
+            DType::F64 => f64::NAME,
+        }
+    }
+
+    /// The dtype of `F`.
+    pub fn of<F: Float>() -> Self {
+        if F::NAME == f32::NAME {
+            DType::F32
+        } else {
+            DType::F64
+        }
+    }
+}
+
+impl std::fmt::Display for DType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for DType {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "f32" => Ok(DType::F32),
+            "f64" => Ok(DType::F64),
+            other => Err(crate::Error::invalid("dtype", other, "must be f32 or f64")),
+        }
+    }
+}

@@ -105,6 +105,7 @@ pub struct Params<F: Float> {
 impl<F: Float> Params<F> {
     /// A buffer for `layout` filled by `init`.
     pub fn init(layout: Layout, init: &Init) -> Result<Self> {
+        check_size::<F>(layout.len())?;
         let mut values = vec![F::zero(); layout.len()];
         match *init {
             Init::Zeros => {}
@@ -235,5 +236,169 @@ mod tests {
     #[test]
     fn wrong_length_is_an_error() {
         assert!(Params::<f64>::from_values(layout(), vec![0.0; 4]).is_err());
+    }
+}
+
+/// Copies of the parameter buffer a run keeps: the parameters, their gradient, the best
+/// parameters and the epoch's start, and up to three optimizer buffers.
+const RUN_COPIES: u64 = 7;
+
+/// Refuses, before anything is allocated, a parameter count whose run would not fit in the
+/// memory this machine has available (Linux `MemAvailable`; elsewhere 1 TiB is assumed).
+pub fn check_size<F: Float>(n_params: usize) -> Result<()> {
+    let bytes = (n_params as u64).saturating_mul(std::mem::size_of::<F>() as u64);
+    let needed = bytes.saturating_mul(RUN_COPIES);
+    let available = available_memory();
+    if needed > available {
+        return Err(Error::invalid(
+            "model size",
+            format!("{n_params} parameters"),
+            format!(
+                "{} per copy in {}; a run keeps about {RUN_COPIES} copies ({}), more than the {} of memory available: use fewer or narrower layers",
+                human_bytes(bytes),
+                F::NAME,
+                human_bytes(needed),
+                human_bytes(available)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes of memory available to a new allocation.
+fn available_memory() -> u64 {
+    let from_meminfo = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        });
+    from_meminfo.unwrap_or(1 << 40)
+}
+
+/// `1.5 GiB`, `312 MiB`, `12 KiB`, `100 B`.
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{b} B"),
+        _ => format!("{v:.1} {}", UNITS[unit]),
+    }
+}
+
+impl Init {
+    /// `zeros`, `torch` (uniform ±1/sqrt(fan_in), seeded), `normal:STD` (seeded) or a number.
+    pub fn parse(text: &str, seed: u64) -> Result<Self> {
+        let bad = |reason: &str| Error::Parse {
+            what: "init",
+            spec: text.to_string(),
+            reason: reason.to_string(),
+        };
+        Ok(match text {
+            "zeros" => Init::Zeros,
+            "torch" => Init::Torch { seed },
+            _ => match text.strip_prefix("normal:") {
+                Some(std) => Init::Normal {
+                    std: std
+                        .parse()
+                        .ok()
+                        .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                        .ok_or_else(|| bad("normal:STD needs a finite STD >= 0"))?,
+                    seed,
+                },
+                None => Init::Constant(
+                    text.parse()
+                        .ok()
+                        .filter(|v: &f64| v.is_finite())
+                        .ok_or_else(|| bad("must be zeros, torch, normal:STD or a number"))?,
+                ),
+            },
+        })
+    }
+}
+
+/// A readable name for every scalar parameter: for a linear model with one output `w` and `b`
+/// (one feature) or `w(FEATURE)` and `b` (several), else the view name with its index, e.g.
+/// `layer1.weight[0,1]`.
+pub fn scalar_names(layout: &Layout, features: &[String]) -> Vec<String> {
+    let views = layout.views();
+    let line = views.len() <= 2
+        && views[0].shape.0 == 1
+        && views[0].shape.1 == features.len()
+        && views
+            .iter()
+            .skip(1)
+            .all(|v| v.is_bias() && v.shape == (1, 1));
+    if line {
+        let mut names: Vec<String> = if features.len() == 1 {
+            vec!["w".into()]
+        } else {
+            features.iter().map(|f| format!("w({f})")).collect()
+        };
+        if views.len() == 2 {
+            names.push("b".into());
+        }
+        return names;
+    }
+    let mut names = Vec::with_capacity(layout.len());
+    for v in views {
+        for k in 0..v.shape.0 * v.shape.1 {
+            names.push(if v.shape == (1, 1) {
+                v.name.clone()
+            } else {
+                format!("{}[{},{}]", v.name, k / v.shape.1, k % v.shape.1)
+            });
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    use crate::nn::ModelKind;
+
+    #[test]
+    fn absurd_models_are_refused_before_allocating() {
+        let kind = ModelKind::parse(
+            "mlp",
+            &[100_000, 100_000, 100_000],
+            crate::nn::Activation::Relu,
+        )
+        .unwrap();
+        let model = kind.build(10, 1).unwrap();
+        let e = Params::<f64>::init(model.layout(), &Init::Zeros)
+            .unwrap_err()
+            .to_string();
+        let n = model.layout().len();
+        assert_eq!(
+            n,
+            10 * 100_000 + 2 * 100_000 * 100_000 + 100_000 + 3 * 100_000 + 1
+        );
+        assert!(
+            e.contains(&format!("{n} parameters")) && e.contains("GiB"),
+            "{e}"
+        );
+        assert!(check_size::<f32>(1000).is_ok());
+    }
+
+    #[test]
+    fn init_parses_every_form() {
+        assert_eq!(Init::parse("zeros", 1).unwrap(), Init::Zeros);
+        assert_eq!(Init::parse("torch", 4).unwrap(), Init::Torch { seed: 4 });
+        assert_eq!(
+            Init::parse("normal:0.5", 2).unwrap(),
+            Init::Normal { std: 0.5, seed: 2 }
+        );
+        assert_eq!(Init::parse("1.5", 2).unwrap(), Init::Constant(1.5));
+        assert!(Init::parse("normal:-1", 2).is_err());
+        assert!(Init::parse("nan", 2).is_err());
+        assert!(Init::parse("big", 2).is_err());
     }
 }

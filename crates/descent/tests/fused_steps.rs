@@ -10,8 +10,8 @@ use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::Constant;
 use descent::train::{
-    EpochRecord, Event, Observer, OnDivergence, Outcome, Signal, Stop, TrainConfig, TrainData,
-    Trainer, STEP_EVENT_INTERVAL,
+    EpochRecord, Event, Observer, OnDivergence, Outcome, Signal, StepEvents, Stop, TrainConfig,
+    TrainData, Trainer, STEP_EVENT_INTERVAL,
 };
 use descent::Float;
 use ndarray::{Array2, ShapeBuilder};
@@ -45,8 +45,11 @@ impl<F: Float> Observer<F> for Recorder {
         Ok(Signal::Continue)
     }
 
-    fn wants_every_step(&self) -> bool {
-        self.every
+    fn step_events(&self) -> StepEvents {
+        match self.every {
+            true => StepEvents::Every,
+            false => StepEvents::Sparse,
+        }
     }
 }
 

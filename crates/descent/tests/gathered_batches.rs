@@ -2,7 +2,6 @@
 //! thread when there is one (`data::gather`): the run gives the same bits as on one thread,
 //! through a divergence with learning-rate cuts and through a stop and resume mid-epoch.
 //!
-//! One test function: the thread count is a process-wide setting.
 
 use descent::data::{BatchOrder, BatchSize};
 use descent::loss::Loss;
@@ -11,7 +10,8 @@ use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::Constant;
 use descent::train::{
-    EpochRecord, Event, OnDivergence, Outcome, Signal, Stop, TrainConfig, TrainData, Trainer,
+    EpochRecord, Event, EveryStep, OnDivergence, Outcome, Signal, Stop, TrainConfig, TrainData,
+    Trainer,
 };
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
@@ -41,6 +41,7 @@ fn train(
     optimizer: &str,
     config: &TrainConfig,
     stop_at: Option<usize>,
+    threads: usize,
 ) -> Run {
     let n_out = if loss == Loss::CrossEntropy { 3 } else { 1 };
     let model = kind.build(100, n_out).unwrap();
@@ -51,9 +52,13 @@ fn train(
         .build::<f32>(vec![(0..params.len(), GroupOptions::default())])
         .unwrap();
     let schedule = Box::new(Constant { lr });
-    let mut t = Trainer::new(&model, loss, config.clone(), params, opt, schedule).unwrap();
+    let config = TrainConfig {
+        threads: Some(threads),
+        ..config.clone()
+    };
+    let mut t = Trainer::new(&model, loss, config, params, opt, schedule).unwrap();
     let mut epochs = Vec::new();
-    let mut watch = |e: &Event<'_, f32>| {
+    let mut watch = EveryStep(|e: &Event<'_, f32>| {
         Ok(match e {
             Event::Step(r, _) if Some(r.step) == stop_at => Signal::Stop("test".into()),
             Event::Epoch(r, _) => {
@@ -62,7 +67,7 @@ fn train(
             }
             _ => Signal::Continue,
         })
-    };
+    });
     let mut outcome = t.run(data, None, &mut [&mut watch]).unwrap();
     if stop_at.is_some() {
         // Resumed in the middle of the epoch it stopped in.
@@ -127,10 +132,8 @@ fn gathered_batches_give_the_bits_of_one_thread() {
         ),
     ];
     for (optimizer, kind, loss, data, config, stop_at) in cases {
-        descent::parallel::set_threads(1);
-        let one = train(&kind, loss, data, optimizer, config, stop_at);
-        descent::parallel::set_threads(2);
-        let two = train(&kind, loss, data, optimizer, config, stop_at);
+        let one = train(&kind, loss, data, optimizer, config, stop_at, 1);
+        let two = train(&kind, loss, data, optimizer, config, stop_at, 2);
         let case = format!("{optimizer} {kind} {loss} stop at {stop_at:?}");
         assert_eq!(one.outcome, two.outcome, "{case}");
         assert_eq!(one.params, two.params, "{case}");

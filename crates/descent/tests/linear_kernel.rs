@@ -5,8 +5,9 @@
 mod common;
 
 use common::tape_loss_and_grad;
+use descent::kernels::LinearKernel;
 use descent::loss::Loss;
-use descent::nn::{LinearKernel, ModelKind};
+use descent::nn::ModelKind;
 use descent::params::{Init, Params};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};

@@ -9,7 +9,7 @@ fn run<O: Optimizer>(config: O, threads: usize) -> (Vec<f32>, Vec<f32>) {
     let mut whole = sharded.clone();
     let mut state = O::State::<f32>::default();
     let mut grouped = Grouped::<O, f32>::new(config.clone(), 0..n);
-    descent::parallel::set_threads(threads);
+    grouped.set_threads(threads);
     for step in 0..3 {
         let grads: Vec<f32> = (0..n)
             .map(|i| (((i * 31 + step) % 101) as f32 - 50.0) / 13.0)

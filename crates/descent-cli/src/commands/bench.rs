@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use descent::data::memory::huge_vec;
 use descent::data::{BatchOrder, BatchSize};
 use descent::loss::Loss;
@@ -23,18 +23,26 @@ use serde_json::json;
 
 use crate::args::BenchArgs;
 
+/// The worker threads of every workload (`--threads`), set once per `descent bench`.
+static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+fn threads() -> usize {
+    *THREADS.get_or_init(descent::parallel::default_threads)
+}
+
 /// Every workload id, in order.
 pub const WORKLOADS: [&str; 7] = ["P1", "P2-sgd", "P2-adam", "P3-reg", "P3-clf", "P4", "P5"];
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if let Some(t) = args.threads {
-        if t == 0 {
-            bail!("--threads must be at least 1");
-        }
-        descent::parallel::set_threads(t);
-        // matrixmultiply reads this once, at its first threaded product.
+        descent::parallel::check_threads(t).context("--threads")?;
+        // matrixmultiply (the MLP's GEMM) reads this once, at its first threaded product.
         std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
     }
+    let _ = THREADS.set(
+        args.threads
+            .unwrap_or_else(descent::parallel::default_threads),
+    );
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
@@ -64,7 +72,7 @@ fn report(id: &str, times: &[f64], as_json: bool) {
     } else {
         0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
     };
-    let threads = descent::parallel::threads();
+    let threads = threads();
     if as_json {
         let line = json!({
             "workload": id,
@@ -185,9 +193,10 @@ impl Workload {
                 let mut rng = ChaCha8Rng::seed_from_u64(5);
                 let params: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
                 let grads: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-                let optimizer = OptimizerSpec::new("adam")
+                let mut optimizer = OptimizerSpec::new("adam")
                     .with("lr", 1e-3)
                     .build::<f32>(vec![(0..n, GroupOptions::default())])?;
+                optimizer.set_threads(threads());
                 Workload::P5 {
                     params,
                     grads,
@@ -275,7 +284,10 @@ fn train<F: Float>(
     let opt = OptimizerSpec::new(optimizer)
         .with("lr", lr)
         .build::<F>(vec![(0..params.len(), GroupOptions::default())])?;
-    let config = TrainConfig::new(1, batch, order);
+    let config = TrainConfig {
+        threads: Some(threads()),
+        ..TrainConfig::new(1, batch, order)
+    };
     let mut t = Trainer::new(model, loss, config, params, opt, Box::new(Constant { lr }))?;
     std::hint::black_box(t.run(data, None, &mut [])?);
     Ok(())
@@ -310,7 +322,10 @@ fn p1() -> Result<()> {
             spec = spec.with("momentum", m);
         }
         let opt = spec.build::<f32>(vec![(0..params.len(), GroupOptions::default())])?;
-        let config = TrainConfig::new(100, BatchSize::Full, BatchOrder::Sequential);
+        let config = TrainConfig {
+            threads: Some(threads()),
+            ..TrainConfig::new(100, BatchSize::Full, BatchOrder::Sequential)
+        };
         let mut t = Trainer::new(
             &model,
             Loss::Mse,

@@ -3,18 +3,18 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use anyhow::{ensure, Result};
-use descent::data::{Columns, TargetKind};
-use descent::loss::{predicted_class, Loss};
+use anyhow::{ensure, Context, Result};
+use descent::data::{Columns, DataSource, TargetKind};
+use descent::{DType, Model};
 use ndarray::Array2;
 
 use crate::args::PredictArgs;
-use crate::data_source::DataSource;
 use crate::fsutil::write_atomic;
-use crate::model_file::ModelFile;
 
 pub fn run(args: PredictArgs) -> Result<ExitCode> {
-    let model = ModelFile::load(&args.model)?;
+    let path = Model::resolve(&args.model);
+    let model =
+        Model::load(&path).with_context(|| format!("cannot read model {}", path.display()))?;
     if let Some(input) = &args.input {
         ensure!(
             input.len() == model.features.len(),
@@ -28,17 +28,17 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
             "--input values must be finite numbers"
         );
         ensure!(
-            model.dtype != "f32" || input.iter().all(|&v| (v as f32).is_finite()),
+            model.dtype != DType::F32 || input.iter().all(|&v| (v as f32).is_finite()),
             "--input values must fit in f32 (magnitude below 3.4e38): the model predicts in f32"
         );
         let x = Array2::from_shape_vec((1, input.len()), input.clone())?;
-        let out = model.outputs(x)?;
+        let out = model.outputs(x.view())?;
         let row: Vec<f64> = out.row(0).to_vec();
         match &model.classes {
-            Some(classes) => println!("{}", classes[class_of(&model, &row)]),
+            Some(classes) => println!("{}", classes[model.class_of(&row)]),
             None => {
                 for v in row {
-                    println!("{}", format_value(&model, v));
+                    println!("{}", model.format_value(v));
                 }
             }
         }
@@ -50,11 +50,11 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
         features: Some(model.features.clone()),
         drop_missing: false, // a prediction per input row: rows are never dropped
     };
-    let data = match model.dtype.as_str() {
-        "f32" => source.load::<f32>(&columns, TargetKind::Real)?,
-        _ => source.load::<f64>(&columns, TargetKind::Real)?,
+    let data = match model.dtype {
+        DType::F32 => source.load::<f32>(&columns, TargetKind::Real)?,
+        DType::F64 => source.load::<f64>(&columns, TargetKind::Real)?,
     };
-    let out = model.outputs(data.x.clone())?;
+    let out = model.outputs(data.x.view())?;
     let text = to_csv(&model, &data.x, &out);
     match &args.out {
         Some(path) => write_atomic(path, text.as_bytes())?,
@@ -63,22 +63,9 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn class_of(model: &ModelFile, logits: &[f64]) -> usize {
-    predicted_class(logits.iter().copied()).min(model.classes.as_ref().map_or(1, Vec::len) - 1)
-}
-
-/// Shortest text that round-trips the value in the model's precision.
-fn format_value(model: &ModelFile, v: f64) -> String {
-    if model.dtype == "f32" {
-        format!("{}", v as f32)
-    } else {
-        format!("{v}")
-    }
-}
-
 /// The features, then one prediction column per target (regression), or the predicted label
 /// and one probability column per class (classification).
-fn to_csv(model: &ModelFile, x: &Array2<f64>, out: &Array2<f64>) -> String {
+fn to_csv(model: &Model, x: &Array2<f64>, out: &Array2<f64>) -> String {
     let mut s = model.features.join(",");
     match &model.classes {
         None => {
@@ -101,28 +88,17 @@ fn to_csv(model: &ModelFile, x: &Array2<f64>, out: &Array2<f64>) -> String {
         match &model.classes {
             None => {
                 for v in &logits {
-                    let _ = write!(s, ",{}", format_value(model, *v));
+                    let _ = write!(s, ",{}", model.format_value(*v));
                 }
             }
             Some(classes) => {
-                let _ = write!(s, ",{}", classes[class_of(model, &logits)]);
-                for p in probabilities(model.loss, &logits) {
-                    let _ = write!(s, ",{}", format_value(model, p));
+                let _ = write!(s, ",{}", classes[model.class_of(&logits)]);
+                for p in model.probabilities(&logits) {
+                    let _ = write!(s, ",{}", model.format_value(p));
                 }
             }
         }
         s.push('\n');
     }
     s
-}
-
-fn probabilities(loss: Loss, logits: &[f64]) -> Vec<f64> {
-    if loss == Loss::BceWithLogits {
-        let p = 1.0 / (1.0 + (-logits[0]).exp());
-        return vec![1.0 - p, p];
-    }
-    let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = logits.iter().map(|z| (z - m).exp()).collect();
-    let s: f64 = e.iter().sum();
-    e.iter().map(|v| v / s).collect()
 }

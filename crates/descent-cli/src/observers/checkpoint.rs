@@ -1,51 +1,55 @@
-//! Writes `checkpoint.json` every N epochs (see `checkpoint_file.rs`), and keeps the metrics
-//! rows a checkpoint carries.
+//! Writes `DIR/checkpoint.json` every N epochs (the library's checkpoint format, with the
+//! run specification and the command's output settings), keeping the epoch history the file
+//! carries.
 
 use std::path::PathBuf;
 
-use descent::train::{Checkpoint, EpochRecord, Event, Observer, Signal};
-use descent::{Error, Float, Result};
+use descent::run::checkpoint_file;
+use descent::train::{Checkpoint, EpochRecord, Event, History, Observer, Signal};
+use descent::{Float, Result, RunSpec};
 
-use crate::checkpoint_file;
-
+/// The checkpoint writer of `descent train`.
 pub struct CheckpointWriter {
     dir: PathBuf,
     every: Option<usize>,
-    args: Vec<String>,
-    /// Every epoch record of the run (those before a resume included).
-    pub rows: Vec<EpochRecord>,
+    spec: RunSpec,
+    front_end: serde_json::Value,
+    /// Every epoch so far (a resumed run's earlier ones included).
+    pub history: History<f64>,
 }
 
 impl CheckpointWriter {
     pub fn new(
         dir: PathBuf,
         every: Option<usize>,
-        args: Vec<String>,
+        spec: RunSpec,
+        front_end: serde_json::Value,
         rows: Vec<EpochRecord>,
     ) -> Self {
         CheckpointWriter {
             dir,
             every,
-            args,
-            rows,
+            spec,
+            front_end,
+            history: History::continuing(rows),
         }
     }
 
-    /// Writes a checkpoint now (e.g. after Ctrl-C).
-    pub fn write<F: Float>(&self, state: &Checkpoint<F>) -> anyhow::Result<()> {
-        checkpoint_file::save(&self.dir, &self.args, &self.rows, state)
+    pub fn write<F: Float>(&self, state: &Checkpoint<F>) -> Result<()> {
+        checkpoint_file::save(
+            &self.dir,
+            &self.spec,
+            Some(&self.front_end),
+            &self.history.records,
+            state,
+        )
     }
 }
 
 impl<F: Float> Observer<F> for CheckpointWriter {
-    // Per epoch only.
-    fn wants_every_step(&self) -> bool {
-        false
-    }
-
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         if let Event::Epoch(r, _) = event {
-            self.rows.push((*r).clone());
+            self.history.records.push((*r).clone());
         }
         Ok(Signal::Continue)
     }
@@ -56,6 +60,5 @@ impl<F: Float> Observer<F> for CheckpointWriter {
 
     fn on_checkpoint(&mut self, state: &Checkpoint<F>) -> Result<()> {
         self.write(state)
-            .map_err(|e| Error::State(format!("{e:#}")))
     }
 }

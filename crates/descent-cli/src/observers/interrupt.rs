@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use descent::train::{Event, Observer, Signal};
+use descent::train::{Event, Observer, Signal, StepEvents};
 use descent::{Float, Result};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -27,11 +27,12 @@ pub struct Interrupt;
 pub const REASON: &str = "interrupted (Ctrl-C)";
 
 impl<F: Float> Observer<F> for Interrupt {
-    // Any step is a place to stop at.
-    fn wants_every_step(&self) -> bool {
-        false
+    /// Polls the flag on some steps (at least every `STEP_EVENT_INTERVAL` updates).
+    fn step_events(&self) -> StepEvents {
+        StepEvents::Sparse
     }
 
+    // Any step is a place to stop at.
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         Ok(match event {
             Event::Step(..) if interrupted() => Signal::Stop(REASON.into()),

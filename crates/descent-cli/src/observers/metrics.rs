@@ -60,10 +60,6 @@ fn write_row(out: &mut impl Write, r: &EpochRecord) -> std::io::Result<()> {
 
 impl<F: Float> Observer<F> for MetricsCsv {
     // Per epoch only.
-    fn wants_every_step(&self) -> bool {
-        false
-    }
-
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         match event {
             Event::Epoch(r, _) => {
@@ -73,7 +69,7 @@ impl<F: Float> Observer<F> for MetricsCsv {
                 res.map_err(self.io())?;
                 self.rows.push((*r).clone());
             }
-            Event::End(_) => {
+            Event::End(..) => {
                 if let Some(mut out) = self.out.take() {
                     out.flush().map_err(self.io())?;
                     drop(out);

@@ -212,10 +212,6 @@ impl Plots {
 
 impl<F: Float> Observer<F> for Plots {
     // Per epoch only.
-    fn wants_every_step(&self) -> bool {
-        false
-    }
-
     fn on_event(&mut self, event: &Event<'_, F>) -> descent::Result<Signal> {
         if let (true, Event::Epoch(r, p)) = (self.enabled, event) {
             self.epochs.push(Epoch {

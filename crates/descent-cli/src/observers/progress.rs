@@ -26,23 +26,17 @@ impl Progress {
 
 impl<F: Float> Observer<F> for Progress {
     // Per epoch only.
-    fn wants_every_step(&self) -> bool {
-        false
-    }
-
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         match event {
-            Event::Start {
-                from_epoch, epochs, ..
-            } => {
-                self.bar.set_length(*epochs as u64);
-                self.bar.set_position(*from_epoch as u64);
+            Event::Start(start) => {
+                self.bar.set_length(start.epochs as u64);
+                self.bar.set_position(start.from_epoch as u64);
             }
             Event::Epoch(r, _) => {
                 self.bar.set_position(r.epoch as u64);
                 self.bar.set_message(format!("loss {:.6e}", r.loss));
             }
-            Event::End(_) => self.bar.finish_and_clear(),
+            Event::End(..) => self.bar.finish_and_clear(),
             Event::Step(..) => {}
         }
         Ok(Signal::Continue)

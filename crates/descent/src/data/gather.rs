@@ -25,7 +25,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use ndarray::ArrayView2;
 
-use crate::nn::vector::prefetched_rows;
+use crate::kernels::vector::prefetched_rows;
 use crate::{Error, Float, Result};
 
 /// Batches gathered ahead of the one in use.

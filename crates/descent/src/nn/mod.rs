@@ -4,12 +4,8 @@
 //! `logistic`, `softmax` and `mlp` differ only in their layers and their default loss
 //! ([`ModelKind`]). Parameters live in a flat [`Params`](crate::params::Params) buffer whose
 //! layout the model defines (`layer0.weight`, `layer0.bias`, `layer1.weight`, ...).
+//! The tape-free fast paths for these models are in [`crate::kernels`].
 
-mod linear_kernel;
-mod mlp_kernel;
 mod model;
-pub(crate) mod vector;
 
-pub use linear_kernel::LinearKernel;
-pub use mlp_kernel::MlpKernel;
 pub use model::{Activation, Forward, Layer, ModelKind, Sequential};

@@ -25,13 +25,15 @@ struct Group<O: Optimizer, F: Float> {
 /// Every optimizer here is element-wise, so stepping each group's sub-slice with its own
 /// config equals torch stepping its `param_groups` one after another. For the same reason a
 /// large group is cut into shards of [`SHARD`] elements that step in parallel on
-/// [`parallel::threads`](crate::parallel::threads) threads: the shard boundaries depend only
-/// on the group sizes, so the result is the same for any thread count.
+/// the threads it is given ([`DynOptimizer::set_threads`], 1 by default): the shard
+/// boundaries depend only on the group sizes, so the result is the same for any count.
 #[derive(Clone, Debug)]
 pub struct Grouped<O: Optimizer, F: Float> {
     groups: Vec<Group<O, F>>,
     /// Whether the group ranges are sorted and disjoint (so they can be split across threads).
     disjoint: bool,
+    /// Threads for stepping shards in parallel.
+    threads: usize,
 }
 
 /// Elements per shard of a large parameter group (4 MiB of `f32`).
@@ -71,6 +73,7 @@ impl<O: Optimizer, F: Float> Grouped<O, F> {
         Grouped {
             groups: shards,
             disjoint,
+            threads: 1,
         }
     }
 
@@ -90,8 +93,12 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
         O::NAME
     }
 
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
     fn step(&mut self, lr: f64, params: &mut [F], grads: &[F]) {
-        let threads = crate::parallel::threads().min(self.groups.len());
+        let threads = self.threads.min(self.groups.len());
         if threads > 1 && self.disjoint && self.groups.len() > 2 {
             step_parallel(&mut self.groups, threads, lr, params, grads);
             return;

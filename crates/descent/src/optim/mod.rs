@@ -102,6 +102,10 @@ pub trait DynOptimizer<F: Float>: Send + Debug {
     fn name(&self) -> &'static str;
     /// One update of the whole flat parameter buffer.
     fn step(&mut self, lr: f64, params: &mut [F], grads: &[F]);
+
+    /// The threads a step may use (large parameter buffers step in shards); the numbers do
+    /// not depend on it. One unless set.
+    fn set_threads(&mut self, _threads: usize) {}
     /// See [`Optimizer::momentum`].
     fn momentum(&self) -> Option<f64>;
     /// See [`Optimizer::set_momentum`].

@@ -30,7 +30,7 @@ pub struct Checkpoint<F: Float> {
     pub loss_sum: f64,
 }
 
-impl<F: Float> Trainer<'_, F> {
+impl<F: Float> Trainer<F> {
     /// The state of the run now.
     pub fn checkpoint(&self) -> Checkpoint<F> {
         Checkpoint {

@@ -38,24 +38,52 @@ pub struct EpochRecord {
     pub grad_norm: f64,
 }
 
-/// What the trainer tells its observers, in order: `Start`, then per update `Step`, per epoch
-/// `Epoch`, and finally `End`. Parameters are the flat buffer after the update / epoch.
+/// What a run is, told to observers when it starts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunStart {
+    /// Epoch the run starts from (0 for a fresh run), and the epoch it will stop at.
+    pub from_epoch: usize,
+    pub epochs: usize,
+    pub steps_per_epoch: usize,
+    pub n_params: usize,
+    /// A readable name for every scalar parameter, in the flat buffer's order
+    /// ([`scalar_names`](crate::params::scalar_names)).
+    pub param_names: Vec<String>,
+    /// The run specification ([`RunSpec`](crate::RunSpec)) as JSON, when the run was built
+    /// from one.
+    pub spec: Option<serde_json::Value>,
+    /// The loss-and-gradient engine chosen for the run (`tape`, `linear kernel`, ...).
+    pub engine: String,
+}
+
+/// What the trainer tells its observers, in order: `Start`, then per update `Step` (only to
+/// observers that ask for steps, [`Observer::step_events`]), per epoch `Epoch`, and finally
+/// `End`. Parameters are the flat buffer after the update / epoch / run.
 ///
-/// When no observer [wants every step](Observer::wants_every_step), one-row updates may run
-/// fused, with a `Step` only every [`STEP_EVENT_INTERVAL`](super::STEP_EVENT_INTERVAL)
-/// updates and for the epoch's last.
+/// When no observer wants [every step](StepEvents::Every), one-row updates may run fused,
+/// with a `Step` only every [`STEP_EVENT_INTERVAL`](super::STEP_EVENT_INTERVAL) updates and
+/// for the epoch's last.
 #[derive(Debug)]
 pub enum Event<'a, F> {
-    Start {
-        /// Epoch the run starts from (0 for a fresh run), and the epoch it will stop at.
-        from_epoch: usize,
-        epochs: usize,
-        steps_per_epoch: usize,
-        n_params: usize,
-    },
+    Start(&'a RunStart),
     Step(&'a StepRecord, &'a [F]),
     Epoch(&'a EpochRecord, &'a [F]),
-    End(&'a Outcome),
+    /// How the run ended, and its final parameters (the best ones after a divergence or
+    /// early stopping).
+    End(&'a Outcome, &'a [F]),
+}
+
+/// Which [`Event::Step`]s an observer wants.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StepEvents {
+    /// None: epochs only (the default).
+    #[default]
+    None,
+    /// Some, at least every [`STEP_EVENT_INTERVAL`](super::STEP_EVENT_INTERVAL) updates (to
+    /// poll for a stop, or to draw a live curve); fast paths stay on.
+    Sparse,
+    /// Every update (fused per-sample steps are then off; the numbers are the same).
+    Every,
 }
 
 /// An observer's answer: go on, or stop the run after this event (with a reason).
@@ -69,11 +97,10 @@ pub enum Signal {
 pub trait Observer<F: Float> {
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal>;
 
-    /// Whether this observer needs an [`Event::Step`] for every update (yes by default). An
-    /// observer that looks only at epochs, or at some steps (to poll for a stop, or to draw
-    /// a live curve), says no, and lets the trainer fuse one-row updates in the kernel.
-    fn wants_every_step(&self) -> bool {
-        true
+    /// Which [`Event::Step`]s this observer wants (none by default: adding an observer never
+    /// turns a fast path off unless it asks for every step).
+    fn step_events(&self) -> StepEvents {
+        StepEvents::None
     }
 
     /// Whether this observer wants the full training state after epoch `epoch` (the trainer
@@ -88,8 +115,22 @@ pub trait Observer<F: Float> {
     }
 }
 
+/// A closure observes epochs (and the start and end of the run).
 impl<F: Float, T: FnMut(&Event<'_, F>) -> Result<Signal>> Observer<F> for T {
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         self(event)
+    }
+}
+
+/// An observer that also sees every update: `EveryStep(|e| ...)`.
+pub struct EveryStep<T>(pub T);
+
+impl<F: Float, T: FnMut(&Event<'_, F>) -> Result<Signal>> Observer<F> for EveryStep<T> {
+    fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
+        (self.0)(event)
+    }
+
+    fn step_events(&self) -> StepEvents {
+        StepEvents::Every
     }
 }

@@ -3,17 +3,18 @@
 use std::sync::Arc;
 use std::thread::Scope;
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::event::{EpochRecord, Event, Observer, Signal, StepRecord};
+use super::engine::Engine;
+use super::event::{EpochRecord, Event, Observer, RunStart, Signal, StepEvents, StepRecord};
+use super::hook::GradientHook;
 use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
-use crate::data::gather::{self, Gatherer};
-use crate::data::memory::huge_vec;
-use crate::data::{BatchOrder, BatchSize, Batches, Dataset};
+use crate::data::gather::{self, GatheredBatch, Gatherer};
+use crate::data::{BatchOrder, BatchSize, BatchSource, Batches, TrainData};
 use crate::loss::Loss;
-use crate::nn::{LinearKernel, MlpKernel, Sequential};
+use crate::nn::Sequential;
 use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
@@ -60,6 +61,10 @@ pub struct TrainConfig {
     pub divergence: DivergenceRule,
     /// Stop when the monitored loss stops improving.
     pub early_stopping: Option<EarlyStopping>,
+    /// Worker threads ([`crate::parallel`]); `None`: [`default_threads`](crate::parallel::default_threads).
+    /// The numbers never depend on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
 }
 
 impl TrainConfig {
@@ -74,7 +79,15 @@ impl TrainConfig {
             clip_value: None,
             divergence: DivergenceRule::default(),
             early_stopping: None,
+            threads: None,
         }
+    }
+
+    /// The worker threads of a run under this config.
+    pub fn thread_count(&self) -> usize {
+        self.threads
+            .unwrap_or_else(crate::parallel::default_threads)
+            .max(1)
     }
 
     /// Checks the settings that do not depend on the data.
@@ -107,31 +120,10 @@ impl TrainConfig {
                 "must be at least 1",
             ));
         }
-        Ok(())
-    }
-}
-
-/// Features and targets in the run's precision.
-#[derive(Clone, Debug)]
-pub struct TrainData<F> {
-    pub x: Array2<F>,
-    pub y: Array2<F>,
-}
-
-impl<F: Float> TrainData<F> {
-    /// Converts a (scaled) dataset to the run's precision; a large feature table lands on
-    /// huge pages ([`huge_vec`]), which shuffled batches read faster.
-    pub fn from_dataset(d: &Dataset) -> Self {
-        let mut x = huge_vec(d.x.len());
-        x.extend(d.x.iter().map(|&v| F::of(v)));
-        TrainData {
-            x: Array2::from_shape_vec(d.x.raw_dim(), x).expect("same shape, row-major"),
-            y: d.y.mapv(F::of),
+        if let Some(t) = self.threads {
+            crate::parallel::check_threads(t)?;
         }
-    }
-
-    pub fn n_rows(&self) -> usize {
-        self.x.nrows()
+        Ok(())
     }
 }
 
@@ -175,9 +167,13 @@ pub struct Outcome {
 }
 
 /// A training run in progress: model, loss, parameters, optimizer, schedule and counters.
+///
+/// The loop: for each batch, the engine's loss and gradient, the gradient hook, clipping,
+/// the optimizer step with the schedule's learning rate; per epoch, the validation loss,
+/// the schedule, the divergence and early-stopping rules, events to the observers.
 #[derive(Debug)]
-pub struct Trainer<'m, F: Float> {
-    model: &'m Sequential,
+pub struct Trainer<F: Float> {
+    model: Sequential,
     loss: Loss,
     config: TrainConfig,
     pub params: Params<F>,
@@ -188,11 +184,12 @@ pub struct Trainer<'m, F: Float> {
     /// Updates made so far.
     pub step: usize,
     grads: Vec<F>,
-    tape: Tape<F>,
-    /// The tape-free path for single-layer models (`None`: use the tape).
-    kernel: Option<LinearKernel<F>>,
-    /// The tape-free path for multi-layer models (`None`: use the tape).
-    mlp_kernel: Option<MlpKernel<F>>,
+    /// Loss and gradient of a batch; chosen when a run starts.
+    engine: Engine<F>,
+    /// Between backward and the step (see [`GradientHook`]).
+    hook: Option<Box<dyn GradientHook<F>>>,
+    /// What `Event::Start` says besides the counters.
+    start: RunStart,
     /// Best parameters, divergence and early-stopping counters.
     pub(super) watch: Watch<F>,
     /// Batches done in the current (unfinished) epoch, and the sum of their losses.
@@ -202,14 +199,38 @@ pub struct Trainer<'m, F: Float> {
     initial_optimizer_state: serde_json::Value,
 }
 
-impl<'m, F: Float> Trainer<'m, F> {
-    /// A fresh run from `params`.
+impl<F: Float> std::fmt::Debug for dyn GradientHook<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GradientHook")
+    }
+}
+
+/// Where the batches of a run come from: the in-memory table (with the fast paths) or a
+/// [`BatchSource`].
+enum Feed<'scope, 'env, 'src, F: Float> {
+    Table(TableFeed<'scope, 'env, F>),
+    Source(&'src mut dyn BatchSource<F>),
+}
+
+/// The in-memory table, its batches, this epoch's order and the gatherer.
+struct TableFeed<'scope, 'env, F: Float> {
+    data: &'env TrainData<F>,
+    batches: Batches,
+    order: Arc<Vec<usize>>,
+    gathers: bool,
+    gatherer: Option<Gatherer<'scope, F>>,
+    /// Row numbers of a gathered batch, which holds its rows in order.
+    identity: Vec<usize>,
+}
+
+impl<F: Float> Trainer<F> {
+    /// A fresh run from `params` (the trainer keeps its own copy of `model`).
     pub fn new(
-        model: &'m Sequential,
+        model: &Sequential,
         loss: Loss,
         config: TrainConfig,
         params: Params<F>,
-        optimizer: Box<dyn DynOptimizer<F>>,
+        mut optimizer: Box<dyn DynOptimizer<F>>,
         schedule: Box<dyn Scheduler>,
     ) -> Result<Self> {
         if params.layout != model.layout() {
@@ -218,11 +239,12 @@ impl<'m, F: Float> Trainer<'m, F> {
             ));
         }
         config.validate()?;
+        optimizer.set_threads(config.thread_count());
         let grads = vec![F::zero(); params.len()];
         let params_values = params.values.clone();
         let initial_optimizer_state = optimizer.save_state();
         Ok(Trainer {
-            model,
+            model: model.clone(),
             loss,
             config,
             params,
@@ -231,9 +253,9 @@ impl<'m, F: Float> Trainer<'m, F> {
             epoch: 0,
             step: 0,
             grads,
-            tape: Tape::new(),
-            kernel: LinearKernel::new(model, loss),
-            mlp_kernel: MlpKernel::new(model, loss),
+            engine: Engine::Tape(Tape::new()),
+            hook: None,
+            start: RunStart::default(),
             watch: Watch::new(&params_values),
             batch_in_epoch: 0,
             loss_sum: 0.0,
@@ -246,12 +268,40 @@ impl<'m, F: Float> Trainer<'m, F> {
         self.config.epochs = epochs;
     }
 
+    /// Puts `hook` between backward and the optimizer step (see [`GradientHook`]).
+    pub fn set_gradient_hook(&mut self, hook: Box<dyn GradientHook<F>>) {
+        self.hook = Some(hook);
+    }
+
+    /// What `Event::Start` tells observers besides the counters: the run specification (as
+    /// JSON) and the parameters' names.
+    pub fn describe(&mut self, spec: Option<serde_json::Value>, param_names: Vec<String>) {
+        self.start.spec = spec;
+        self.start.param_names = param_names;
+    }
+
+    /// The model being trained.
+    pub fn model(&self) -> &Sequential {
+        &self.model
+    }
+
+    /// The loss being minimized.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// The run's settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
     /// The flat gradient buffer of the last update.
     pub fn grads(&self) -> &[F] {
         &self.grads
     }
 
-    /// Trains from the current epoch up to `config.epochs`, telling `observers` everything.
+    /// Trains on the in-memory table `train` from the current epoch up to `config.epochs`,
+    /// telling `observers` everything.
     ///
     /// Two paths are faster than the plain loop and give its bits: one-row plain SGD on a
     /// one-layer model runs fused in the kernel when no observer wants every step
@@ -264,20 +314,71 @@ impl<'m, F: Float> Trainer<'m, F> {
         val: Option<&TrainData<F>>,
         observers: &mut [&mut dyn Observer<F>],
     ) -> Result<Outcome> {
-        self.check_data(train)?;
-        if let Some(v) = val {
-            self.check_data(v)?;
-        }
+        self.check_features(train.x.ncols())?;
         let batches = Batches::new(train.n_rows(), self.config.batch, self.config.order.clone())?;
-        let start = Event::Start {
+        self.engine = Engine::choose(
+            &self.model,
+            self.loss,
+            train.x.view(),
+            self.config.thread_count(),
+        );
+        std::thread::scope(|scope| {
+            let gathers = self.gathers_batches(&batches, train);
+            let feed = Feed::Table(TableFeed {
+                data: train,
+                identity: match gathers {
+                    true => (0..batches.batch_size()).collect(),
+                    false => Vec::new(),
+                },
+                order: Arc::new(Vec::with_capacity(train.n_rows())),
+                batches,
+                gathers,
+                gatherer: None,
+            });
+            self.run_feed(scope, feed, val, observers)
+        })
+    }
+
+    /// Trains on the batches of `source` (data that is not one in-memory table: a stream, a
+    /// shard) through the same loop as [`Self::run`]; the batches must be row-major.
+    pub fn run_source(
+        &mut self,
+        source: &mut dyn BatchSource<F>,
+        val: Option<&TrainData<F>>,
+        observers: &mut [&mut dyn Observer<F>],
+    ) -> Result<Outcome> {
+        self.check_features(source.n_features())?;
+        // Batches handed over by a source are row-major: the kernels read them.
+        let probe = ndarray::Array2::<F>::zeros((1, source.n_features()));
+        self.engine = Engine::choose(
+            &self.model,
+            self.loss,
+            probe.view(),
+            self.config.thread_count(),
+        );
+        std::thread::scope(|scope| self.run_feed(scope, Feed::Source(source), val, observers))
+    }
+
+    fn run_feed<'scope, 'env>(
+        &mut self,
+        scope: &'scope Scope<'scope, 'env>,
+        mut feed: Feed<'scope, 'env, '_, F>,
+        val: Option<&TrainData<F>>,
+        observers: &mut [&mut dyn Observer<F>],
+    ) -> Result<Outcome> {
+        if let Some(v) = val {
+            self.check_features(v.x.ncols())?;
+        }
+        let start = RunStart {
             from_epoch: self.epoch,
             epochs: self.config.epochs,
-            steps_per_epoch: batches.steps_per_epoch(),
+            steps_per_epoch: feed.steps_per_epoch(),
             n_params: self.params.len(),
+            engine: self.engine.name().to_string(),
+            ..self.start.clone()
         };
-        let stop = broadcast(observers, &start)?;
-        let (stop, last) =
-            std::thread::scope(|scope| self.epochs(scope, train, val, observers, &batches, stop))?;
+        let stop = broadcast(observers, &Event::Start(&start))?;
+        let (stop, last) = self.epochs(scope, &mut feed, val, observers, stop)?;
         let outcome = Outcome {
             stop: stop.unwrap_or(Stop::Completed),
             epochs: self.epoch,
@@ -286,50 +387,31 @@ impl<'m, F: Float> Trainer<'m, F> {
             lr_scale: self.watch.lr_scale,
             best_epoch: self.watch.best_epoch,
         };
-        broadcast(observers, &Event::End(&outcome))?;
+        broadcast(observers, &Event::End(&outcome, &self.params.values))?;
         Ok(outcome)
     }
 
-    /// The epochs of [`Self::run`], inside a thread scope for the batch gatherer; returns
-    /// why they ended (`None`: all ran) and the last epoch's record.
+    /// The epochs of a run; returns why they ended (`None`: all ran) and the last epoch's
+    /// record.
     fn epochs<'scope, 'env>(
         &mut self,
         scope: &'scope Scope<'scope, 'env>,
-        train: &'env TrainData<F>,
+        feed: &mut Feed<'scope, 'env, '_, F>,
         val: Option<&TrainData<F>>,
         observers: &mut [&mut dyn Observer<F>],
-        batches: &Batches,
         mut stop: Option<Stop>,
     ) -> Result<(Option<Stop>, Option<EpochRecord>)> {
-        let mut order = Arc::new(Vec::with_capacity(train.n_rows()));
         let mut last = None;
-        let gathers = self.gathers_batches(batches, train);
-        // Row numbers of a gathered batch, which holds its rows in order.
-        let identity: Vec<usize> = match gathers {
-            true => (0..batches.batch_size()).collect(),
-            false => Vec::new(),
-        };
+        let steps = feed.steps_per_epoch();
+        let wants_steps = observers.iter().any(|o| o.step_events() > StepEvents::None);
         'epochs: while stop.is_none() && self.epoch < self.config.epochs {
-            // The previous epoch's gatherer has let go of the order: no copy is made.
-            batches.epoch_order(self.epoch, Arc::make_mut(&mut order))?;
             if self.batch_in_epoch == 0 {
                 self.watch.epoch_start.copy_from_slice(&self.params.values);
             }
             let epoch = self.epoch + 1;
             let mut record = None;
-            let steps = batches.steps_per_epoch();
-            let fused = self.fuses_per_sample_steps(batches, observers, train);
-            let mut gatherer = match gathers && !fused {
-                true => Some(Gatherer::spawn(
-                    scope,
-                    train.x.view(),
-                    train.y.view(),
-                    Arc::clone(&order),
-                    batches.batch_size(),
-                    self.batch_in_epoch,
-                )?),
-                false => None,
-            };
+            let fused = self.fuses_per_sample_steps(feed, observers);
+            feed.begin_epoch(scope, self.epoch, self.batch_in_epoch, fused)?;
             while self.batch_in_epoch < steps {
                 if fused {
                     // The updates up to the next one the observers see (every
@@ -338,42 +420,31 @@ impl<'m, F: Float> Trainer<'m, F> {
                     // not finite, which the code below then meets as usual.
                     let next =
                         (self.batch_in_epoch / STEP_EVENT_INTERVAL + 1) * STEP_EVENT_INTERVAL;
-                    self.descend_rows(train, &order[..next.min(steps) - 1]);
+                    if let Feed::Table(t) = feed {
+                        self.descend_rows(t.data, &t.order[..next.min(steps) - 1]);
+                    }
                 }
                 // The gradient norm is a sequential sum over every parameter: computed only
                 // when someone sees it (observers, clipping, the epoch's record).
                 let last_batch = self.batch_in_epoch + 1 == steps;
-                let need_norm =
-                    !observers.is_empty() || self.config.clip_norm.is_some() || last_batch;
-                let gathered = match &mut gatherer {
-                    Some(g) if gather::takes(self.batch_in_epoch) => Some(g.next_batch()?),
-                    _ => None,
-                };
-                let (x, y, rows, whole) = match &gathered {
-                    Some(b) => (b.x(), b.y(), &identity[..b.n_rows()], false),
-                    None => (
-                        train.x.view(),
-                        train.y.view(),
-                        batches.batch(&order, self.batch_in_epoch),
-                        batches.is_full_in_order(),
-                    ),
-                };
-                let step = self.update(x, y, rows, whole, epoch, need_norm)?;
-                if let (Some(g), Some(b)) = (&gatherer, gathered) {
-                    g.recycle(b);
-                }
+                let need_norm = wants_steps || self.config.clip_norm.is_some() || last_batch;
+                let step = self.next_update(feed, epoch, need_norm)?;
                 if !step.loss.is_finite() {
                     let cause = format!("the loss became {}", step.loss);
                     if let Some(s) = self.diverged(epoch, step.step, step.loss, cause, true) {
                         stop = Some(s);
                         break 'epochs;
                     }
+                    feed.end_epoch();
                     continue 'epochs;
                 }
                 self.loss_sum += step.loss;
                 self.batch_in_epoch += 1;
-                if let Some(s) = broadcast(observers, &Event::Step(&step, &self.params.values))? {
-                    stop = Some(s);
+                if wants_steps {
+                    let event = Event::Step(&step, &self.params.values);
+                    if let Some(s) = broadcast_steps(observers, &event)? {
+                        stop = Some(s);
+                    }
                 }
                 if self.config.schedule_per == SchedulePer::Step {
                     self.schedule.step(step.loss);
@@ -383,15 +454,19 @@ impl<'m, F: Float> Trainer<'m, F> {
                     break 'epochs; // stopped mid-epoch: the position is kept for a checkpoint
                 }
             }
-            drop(gatherer);
+            feed.end_epoch();
             let Some(step) = record else { break };
             let val_loss = val
-                .map(|v| evaluate(self.model, self.loss, &self.params, v.x.view(), v.y.view()))
+                .map(|v| evaluate(&self.model, self.loss, &self.params, v.x.view(), v.y.view()))
                 .transpose()?;
+            let mut loss = self.loss_sum / self.batch_in_epoch as f64;
+            if let Some(h) = &mut self.hook {
+                h.on_epoch_loss(epoch, &mut loss)?;
+            }
             let rec = EpochRecord {
                 epoch,
                 step: step.step,
-                loss: self.loss_sum / self.batch_in_epoch as f64,
+                loss,
                 val_loss,
                 lr: step.lr,
                 grad_norm: step.grad_norm,
@@ -416,7 +491,55 @@ impl<'m, F: Float> Trainer<'m, F> {
             }
             last = Some(rec);
         }
+        feed.end_epoch();
         Ok((stop, last))
+    }
+
+    /// The update on the feed's next batch.
+    fn next_update(
+        &mut self,
+        feed: &mut Feed<'_, '_, '_, F>,
+        epoch: usize,
+        need_norm: bool,
+    ) -> Result<StepRecord> {
+        match feed {
+            Feed::Table(t) => {
+                let gathered = t.gathered(self.batch_in_epoch)?;
+                let step = match &gathered {
+                    Some(b) => self.update(
+                        b.x(),
+                        b.y(),
+                        &t.identity[..b.n_rows()],
+                        false,
+                        epoch,
+                        need_norm,
+                    ),
+                    None => self.update(
+                        t.data.x.view(),
+                        t.data.y.view(),
+                        t.batches.batch(&t.order, self.batch_in_epoch),
+                        t.batches.is_full_in_order(),
+                        epoch,
+                        need_norm,
+                    ),
+                };
+                if let (Some(g), Some(b)) = (&t.gatherer, gathered) {
+                    g.recycle(b);
+                }
+                step
+            }
+            Feed::Source(source) => {
+                let Some(b) = source.next_batch()? else {
+                    return Err(Error::Data(format!(
+                        "the batch source ended epoch {epoch} after {} of its {} batches",
+                        self.batch_in_epoch,
+                        source.steps_per_epoch()
+                    )));
+                };
+                b.check()?;
+                self.update(b.x, b.y, b.rows, b.whole, epoch, need_norm)
+            }
+        }
     }
 
     /// Whether this run's batches are gathered ahead on a second thread ([`Gatherer`]):
@@ -425,19 +548,12 @@ impl<'m, F: Float> Trainer<'m, F> {
     /// products and the tape do enough work per row to hide that wait.)
     fn gathers_batches(&self, batches: &Batches, train: &TrainData<F>) -> bool {
         let b = batches.batch_size();
-        self.kernel_reads(train)
-            && crate::parallel::threads() >= 2
+        matches!(self.engine, Engine::Linear(_))
+            && self.config.thread_count() >= 2
             && !matches!(self.config.order, BatchOrder::Sequential)
             && (GATHER_MIN_BATCH..train.n_rows()).contains(&b)
             && train.y.is_standard_layout()
             && std::mem::size_of_val(train.x.as_slice().unwrap_or(&[])) >= GATHER_MIN_TABLE_BYTES
-    }
-
-    /// Whether the linear kernel takes this table ([`LinearKernel::accepts`]).
-    fn kernel_reads(&self, train: &TrainData<F>) -> bool {
-        self.kernel
-            .as_ref()
-            .is_some_and(|k| k.accepts(train.x.view()))
     }
 
     /// Updates the watch after an epoch: best parameters, rising loss, early stopping.
@@ -536,11 +652,11 @@ impl<'m, F: Float> Trainer<'m, F> {
         })
     }
 
-    fn check_data(&self, d: &TrainData<F>) -> Result<()> {
-        if d.x.ncols() != self.model.n_in() {
+    fn check_features(&self, n_features: usize) -> Result<()> {
+        if n_features != self.model.n_in() {
             return Err(Error::ShapeMismatch {
                 op: "training data features vs model inputs",
-                lhs: d.x.shape().to_vec(),
+                lhs: vec![n_features],
                 rhs: vec![self.model.n_in()],
             });
         }
@@ -548,19 +664,22 @@ impl<'m, F: Float> Trainer<'m, F> {
     }
 
     /// Whether this epoch's one-row updates can run fused in the linear kernel
-    /// ([`LinearKernel::descend_rows`]): a table the kernel takes, one-row batches, a plain
-    /// SGD step, and nothing that looks at or changes anything between two updates (an
-    /// observer that wants every step, clipping, a schedule stepped per update or cycling
-    /// the momentum).
+    /// ([`LinearKernel::descend_rows`](crate::kernels::LinearKernel::descend_rows)): the
+    /// in-memory table on the linear kernel, one-row batches, a plain SGD step, and nothing
+    /// that looks at or changes anything between two updates (an observer that wants every
+    /// step, a gradient hook, clipping, a schedule stepped per update or cycling the
+    /// momentum).
     fn fuses_per_sample_steps(
         &self,
-        batches: &Batches,
+        feed: &Feed<'_, '_, '_, F>,
         observers: &[&mut dyn Observer<F>],
-        train: &TrainData<F>,
     ) -> bool {
-        self.kernel_reads(train)
-            && batches.batch_size() == 1
-            && !observers.iter().any(|o| o.wants_every_step())
+        matches!(feed, Feed::Table(t) if t.batches.batch_size() == 1)
+            && matches!(self.engine, Engine::Linear(_))
+            && !observers
+                .iter()
+                .any(|o| o.step_events() == StepEvents::Every)
+            && self.hook.is_none()
             && self.config.clip_norm.is_none()
             && self.config.clip_value.is_none()
             && self.config.schedule_per == SchedulePer::Epoch
@@ -571,7 +690,7 @@ impl<'m, F: Float> Trainer<'m, F> {
     /// Fused one-row updates on `order[self.batch_in_epoch..]`, counted as the loop counts
     /// its updates; stops before a row whose loss is not finite.
     fn descend_rows(&mut self, data: &TrainData<F>, order: &[usize]) {
-        let Some(kernel) = &mut self.kernel else {
+        let Some(kernel) = self.engine.linear() else {
             return;
         };
         let Some(rows) = order.get(self.batch_in_epoch..) else {
@@ -606,17 +725,19 @@ impl<'m, F: Float> Trainer<'m, F> {
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }
-        let mlp = self.mlp_kernel.as_mut().filter(|k| k.accepts(x, y));
-        let linear = self.kernel.as_mut().filter(|k| k.accepts(x));
-        let loss = match (linear, mlp) {
-            (Some(kernel), _) => kernel
-                .loss_and_grad(&self.params.values, x, y, rows, &mut self.grads)
-                .f64(),
-            (None, Some(kernel)) => kernel
-                .loss_and_grad(&self.params.values, x, y, rows, whole, &mut self.grads)?
-                .f64(),
-            (None, None) => self.tape_loss_and_grad(x, y, rows, whole)?,
-        };
+        let mut loss = self.engine.loss_and_grad(
+            &self.model,
+            self.loss,
+            &self.params,
+            x,
+            y,
+            rows,
+            whole,
+            &mut self.grads,
+        )?;
+        if let Some(h) = &mut self.hook {
+            h.on_gradient(self.step + 1, &mut loss, &mut self.grads)?;
+        }
         let mut record = StepRecord {
             epoch,
             step: self.step + 1,
@@ -643,33 +764,58 @@ impl<'m, F: Float> Trainer<'m, F> {
     }
 }
 
-impl<F: Float> Trainer<'_, F> {
-    /// Loss of the batch `rows` and its gradient (into `self.grads`) through the autodiff tape.
-    fn tape_loss_and_grad(
-        &mut self,
-        x: ArrayView2<'_, F>,
-        y: ArrayView2<'_, F>,
-        rows: &[usize],
-        whole: bool,
-    ) -> Result<f64> {
-        let (xb, yb) = if whole {
-            (x.to_owned(), y.to_owned())
-        } else {
-            (x.select(Axis(0), rows), y.select(Axis(0), rows))
-        };
-        let tape = &mut self.tape;
-        tape.clear();
-        let x = tape.constant(xb);
-        let y = tape.constant(yb);
-        let fwd = self.model.forward(tape, &self.params, x)?;
-        let l = self.loss.apply(tape, fwd.output, y)?;
-        let loss = tape.scalar(l).f64();
-        if loss.is_finite() {
-            let gradients = tape.backward(l);
-            self.model
-                .gather_grads(&self.params.layout, &fwd, &gradients, &mut self.grads);
+impl<'scope, 'env, F: Float> Feed<'scope, 'env, '_, F> {
+    fn steps_per_epoch(&self) -> usize {
+        match self {
+            Feed::Table(t) => t.batches.steps_per_epoch(),
+            Feed::Source(s) => s.steps_per_epoch(),
         }
-        Ok(loss)
+    }
+
+    /// Positions the feed at batch `index` of epoch `epoch` (from 0); for the table, starts
+    /// the gatherer (unless the epoch runs fused).
+    fn begin_epoch(
+        &mut self,
+        scope: &'scope Scope<'scope, 'env>,
+        epoch: usize,
+        index: usize,
+        fused: bool,
+    ) -> Result<()> {
+        match self {
+            Feed::Table(t) => {
+                // The previous epoch's gatherer has let go of the order: no copy is made.
+                t.batches.epoch_order(epoch, Arc::make_mut(&mut t.order))?;
+                if t.gathers && !fused {
+                    t.gatherer = Some(Gatherer::spawn(
+                        scope,
+                        t.data.x.view(),
+                        t.data.y.view(),
+                        Arc::clone(&t.order),
+                        t.batches.batch_size(),
+                        index,
+                    )?);
+                }
+                Ok(())
+            }
+            Feed::Source(s) => s.seek(epoch, index),
+        }
+    }
+
+    /// Ends the epoch (stops the gatherer).
+    fn end_epoch(&mut self) {
+        if let Feed::Table(t) = self {
+            t.gatherer = None;
+        }
+    }
+}
+
+impl<F: Float> TableFeed<'_, '_, F> {
+    /// Batch `i` from the gatherer, if the gatherer takes it.
+    fn gathered(&mut self, i: usize) -> Result<Option<GatheredBatch<F>>> {
+        match &mut self.gatherer {
+            Some(g) if gather::takes(i) => Ok(Some(g.next_batch()?)),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -680,6 +826,23 @@ fn broadcast<F: Float>(
 ) -> Result<Option<Stop>> {
     let mut stop = None;
     for o in observers.iter_mut() {
+        if let Signal::Stop(reason) = o.on_event(event)? {
+            stop.get_or_insert(Stop::Stopped { reason });
+        }
+    }
+    Ok(stop)
+}
+
+/// Sends a step event to the observers that asked for steps.
+fn broadcast_steps<F: Float>(
+    observers: &mut [&mut dyn Observer<F>],
+    event: &Event<'_, F>,
+) -> Result<Option<Stop>> {
+    let mut stop = None;
+    for o in observers
+        .iter_mut()
+        .filter(|o| o.step_events() > StepEvents::None)
+    {
         if let Signal::Stop(reason) = o.on_event(event)? {
             stop.get_or_insert(Stop::Stopped { reason });
         }

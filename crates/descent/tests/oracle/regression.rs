@@ -9,7 +9,9 @@ use descent::loss::Loss;
 use descent::nn::ModelKind;
 use descent::params::{Init, Params};
 use descent::schedule::Constant;
-use descent::train::{evaluate, Event, Observer, Signal, TrainConfig, TrainData, Trainer};
+use descent::train::{
+    evaluate, Event, EveryStep, Observer, Signal, TrainConfig, TrainData, Trainer,
+};
 use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
@@ -131,7 +133,7 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
         wanted.insert(s, p);
     }
     let (mut losses, mut seen) = (Vec::new(), BTreeMap::new());
-    let mut watch = |e: &Event<'_, F>| {
+    let mut watch = EveryStep(|e: &Event<'_, F>| {
         if let Event::Step(r, p) = e {
             losses.push(r.loss);
             if wanted.contains_key(&r.step) {
@@ -139,7 +141,7 @@ fn run_typed<F: Float>(file: &Value, case: &Value) -> Result<(), String> {
             }
         }
         Ok(Signal::Continue)
-    };
+    });
     let outcome = trainer
         .run(&data, None, &mut [&mut watch as &mut dyn Observer<F>])
         .map_err(|e| e.to_string())?;

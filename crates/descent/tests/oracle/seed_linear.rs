@@ -6,7 +6,9 @@ use descent::loss::Loss;
 use descent::nn::{ModelKind, Sequential};
 use descent::params::{Init, Params};
 use descent::schedule::Constant;
-use descent::train::{evaluate, Event, Observer, Signal, TrainConfig, TrainData, Trainer};
+use descent::train::{
+    evaluate, Event, EveryStep, Observer, Signal, TrainConfig, TrainData, Trainer,
+};
 use ndarray::Array2;
 use serde_json::Value;
 
@@ -57,7 +59,7 @@ fn gd(
     )
     .map_err(|e| e.to_string())?;
     let (mut w_epoch, mut w_update, mut cost) = (vec![w0], vec![w0], Vec::new());
-    let mut watch = |e: &Event<'_, f64>| {
+    let mut watch = EveryStep(|e: &Event<'_, f64>| {
         match e {
             Event::Step(_, p) => w_update.push(p[0]),
             Event::Epoch(r, p) => {
@@ -67,7 +69,7 @@ fn gd(
             _ => {}
         }
         Ok(Signal::Continue)
-    };
+    });
     trainer
         .run(data, None, &mut [&mut watch as &mut dyn Observer<f64>])
         .map_err(|e| e.to_string())?;

@@ -5,7 +5,9 @@ use descent::data::{BatchOrder, BatchSize};
 use descent::nn::{Layer, Sequential};
 use descent::params::Params;
 use descent::schedule::Constant;
-use descent::train::{evaluate, Event, Observer, Signal, TrainConfig, TrainData, Trainer};
+use descent::train::{
+    evaluate, Event, EveryStep, Observer, Signal, TrainConfig, TrainData, Trainer,
+};
 use descent::Float;
 use ndarray::Array2;
 use serde_json::Value;
@@ -83,7 +85,7 @@ fn run_typed<F: Float>(case: &Value) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let (mut losses, mut first) = (Vec::new(), None);
-    let mut watch = |e: &Event<'_, F>| {
+    let mut watch = EveryStep(|e: &Event<'_, F>| {
         if let Event::Step(r, p) = e {
             losses.push(r.loss);
             if first.is_none() {
@@ -91,7 +93,7 @@ fn run_typed<F: Float>(case: &Value) -> Result<(), String> {
             }
         }
         Ok(Signal::Continue)
-    };
+    });
     trainer
         .run(&data, None, &mut [&mut watch as &mut dyn Observer<F>])
         .map_err(|e| e.to_string())?;

@@ -15,9 +15,9 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder, Zip};
 
-use super::{Layer, Sequential};
 use crate::autodiff::{class_index, log_sum_exp, sigmoid};
 use crate::loss::Loss;
+use crate::nn::{Layer, Sequential};
 use crate::{Float, Result};
 
 /// One layer of the model, with its parameter ranges in the flat buffer.

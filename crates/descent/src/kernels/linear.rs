@@ -15,9 +15,9 @@
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::vector::{axpy, dot, prefetched_rows, scale_into, step_along};
-use super::{Layer, Sequential};
 use crate::autodiff::log_sum_exp;
 use crate::loss::Loss;
+use crate::nn::{Layer, Sequential};
 use crate::Float;
 
 /// Rows per chunk: a batch of more rows is cut into chunks of this many (the last one
@@ -47,6 +47,8 @@ pub struct LinearKernel<F> {
     partials: Vec<F>,
     /// Loss sums of the chunks.
     totals: Vec<F>,
+    /// Threads for large batches ([`Self::with_threads`]).
+    threads: usize,
 }
 
 /// What a chunk needs to know of the model (copied into each worker).
@@ -59,6 +61,13 @@ struct Shape {
 }
 
 impl<F: Float> LinearKernel<F> {
+    /// Sets the threads the kernel may use for large batches (default 1; the numbers do not
+    /// depend on it).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// The kernel for `model` and `loss`, or `None` if the model is not a single linear layer.
     pub fn new(model: &Sequential, loss: Loss) -> Option<Self> {
         match model.layers() {
@@ -76,6 +85,7 @@ impl<F: Float> LinearKernel<F> {
                 z: vec![F::zero(); *out_features],
                 partials: Vec::new(),
                 totals: Vec::new(),
+                threads: 1,
             }),
             _ => None,
         }
@@ -91,7 +101,7 @@ impl<F: Float> LinearKernel<F> {
     /// (same flat layout as the parameters: `W` row-major `[out][in]`, then `b`).
     ///
     /// Batches of more than [`CHUNK_ROWS`] rows are summed chunk by chunk, the chunks in
-    /// parallel on [`crate::parallel::pool`] when the batch and the table are large enough
+    /// parallel on the [`crate::parallel::pool`] of its threads when the batch and the table are large enough
     /// (the numbers are the same either way).
     ///
     /// Class targets for cross-entropy must be valid indices (checked by the data reader);
@@ -104,7 +114,7 @@ impl<F: Float> LinearKernel<F> {
         rows: &[usize],
         grads: &mut [F],
     ) -> F {
-        let pool = crate::parallel::pool();
+        let pool = crate::parallel::pool(self.threads);
         self.loss_and_grad_on(pool, params, x, y, rows, grads)
     }
 

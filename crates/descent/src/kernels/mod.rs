@@ -1,0 +1,16 @@
+//! Tape-free loss-and-gradient kernels, the fast paths of the training loop, and the SIMD
+//! loops they share. Each is tested equal to the autodiff tape (`tests/linear_kernel.rs`,
+//! `tests/mlp_kernel.rs`, `tests/fused_steps.rs`).
+//!
+//! - [`LinearKernel`]: one-layer models (linear, logistic, softmax) in fixed chunks of rows,
+//!   and fused per-sample SGD ([`LinearKernel::descend_rows`]);
+//! - [`MlpKernel`]: multi-layer perceptrons with reused buffers and GEMM into preallocated
+//!   outputs, bit-equal to the tape;
+//! - [`vector`]: dot, axpy and the SGD step along a row, portable and AVX2, same bits.
+
+mod linear;
+mod mlp;
+pub(crate) mod vector;
+
+pub use linear::LinearKernel;
+pub use mlp::MlpKernel;

@@ -1,0 +1,273 @@
+//! The front door: a [`RunSpec`] in, a trained [`Model`] out.
+//!
+//! [`fit`] is the whole of it for most uses; [`Run`] is the same in steps (build, restore a
+//! checkpoint, train with observers, take the model), for front ends that watch, save or
+//! resume a run.
+//!
+//! ```
+//! # fn main() -> descent::Result<()> {
+//! let spec = descent::RunSpec::builtin("diabetes")
+//!     .scale(descent::data::Scaling::Standard)
+//!     .optimizer("adam", 0.05).batch(32).epochs(30).seed(7);
+//! let fitted = descent::fit(&spec)?;
+//! assert!(fitted.report.train.r2.unwrap() > 0.4);
+//! assert_eq!(fitted.history.records.len(), 30);
+//! # Ok(()) }
+//! ```
+
+pub mod checkpoint_file;
+mod report;
+mod spec;
+
+use std::time::Instant;
+
+pub use report::{Report, SplitMetrics};
+pub use spec::{check_loss_fits_model, DataSpec, RunSpec, RUN_SPEC_VERSION};
+
+use crate::data::{Columns, Dataset, Scaler, TargetKind, TrainData};
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::nn::Sequential;
+use crate::optim::GroupOptions;
+use crate::params::{scalar_names, Params};
+use crate::schedule::{Constant, Scheduler};
+use crate::train::{Checkpoint, History, Observer, Outcome, SchedulePer, Trainer};
+use crate::{DType, Error, Float, Result};
+
+/// A trained model with how its training went.
+#[derive(Clone, Debug)]
+pub struct Fitted {
+    pub model: Model,
+    pub outcome: Outcome,
+    pub history: History<f64>,
+    pub report: Report,
+    /// Wall-clock seconds, data reading included.
+    pub seconds: f64,
+}
+
+/// Trains the run `spec` describes, in its precision, and returns the model.
+pub fn fit(spec: &RunSpec) -> Result<Fitted> {
+    match spec.dtype {
+        DType::F64 => fit_in::<f64>(spec),
+        DType::F32 => fit_in::<f32>(spec),
+    }
+}
+
+fn fit_in<F: Float>(spec: &RunSpec) -> Result<Fitted> {
+    let started = Instant::now();
+    let mut run = Run::<F>::new(spec.clone())?;
+    let mut records = History::<F>::new();
+    let outcome = run.train(&mut [&mut records])?;
+    let mut history = History::continuing(records.records);
+    history.outcome = records.outcome;
+    Ok(Fitted {
+        model: run.model(),
+        report: run.report()?,
+        history,
+        outcome,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A run built from its specification: the data read, split and scaled, the model and its
+/// optimizer and schedule ready, in precision `F`.
+#[derive(Debug)]
+pub struct Run<F: Float> {
+    spec: RunSpec,
+    /// The training split after scaling (and its names and labels).
+    pub train_set: Dataset,
+    /// The validation split after scaling, if the spec holds one out.
+    pub val_set: Option<Dataset>,
+    /// Fitted on the training split.
+    pub scaler: Scaler,
+    pub trainer: Trainer<F>,
+    train_data: TrainData<F>,
+    val_data: Option<TrainData<F>>,
+}
+
+impl<F: Float> Run<F> {
+    /// Reads the data the spec names and builds the run.
+    pub fn new(spec: RunSpec) -> Result<Self> {
+        spec.validate()?;
+        let loss = spec.resolved_loss();
+        let columns = Columns {
+            targets: spec.data.targets.clone(),
+            features: spec.data.features.clone(),
+            drop_missing: spec.data.drop_missing,
+        };
+        let data = spec.data.source.load::<F>(&columns, target_kind(loss))?;
+        Self::from_dataset(spec, data)
+    }
+
+    /// Builds the run on data already in memory (unscaled); the spec's data source is only
+    /// a name then.
+    pub fn from_dataset(spec: RunSpec, data: Dataset) -> Result<Self> {
+        spec.validate()?;
+        let loss = spec.resolved_loss();
+        check_labels(&spec, &data, loss)?;
+        let (mut train, mut val) = data.split(spec.data.val_fraction, spec.seed)?;
+        let scaler = Scaler::fit(spec.scale, &train.x);
+        scaler.transform(&mut train.x)?;
+        if let Some(v) = &mut val {
+            scaler.transform(&mut v.x)?;
+        }
+        let model = spec
+            .model
+            .build(train.n_features(), n_outputs(loss, &train))?;
+        let params = Params::<F>::init(model.layout(), &spec.resolved_init())?;
+        let groups = params
+            .layout
+            .views()
+            .iter()
+            .map(|v| {
+                let wd = (spec.no_decay_bias && v.is_bias()).then_some(0.0);
+                (v.range(), GroupOptions { weight_decay: wd })
+            })
+            .collect();
+        let optimizer = spec.optimizer.build::<F>(groups)?;
+        let lr = spec.lr()?;
+        let train_data = TrainData::<F>::from_dataset(&train);
+        let config = spec.train_config();
+        let schedule_steps = match config.schedule_per {
+            SchedulePer::Epoch => config.epochs,
+            SchedulePer::Step => {
+                config.epochs
+                    * crate::data::Batches::new(train.n_rows(), config.batch, config.order.clone())?
+                        .steps_per_epoch()
+            }
+        };
+        let schedule: Box<dyn Scheduler> = match &spec.schedule {
+            Some(s) => s.build(lr, optimizer.momentum(), schedule_steps)?,
+            None => Box::new(Constant { lr }),
+        };
+        let names = scalar_names(&params.layout, &train.feature_names);
+        let mut trainer = Trainer::new(&model, loss, config, params, optimizer, schedule)?;
+        let spec_json = serde_json::to_value(&spec)
+            .map_err(|e| Error::State(format!("cannot serialize the run specification: {e}")))?;
+        trainer.describe(Some(spec_json), names);
+        Ok(Run {
+            val_data: val.as_ref().map(TrainData::from_dataset),
+            train_data,
+            train_set: train,
+            val_set: val,
+            scaler,
+            trainer,
+            spec,
+        })
+    }
+
+    /// The specification the run was built from.
+    pub fn spec(&self) -> &RunSpec {
+        &self.spec
+    }
+
+    /// Continues from a checkpoint of the same run; `epochs` (the spec's, or a new total)
+    /// must not be below the checkpoint's epoch.
+    pub fn restore(&mut self, checkpoint: &Checkpoint<F>) -> Result<()> {
+        if checkpoint.epoch > self.spec.epochs {
+            return Err(Error::State(format!(
+                "the checkpoint is at epoch {}, beyond the run's {} epochs",
+                checkpoint.epoch, self.spec.epochs
+            )));
+        }
+        self.trainer.restore(checkpoint)
+    }
+
+    /// Trains up to the spec's epochs, telling `observers` everything.
+    pub fn train(&mut self, observers: &mut [&mut dyn Observer<F>]) -> Result<Outcome> {
+        self.trainer
+            .run(&self.train_data, self.val_data.as_ref(), observers)
+    }
+
+    /// The training table in the run's precision.
+    pub fn train_data(&self) -> &TrainData<F> {
+        &self.train_data
+    }
+
+    /// The validation table in the run's precision.
+    pub fn val_data(&self) -> Option<&TrainData<F>> {
+        self.val_data.as_ref()
+    }
+
+    /// The model with the trainer's current parameters.
+    pub fn model(&self) -> Model {
+        Model::new(
+            self.spec.model.clone(),
+            self.trainer.model().clone(),
+            self.trainer.loss(),
+            self.train_set.feature_names.clone(),
+            self.train_set.target_names.clone(),
+            self.train_set.classes.clone(),
+            self.scaler.clone(),
+            &self.trainer.params,
+        )
+    }
+
+    /// Final metrics on the training and validation data at the current parameters.
+    pub fn report(&self) -> Result<Report> {
+        let (net, loss, p) = (
+            self.trainer.model(),
+            self.trainer.loss(),
+            &self.trainer.params,
+        );
+        Ok(Report {
+            train: SplitMetrics::new(net, loss, p, &self.train_data)?,
+            val: self
+                .val_data
+                .as_ref()
+                .map(|v| SplitMetrics::new(net, loss, p, v))
+                .transpose()?,
+        })
+    }
+}
+
+/// Classes for a classification loss, real numbers otherwise.
+pub fn target_kind(loss: Loss) -> TargetKind {
+    if loss.is_classification() {
+        TargetKind::Classes
+    } else {
+        TargetKind::Real
+    }
+}
+
+/// Outputs of the network: one logit for binary classification, one per class for
+/// cross-entropy, else one per target.
+pub fn n_outputs(loss: Loss, data: &Dataset) -> usize {
+    match (loss, data.n_classes()) {
+        (Loss::BceWithLogits, _) => 1,
+        (Loss::CrossEntropy, Some(k)) => k,
+        _ => data.target_names.len(),
+    }
+}
+
+/// Binary classification needs exactly two labels, and numeric labels must be 0 and 1.
+fn check_labels(spec: &RunSpec, data: &Dataset, loss: Loss) -> Result<()> {
+    let (Some(classes), Loss::BceWithLogits) = (&data.classes, loss) else {
+        return Ok(());
+    };
+    let source = spec.data.source.describe();
+    let target = &data.target_names[0];
+    if classes.len() != 2 {
+        return Err(Error::Data(format!(
+            "{source}: binary classification needs exactly 2 distinct labels in `{target}`, found {}: {}",
+            classes.len(),
+            classes.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse().ok()).collect();
+    if let Some(n) = numeric {
+        if n != [0.0, 1.0] {
+            return Err(Error::Data(format!(
+                "{source}: logistic regression needs labels 0 and 1 in `{target}`, found {} and {}; recode them, or use a softmax model",
+                classes[0], classes[1]
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The network a spec builds for `data` (for front ends that only need the shape).
+pub fn network(spec: &RunSpec, data: &Dataset) -> Result<Sequential> {
+    spec.model
+        .build(data.n_features(), n_outputs(spec.resolved_loss(), data))
+}

@@ -1,0 +1,129 @@
+//! The loss-and-gradient engine of a run: the autodiff tape, or a tape-free kernel
+//! ([`crate::kernels`]), chosen once when a run starts from the model, the loss and the
+//! layout of the table. The epoch loop sees only [`Engine::loss_and_grad`].
+
+use ndarray::{ArrayView2, Axis};
+
+use crate::autodiff::Tape;
+use crate::kernels::{LinearKernel, MlpKernel};
+use crate::loss::Loss;
+use crate::nn::Sequential;
+use crate::params::Params;
+use crate::{Float, Result};
+
+/// Computes a batch's mean loss and its gradient into the flat gradient buffer.
+#[derive(Debug)]
+pub(crate) enum Engine<F: Float> {
+    /// The autodiff tape: any model, any layout (the reference the kernels are tested against).
+    Tape(Tape<F>),
+    /// One-layer models on a row-major table; also fuses per-sample SGD.
+    Linear(LinearKernel<F>),
+    /// Multi-layer perceptrons on row-major data, bit-equal to the tape.
+    Mlp(MlpKernel<F>),
+}
+
+impl<F: Float> Engine<F> {
+    /// The fastest engine that computes `model` under `loss` on a table like `x` (row-major
+    /// tables take a kernel, others the tape).
+    pub(crate) fn choose(
+        model: &Sequential,
+        loss: Loss,
+        x: ArrayView2<'_, F>,
+        threads: usize,
+    ) -> Self {
+        if let Some(k) = LinearKernel::new(model, loss).filter(|k| k.accepts(x)) {
+            return Engine::Linear(k.with_threads(threads));
+        }
+        match MlpKernel::new(model, loss) {
+            Some(k) if x.is_standard_layout() => Engine::Mlp(k),
+            _ => Engine::Tape(Tape::new()),
+        }
+    }
+
+    /// The engine's name, for benchmarks and messages.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Engine::Tape(_) => "tape",
+            Engine::Linear(_) => "linear kernel",
+            Engine::Mlp(_) => "mlp kernel",
+        }
+    }
+
+    /// The linear kernel, when it is the engine (for fused per-sample steps).
+    pub(crate) fn linear(&mut self) -> Option<&mut LinearKernel<F>> {
+        match self {
+            Engine::Linear(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The mean loss of the batch `rows` of `(x, y)` (all rows in order when `whole`) at
+    /// `params`, its gradient written into `grads`. A batch the chosen kernel cannot read
+    /// (a shape it was not built for) goes through the tape, which reports any error.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn loss_and_grad(
+        &mut self,
+        model: &Sequential,
+        loss: Loss,
+        params: &Params<F>,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        rows: &[usize],
+        whole: bool,
+        grads: &mut [F],
+    ) -> Result<f64> {
+        match self {
+            Engine::Linear(k) if k.accepts(x) => {
+                Ok(k.loss_and_grad(&params.values, x, y, rows, grads).f64())
+            }
+            Engine::Mlp(k) if k.accepts(x, y) => Ok(k
+                .loss_and_grad(&params.values, x, y, rows, whole, grads)?
+                .f64()),
+            Engine::Tape(tape) => {
+                tape_loss_and_grad(tape, model, loss, params, x, y, rows, whole, grads)
+            }
+            _ => tape_loss_and_grad(
+                &mut Tape::new(),
+                model,
+                loss,
+                params,
+                x,
+                y,
+                rows,
+                whole,
+                grads,
+            ),
+        }
+    }
+}
+
+/// Loss of the batch `rows` and its gradient (into `grads`) through the autodiff tape.
+#[allow(clippy::too_many_arguments)]
+fn tape_loss_and_grad<F: Float>(
+    tape: &mut Tape<F>,
+    model: &Sequential,
+    loss: Loss,
+    params: &Params<F>,
+    x: ArrayView2<'_, F>,
+    y: ArrayView2<'_, F>,
+    rows: &[usize],
+    whole: bool,
+    grads: &mut [F],
+) -> Result<f64> {
+    let (xb, yb) = if whole {
+        (x.to_owned(), y.to_owned())
+    } else {
+        (x.select(Axis(0), rows), y.select(Axis(0), rows))
+    };
+    tape.clear();
+    let x = tape.constant(xb);
+    let y = tape.constant(yb);
+    let fwd = model.forward(tape, params, x)?;
+    let l = loss.apply(tape, fwd.output, y)?;
+    let value = tape.scalar(l).f64();
+    if value.is_finite() {
+        let gradients = tape.backward(l);
+        model.gather_grads(&params.layout, &fwd, &gradients, grads);
+    }
+    Ok(value)
+}

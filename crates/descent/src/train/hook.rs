@@ -1,0 +1,26 @@
+//! [`GradientHook`]: a say between backward and the optimizer step.
+//!
+//! The gradient of every update passes through the run's hook after the engine computed it
+//! and before clipping and the step; so does every epoch's mean loss before any decision is
+//! taken on it (divergence, early stopping, a plateau schedule). A data-parallel run puts its
+//! all-reduce here (each process sums its share of the batch, the hook combines them), so
+//! that every process takes the same step and makes the same decision. With no hook the
+//! gradient and the loss pass unchanged.
+
+use crate::{Float, Result};
+
+/// Sees and may change each update's gradient and each epoch's loss.
+///
+/// A hook that changes gradients makes the run take its gradients on every update: one-row
+/// updates are then not fused in the kernel (the numbers are the same either way).
+pub trait GradientHook<F: Float>: Send {
+    /// The gradient of update `step` (from 1) and its batch loss, before clipping and the
+    /// optimizer step.
+    fn on_gradient(&mut self, step: usize, loss: &mut f64, grads: &mut [F]) -> Result<()>;
+
+    /// The mean training loss of `epoch` (from 1), before the divergence and early-stopping
+    /// rules and the schedule see it.
+    fn on_epoch_loss(&mut self, _epoch: usize, _loss: &mut f64) -> Result<()> {
+        Ok(())
+    }
+}
