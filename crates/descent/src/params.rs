@@ -389,6 +389,20 @@ mod size_tests {
     }
 
     #[test]
+    fn scalar_names_are_w_and_b_for_a_line_else_indexed() {
+        let line = ModelKind::Linear.build(1, 1).unwrap();
+        assert_eq!(scalar_names(&line.layout(), &["x".into()]), ["w", "b"]);
+        let plane = ModelKind::LinearNobias.build(2, 1).unwrap();
+        let features = ["x1".to_string(), "x2".to_string()];
+        assert_eq!(scalar_names(&plane.layout(), &features), ["w(x1)", "w(x2)"]);
+        let two = ModelKind::Linear.build(2, 2).unwrap();
+        assert_eq!(
+            scalar_names(&two.layout(), &features)[1],
+            "layer0.weight[0,1]"
+        );
+    }
+
+    #[test]
     fn init_parses_every_form() {
         assert_eq!(Init::parse("zeros", 1).unwrap(), Init::Zeros);
         assert_eq!(Init::parse("torch", 4).unwrap(), Init::Torch { seed: 4 });
