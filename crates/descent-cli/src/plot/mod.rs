@@ -18,7 +18,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use contour::{ContourChart, Field, Path2d};
+pub use contour::{field_around, ContourChart, Field, Path2d};
 pub use gif::save_gif;
 pub use line::{LineChart, Marker, Series, VLine};
 pub use scatter::ScatterFit;

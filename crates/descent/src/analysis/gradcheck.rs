@@ -5,9 +5,9 @@ use ndarray::ArrayView2;
 
 use super::loss_and_gradient;
 use crate::loss::Loss;
+use crate::nn::evaluate;
 use crate::nn::Sequential;
 use crate::params::{Layout, Params};
-use crate::train::evaluate;
 use crate::{Error, Result};
 
 /// Settings of a gradient check.

@@ -17,13 +17,12 @@ mod trainer;
 mod watch;
 
 pub use crate::data::TrainData;
+pub use crate::nn::evaluate;
 pub use checkpoint::Checkpoint;
 pub use event::{
     EpochRecord, Event, EveryStep, Observer, RunStart, Signal, StepEvents, StepRecord,
 };
 pub use history::History;
 pub use hook::GradientHook;
-pub use trainer::{
-    evaluate, Outcome, SchedulePer, Stop, TrainConfig, Trainer, STEP_EVENT_INTERVAL,
-};
+pub use trainer::{Outcome, SchedulePer, Stop, TrainConfig, Trainer, STEP_EVENT_INTERVAL};
 pub use watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};

@@ -14,14 +14,14 @@ use crate::autodiff::Tape;
 use crate::data::gather::{self, GatheredBatch, Gatherer};
 use crate::data::{BatchOrder, BatchSize, BatchSource, Batches, TrainData};
 use crate::loss::Loss;
-use crate::nn::Sequential;
+use crate::nn::{evaluate, Sequential};
 use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
 use crate::{Error, Float, Result};
 
 /// How often the trainer sends [`Event::Step`] when no observer wants every step
-/// ([`Observer::wants_every_step`]) and it runs one-row updates fused in the kernel: for
+/// ([`StepEvents::Every`]) and it runs one-row updates fused in the kernel: for
 /// every update whose number in the epoch is a multiple of this, and for the epoch's last.
 pub const STEP_EVENT_INTERVAL: usize = 1024;
 
@@ -848,20 +848,4 @@ fn broadcast_steps<F: Float>(
         }
     }
     Ok(stop)
-}
-
-/// The loss of `model` with `params` over all rows of `(x, y)`.
-pub fn evaluate<F: Float>(
-    model: &Sequential,
-    loss: Loss,
-    params: &Params<F>,
-    x: ArrayView2<'_, F>,
-    y: ArrayView2<'_, F>,
-) -> Result<f64> {
-    let mut tape = Tape::new();
-    let xv = tape.constant(x.to_owned());
-    let yv = tape.constant(y.to_owned());
-    let out = model.forward(&mut tape, params, xv)?.output;
-    let l = loss.apply(&mut tape, out, yv)?;
-    Ok(tape.scalar(l).f64())
 }

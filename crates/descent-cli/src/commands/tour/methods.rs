@@ -18,9 +18,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::basics::{builtin, losses, sgd, with_features};
 use super::Tour;
-use crate::commands::compare::field_around;
 use crate::commands::surface;
 use crate::optimizer_list::Entry;
+use crate::plot::field_around;
 use crate::plot::{ContourChart, LineChart, Marker, Path2d, Series};
 use crate::prep::{scalar_names, train_config, Prepared};
 
