@@ -176,8 +176,21 @@ fn ctrl_c_stops_cleanly_saves_the_state_and_resumes_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     generate_big(d);
-    ok(&argv(&long_run("ref")), d);
-    let child = start_and_wait_for_checkpoint(d, "int", 20);
+    // A run far too long to end on its own during the test (10^6 epochs of about a
+    // millisecond): SIGINT certainly reaches it while it trains.
+    let forever = long_run("int").replace("--epochs 60", "--epochs 1000000");
+    let child = Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args(argv(&forever))
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while checkpoint_epoch(&d.join("int")).is_none_or(|e| e < 3) {
+        assert!(Instant::now() < deadline, "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(1)); // polling, not timing
+    }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -185,16 +198,24 @@ fn ctrl_c_stops_cleanly_saves_the_state_and_resumes_exactly() {
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(130) {
-        assert!(stderr.contains("descent train --resume int"), "{stderr}");
-        let s = summary(&d.join("int"));
-        assert_eq!(s["outcome"]["stop"]["status"], "stopped", "{s}");
-        assert!(d.join("int/model.json").exists());
-    } else {
-        // The signal came after the last step.
-        assert!(out.status.success(), "{stderr}");
-    }
-    ok(&argv("train --resume int -q"), d);
+    // Delivered and handled: exit 130, the message, a stopped summary, a model.
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("descent train --resume int"), "{stderr}");
+    let s = summary(&d.join("int"));
+    assert_eq!(s["outcome"]["stop"]["status"], "stopped", "{s}");
+    assert_eq!(
+        s["outcome"]["stop"]["reason"], "interrupted (Ctrl-C)",
+        "{s}"
+    );
+    assert!(d.join("int/model.json").exists());
+    // Resumed to a few epochs past the stop, it equals a straight run of that length.
+    let stopped_at = checkpoint_epoch(&d.join("int")).unwrap();
+    let total = (stopped_at + 3).to_string();
+    ok(&argv(&format!("train --resume int --epochs {total} -q")), d);
+    ok(
+        &argv(&long_run("ref").replace("--epochs 60", &format!("--epochs {total}"))),
+        d,
+    );
     assert_same_run(&d.join("ref"), &d.join("int"));
 }
 
