@@ -280,6 +280,9 @@ Join schedules with @MILESTONE for one after another (SequentialLR).
   onecycle:max_lr=X[,total_steps=N,pct_start=0.3,anneal_strategy=cos|linear,
            cycle_momentum=true,base_momentum=0.85,max_momentum=0.95,div_factor=25,
            final_div_factor=1e4,three_phase=false]          OneCycleLR
+  cyclic:base_lr=X,max_lr=Y[,step_size_up=2000,step_size_down=step_size_up,
+         mode=triangular|triangular2|exp_range,gamma=1,cycle_momentum=true,
+         base_momentum=0.8,max_momentum=0.9]     CyclicLR (base_lr replaces --lr)
   inv-sqrt                                       lr / sqrt(t + 1)
   polynomial[:total_iters=5,power=1]             PolynomialLR
   plateau[:mode=min,factor=0.1,patience=10,threshold=1e-4,threshold_mode=rel,

@@ -2,10 +2,16 @@
 //! with its learning rate.
 
 use anyhow::{bail, Context, Result};
-use descent::optim::{GroupOptions, OptimizerSpec};
+use descent::optim::{did_you_mean, names, GroupOptions, OptimizerSpec};
 
-/// Every name `--optimizers` takes.
-const CHOICES: &str = "sgd, momentum, nesterov, momentum-ema, adagrad, rmsprop, adam, adamw, adamax, nadam, radam, adadelta, asgd, rprop, sign";
+/// Every name `--optimizers` takes: the library's optimizers, with the two presets of
+/// [`spec_for`] after `sgd`.
+fn choices() -> Vec<&'static str> {
+    let mut all = names().to_vec();
+    let after_sgd = all.iter().position(|&n| n == "sgd").map_or(0, |i| i + 1);
+    all.splice(after_sgd..after_sgd, ["momentum", "nesterov"]);
+    all
+}
 
 /// One optimizer of a comparison: its label (as given), spec and learning rate.
 #[derive(Clone, Debug)]
@@ -26,7 +32,14 @@ pub fn spec_for(name: &str) -> Result<OptimizerSpec> {
         _ => OptimizerSpec::new(name),
     };
     if spec.canonical_name().is_err() {
-        bail!("unknown optimizer `{name}`: choose from {CHOICES}");
+        let choices = choices();
+        let hint = did_you_mean(name, &choices)
+            .map(|c| format!(" (did you mean `{c}`?)"))
+            .unwrap_or_default();
+        bail!(
+            "unknown optimizer `{name}`{hint}: choose from {}",
+            choices.join(", ")
+        );
     }
     Ok(spec)
 }
@@ -107,6 +120,8 @@ mod tests {
 
     #[test]
     fn unknown_names_are_errors() {
+        let e = parse(&strings(&["nesterv"]), &[]).unwrap_err().to_string();
+        assert!(e.contains("unknown optimizer `nesterv` (did you mean `nesterov`?): choose from sgd, momentum, nesterov, momentum-ema, adagrad"), "{e}");
         assert!(parse(&strings(&["sgdx"]), &[]).is_err());
         assert!(parse(&strings(&["sgd"]), &strings(&["adam=0.1"])).is_err());
         assert!(parse(&strings(&["sgd"]), &strings(&["-1"])).is_err());

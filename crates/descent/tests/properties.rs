@@ -11,29 +11,12 @@ use descent::data::{
 };
 use descent::loss::Loss;
 use descent::nn::ModelKind;
-use descent::optim::{GroupOptions, OptimizerSpec};
+use descent::optim::{names, GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::ScheduleSpec;
 use descent::train::{Checkpoint, Observer, TrainConfig, TrainData, Trainer};
 use ndarray::Array2;
 use proptest::prelude::*;
-
-/// Every optimizer, as `optim/spec.rs` lists them (its `NAMES` is not public).
-const NAMES: [&str; 13] = [
-    "sgd",
-    "momentum-ema",
-    "adagrad",
-    "rmsprop",
-    "adam",
-    "adamw",
-    "adamax",
-    "nadam",
-    "radam",
-    "adadelta",
-    "asgd",
-    "rprop",
-    "sign",
-];
 
 fn read_all_ways(bytes: &[u8]) {
     let origin = Path::new("p.csv");
@@ -104,6 +87,7 @@ fn schedule_text() -> impl Strategy<Value = String> {
         Just("cosine-restarts"),
         Just("linear"),
         Just("onecycle"),
+        Just("cyclic"),
         Just("inv-sqrt"),
         Just("polynomial"),
         Just("plateau"),
@@ -122,6 +106,10 @@ fn schedule_text() -> impl Strategy<Value = String> {
         Just("start_factor"),
         Just("end_factor"),
         Just("max_lr"),
+        Just("base_lr"),
+        Just("step_size_up"),
+        Just("step_size_down"),
+        Just("scale_mode"),
         Just("total_steps"),
         Just("pct_start"),
         Just("power"),
@@ -233,12 +221,12 @@ proptest! {
 
     #[test]
     fn optimizers_stay_finite_on_bounded_gradients(
-        which in 0..NAMES.len(),
+        which in 0..names().len(),
         lr_exp in -4.0f64..-1.0,
         start in proptest::collection::vec(-1.0f64..1.0, 4),
         grads in proptest::collection::vec(prop_oneof![Just(0.0), -10.0f64..10.0], 4 * 25),
     ) {
-        let name = NAMES[which];
+        let name = names()[which];
         let lr = 10f64.powf(lr_exp);
         let spec = OptimizerSpec::new(name).with("lr", lr);
         let mut opt = spec.build::<f64>(vec![(0..4, GroupOptions::default())]).unwrap();
@@ -313,8 +301,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn resume_equals_uninterrupted(which in 0..NAMES.len(), batch in 1usize..14, split in 1usize..6) {
-        let name = NAMES[which];
+    fn resume_equals_uninterrupted(which in 0..names().len(), batch in 1usize..14, split in 1usize..6) {
+        let name = names()[which];
         let straight = train_small(name, batch, 6, None);
         let resumed = train_small(name, batch, 6, Some(split));
         prop_assert_eq!(straight, resumed, "{} batch {} split at {}", name, batch, split);

@@ -12,12 +12,16 @@ const CANONICAL: &[&str] = &[
     "constant:factor=0.5,total_iters=10",
     "step:step_size=30,gamma=0.1",
     "multistep:milestones=30;80,gamma=0.1",
+    "multistep:milestones=3;3;7,gamma=0.5",
     "exponential:gamma=0.95",
     "cosine:t_max=100,eta_min=0.001",
     "cosine-restarts:t_0=10,t_mult=2,eta_min=0.0",
     "linear:start_factor=0.1,end_factor=1.0,total_iters=5",
     "onecycle:max_lr=0.1,pct_start=0.3,anneal_strategy=linear,cycle_momentum=true,base_momentum=0.85,max_momentum=0.95,div_factor=25.0,final_div_factor=10000.0,three_phase=false",
     "onecycle:max_lr=0.5,total_steps=60,pct_start=0.3,anneal_strategy=cos,cycle_momentum=true,base_momentum=0.85,max_momentum=0.95,div_factor=10.0,final_div_factor=100.0,three_phase=true",
+    "cyclic:base_lr=0.001,max_lr=0.1,step_size_up=2000,mode=triangular,gamma=1.0,cycle_momentum=true,base_momentum=0.8,max_momentum=0.9",
+    "cyclic:base_lr=0.01,max_lr=0.5,step_size_up=4,step_size_down=6,mode=exp_range,gamma=0.99,scale_mode=iterations,cycle_momentum=false,base_momentum=0.85,max_momentum=0.95",
+    "cyclic:base_lr=0.1,max_lr=0.01,step_size_up=3,step_size_down=0,mode=triangular2,gamma=1.0,scale_mode=iterations,cycle_momentum=true,base_momentum=0.8,max_momentum=0.9",
     "inv-sqrt",
     "polynomial:total_iters=50,power=2.0",
     "plateau:mode=max,factor=0.3,patience=3,threshold=0.01,threshold_mode=abs,cooldown=3,min_lr=0.001,eps=1e-8",
@@ -67,6 +71,9 @@ fn short_specs_round_trip_through_display() {
         "linear",
         "none",
         "multistep:milestones=2",
+        "multistep:milestones=2;2",
+        "cyclic:base_lr=0.001,max_lr=0.1",
+        "cyclic:max_lr=0.1,base_lr=0.001,mode=exp_range,gamma=0.999",
         "step:step_size=10.0,gamma=0.30000000000000004",
         "linear:start_factor=0.1,total_iters=5 @5 cosine:t_max=95",
         "linear@5 cosine:t_max=95",
@@ -186,13 +193,31 @@ fn bad_values_name_the_option_and_the_rule() {
         (
             "multistep:milestones=5;3",
             "milestones",
-            "strictly increasing",
+            "non-decreasing order",
         ),
         ("onecycle:max_lr=0.1,pct_start=1.5", "pct_start", "[0, 1]"),
         ("onecycle:max_lr=0.1,div_factor=0", "div_factor", "> 0"),
         ("plateau:factor=1.0", "factor", "[0, 1)"),
         ("constant:factor=0,total_iters=3", "factor", "(0, 1]"),
         ("polynomial:power=-1", "power", ">= 0"),
+        ("cyclic:base_lr=-1,max_lr=0.1", "base_lr", ">= 0"),
+        ("cyclic:base_lr=0.1,max_lr=inf", "max_lr", "finite"),
+        (
+            "cyclic:base_lr=0.1,max_lr=1,step_size_up=0",
+            "step_size_up",
+            ">= 1",
+        ),
+        ("cyclic:base_lr=0.1,max_lr=1,gamma=-0.5", "gamma", ">= 0"),
+        (
+            "cyclic:base_lr=0.1,max_lr=1,max_momentum=nan",
+            "max_momentum",
+            "finite",
+        ),
+        (
+            "linear @5 cyclic:base_lr=0.1,max_lr=1",
+            "schedules",
+            "cannot be part of a sequence",
+        ),
         ("linear @0 cosine:t_max=3", "milestones", ">= 1"),
         (
             "linear @5 plateau",
@@ -273,6 +298,97 @@ fn multistep_decays_at_milestones_only() {
     assert_eq!(lr[2], 0.1 * 0.1);
     assert_eq!(lr[4], lr[2]);
     assert_eq!(lr[5], 0.1 * 0.1 * 0.1);
+}
+
+#[test]
+fn multistep_repeated_milestones_multiply_once_per_listing() {
+    let lr = lrs("multistep:milestones=2;2;5,gamma=0.5", 7);
+    assert_eq!(lr[..2], [0.1, 0.1]);
+    // torch: `lr * gamma ** 2` at a milestone counted twice.
+    assert_eq!(lr[2], 0.1 * 0.25);
+    assert_eq!(lr[4], lr[2]);
+    assert_eq!(lr[5], 0.1 * 0.25 * 0.5);
+    let lr = lrs("multistep:milestones=0;0,gamma=0.1", 2);
+    assert_eq!(lr, [0.1 * 0.1f64.powf(2.0); 2]);
+    assert!(parse("multistep:milestones=40;40,gamma=0.1")
+        .warnings(30)
+        .len()
+        .eq(&1));
+}
+
+#[test]
+fn cyclic_runs_the_triangle_and_the_momentum_against_it() {
+    let spec = parse("cyclic:base_lr=0.1,max_lr=0.5,step_size_up=2,step_size_down=4");
+    let mut s = spec.build(0.9, Some(0.9), 20).unwrap();
+    let mut lr = Vec::new();
+    let mut momentum = Vec::new();
+    for _ in 0..8 {
+        lr.push(s.lr());
+        momentum.push(s.momentum().unwrap());
+        s.step(0.0);
+    }
+    // Up in 2 steps, down in 4, again: the optimizer's lr (0.9) is not used.
+    let expect = [0.1, 0.3, 0.5, 0.4, 0.3, 0.2, 0.1, 0.3];
+    for (got, want) in lr.iter().zip(expect) {
+        assert!((got - want).abs() <= 1e-15, "{lr:?}");
+    }
+    assert_eq!(momentum[0], 0.9);
+    assert!((momentum[2] - 0.8).abs() <= 1e-15, "{momentum:?}");
+    assert!((momentum[4] - 0.85).abs() <= 1e-15, "{momentum:?}");
+}
+
+#[test]
+fn cyclic_modes_scale_the_amplitude() {
+    let peaks = |text: &str| {
+        let lr = lrs(text, 13);
+        [lr[2], lr[6], lr[10]]
+    };
+    let base = "cyclic:base_lr=0.0,max_lr=1.0,step_size_up=2,cycle_momentum=false";
+    assert_eq!(peaks(base), [1.0, 1.0, 1.0]);
+    assert_eq!(peaks(&format!("{base},mode=triangular2")), [1.0, 0.5, 0.25]);
+    let exp = peaks(&format!("{base},mode=exp_range,gamma=0.9"));
+    assert_eq!(exp, [0.9f64.powf(2.0), 0.9f64.powf(6.0), 0.9f64.powf(10.0)]);
+    // torch ignores scale_mode for the built-in modes; a warning says so.
+    assert_eq!(
+        peaks(&format!("{base},mode=triangular2,scale_mode=iterations")),
+        [1.0, 0.5, 0.25]
+    );
+    let w = parse(&format!("{base},mode=triangular2,scale_mode=iterations")).warnings(100);
+    assert!(
+        w[0].contains("scale_mode=iterations is ignored with mode=triangular2"),
+        "{w:?}"
+    );
+    assert!(parse(&format!("{base},scale_mode=cycle"))
+        .warnings(100)
+        .is_empty());
+    let w = parse("cyclic:base_lr=0.001,max_lr=0.1")
+        .warnings(100)
+        .join("\n");
+    assert!(
+        w.contains("step_size_up=2000 >= the run's 100 steps"),
+        "{w}"
+    );
+}
+
+#[test]
+fn cyclic_needs_a_momentum_to_cycle_and_no_sequence() {
+    let spec = parse("cyclic:base_lr=0.001,max_lr=0.1");
+    let e = spec.build(0.1, None, 100).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidHyperparameter { name, .. } if name == "cycle_momentum"),
+        "{e}"
+    );
+    let spec = parse("cyclic:base_lr=0.001,max_lr=0.1,cycle_momentum=false");
+    assert_eq!(spec.build(0.1, None, 100).unwrap().momentum(), None);
+    let e = parse_err("cyclic:base_lr=0.1");
+    assert!(e.contains("missing required key `max_lr`"), "{e}");
+    let e = parse_err("cyclic:base_lr=0.1,max_lr=1,mode=triangle");
+    assert!(
+        e.contains("one of triangular, triangular2, exp_range"),
+        "{e}"
+    );
+    let e = parse_err("cyclic:base_lr=0.1,max_lr=1,scale_mode=epoch");
+    assert!(e.contains("one of cycle, iterations"), "{e}");
 }
 
 #[test]
@@ -392,13 +508,40 @@ fn from_torch_reads_torch_names() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("inv_sqrt"), "{e}");
-    let e = ScheduleSpec::from_torch("CyclicLR", &opts(json!({})))
+    let e = ScheduleSpec::from_torch("ChainedScheduler", &opts(json!({})))
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("unknown scheduler `CyclicLR`") && e.contains("OneCycleLR"),
+        e.contains("unknown scheduler `ChainedScheduler`") && e.contains("CyclicLR"),
         "{e}"
     );
+    let spec = ScheduleSpec::from_torch(
+        "CyclicLR",
+        &opts(
+            json!({"base_lr": [0.001], "max_lr": 0.1, "step_size_up": 10,
+                     "step_size_down": null, "mode": "triangular2", "scale_fn": null,
+                     "scale_mode": "cycle", "last_epoch": -1}),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        spec,
+        parse("cyclic:base_lr=0.001,max_lr=0.1,step_size_up=10,mode=triangular2,scale_mode=cycle")
+    );
+    let e = ScheduleSpec::from_torch(
+        "CyclicLR",
+        &opts(json!({"base_lr": 0.001, "max_lr": 0.1, "scale_fn": "lambda x: 1"})),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("scale_fn"), "{e}");
+    // torch counts milestones: their order does not matter, repeats do.
+    let spec = ScheduleSpec::from_torch(
+        "MultiStepLR",
+        &opts(json!({"milestones": [7, 3, 3], "gamma": 0.5})),
+    )
+    .unwrap();
+    assert_eq!(spec, parse("multistep:milestones=3;3;7,gamma=0.5"));
     let e = ScheduleSpec::from_torch("StepLR", &opts(json!({"step_size": 3, "last_epoch": 7})))
         .unwrap_err()
         .to_string();

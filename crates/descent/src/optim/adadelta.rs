@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check, check_non_negative, ensure_len, validate_lr, Optimizer};
+use super::{
+    check, check_non_negative, ensure_len, validate_lr, Definition, Optimizer, OptionInfo,
+    MAXIMIZE, WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// Adadelta (Zeiler, 2012), as `torch.optim.Adadelta`.
@@ -30,14 +33,19 @@ pub struct Adadelta {
     pub maximize: bool,
 }
 
+impl Adadelta {
+    /// torch's defaults.
+    pub const DEFAULT: Adadelta = Adadelta {
+        rho: 0.9,
+        eps: 1e-6,
+        weight_decay: 0.0,
+        maximize: false,
+    };
+}
+
 impl Default for Adadelta {
     fn default() -> Self {
-        Adadelta {
-            rho: 0.9,
-            eps: 1e-6,
-            weight_decay: 0.0,
-            maximize: false,
-        }
+        Adadelta::DEFAULT
     }
 }
 
@@ -51,8 +59,34 @@ pub struct AdadeltaState<F> {
 
 impl Optimizer for Adadelta {
     type State<F: Float> = AdadeltaState<F>;
-    const NAME: &'static str = "adadelta";
-    const DEFAULT_LR: f64 = 1.0;
+    const DEFINITION: Definition<Adadelta> = Definition {
+        name: "adadelta",
+        torch_name: Some("Adadelta"),
+        summary: "steps from running RMS of the updates and of the gradients (Zeiler, 2012)",
+        default_lr: 1.0,
+        options: &[
+            OptionInfo::float(
+                "rho",
+                Adadelta::DEFAULT.rho,
+                "decay of the running averages",
+            ),
+            OptionInfo::float(
+                "eps",
+                Adadelta::DEFAULT.eps,
+                "term added inside both square roots for numerical stability",
+            ),
+            OptionInfo::float("weight_decay", Adadelta::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::bool("maximize", Adadelta::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(Adadelta {
+                rho: o.float("rho")?,
+                eps: o.float("eps")?,
+                weight_decay: o.float("weight_decay")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_non_negative, ensure_len, validate_lr, Optimizer};
+use super::{
+    check_non_negative, ensure_len, validate_lr, Definition, Optimizer, OptionInfo, EPS, MAXIMIZE,
+    WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// Adagrad (Duchi et al., 2011), as `torch.optim.Adagrad`.
@@ -31,15 +34,20 @@ pub struct Adagrad {
     pub maximize: bool,
 }
 
+impl Adagrad {
+    /// torch's defaults.
+    pub const DEFAULT: Adagrad = Adagrad {
+        lr_decay: 0.0,
+        weight_decay: 0.0,
+        initial_accumulator_value: 0.0,
+        eps: 1e-10,
+        maximize: false,
+    };
+}
+
 impl Default for Adagrad {
     fn default() -> Self {
-        Adagrad {
-            lr_decay: 0.0,
-            weight_decay: 0.0,
-            initial_accumulator_value: 0.0,
-            eps: 1e-10,
-            maximize: false,
-        }
+        Adagrad::DEFAULT
     }
 }
 
@@ -52,8 +60,32 @@ pub struct AdagradState<F> {
 
 impl Optimizer for Adagrad {
     type State<F: Float> = AdagradState<F>;
-    const NAME: &'static str = "adagrad";
-    const DEFAULT_LR: f64 = 1e-2;
+    const DEFINITION: Definition<Adagrad> = Definition {
+        name: "adagrad",
+        torch_name: Some("Adagrad"),
+        summary: "per-element steps shrinking with the accumulated squared gradients",
+        default_lr: 1e-2,
+        options: &[
+            OptionInfo::float("lr_decay", Adagrad::DEFAULT.lr_decay, "learning rate decay"),
+            OptionInfo::float("weight_decay", Adagrad::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::float(
+                "initial_accumulator_value",
+                Adagrad::DEFAULT.initial_accumulator_value,
+                "initial value of the sum of squared gradients",
+            ),
+            OptionInfo::float("eps", Adagrad::DEFAULT.eps, EPS),
+            OptionInfo::bool("maximize", Adagrad::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(Adagrad {
+                lr_decay: o.float("lr_decay")?,
+                weight_decay: o.float("weight_decay")?,
+                initial_accumulator_value: o.float("initial_accumulator_value")?,
+                eps: o.float("eps")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

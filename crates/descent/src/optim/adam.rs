@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_betas, check_non_negative, ensure_len, lerp, validate_lr, Optimizer};
+use super::{
+    check_betas, check_non_negative, ensure_len, lerp, validate_lr, Definition, Optimizer,
+    OptionInfo, EPS, MAXIMIZE, WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// Adam (Kingma & Ba, 2014), as `torch.optim.Adam`.
@@ -35,16 +38,21 @@ pub struct Adam {
     pub decoupled_weight_decay: bool,
 }
 
+impl Adam {
+    /// torch's defaults.
+    pub const DEFAULT: Adam = Adam {
+        betas: (0.9, 0.999),
+        eps: 1e-8,
+        weight_decay: 0.0,
+        amsgrad: false,
+        maximize: false,
+        decoupled_weight_decay: false,
+    };
+}
+
 impl Default for Adam {
     fn default() -> Self {
-        Adam {
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-            weight_decay: 0.0,
-            amsgrad: false,
-            maximize: false,
-            decoupled_weight_decay: false,
-        }
+        Adam::DEFAULT
     }
 }
 
@@ -59,8 +67,42 @@ pub struct AdamState<F> {
 
 impl Optimizer for Adam {
     type State<F: Float> = AdamState<F>;
-    const NAME: &'static str = "adam";
-    const DEFAULT_LR: f64 = 1e-3;
+    const DEFINITION: Definition<Adam> = Definition {
+        name: "adam",
+        torch_name: Some("Adam"),
+        summary: "Adam (Kingma & Ba, 2014), optionally AMSGrad or decoupled weight decay",
+        default_lr: 1e-3,
+        options: &[
+            OptionInfo::pair(
+                "betas",
+                Adam::DEFAULT.betas,
+                "coefficients of the running averages of the gradient and its square",
+            ),
+            OptionInfo::float("eps", Adam::DEFAULT.eps, EPS),
+            OptionInfo::float("weight_decay", Adam::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::bool(
+                "amsgrad",
+                Adam::DEFAULT.amsgrad,
+                "the AMSGrad variant (running maximum of the second moment)",
+            ),
+            OptionInfo::bool("maximize", Adam::DEFAULT.maximize, MAXIMIZE),
+            OptionInfo::bool(
+                "decoupled_weight_decay",
+                Adam::DEFAULT.decoupled_weight_decay,
+                "decay the weights directly, as AdamW",
+            ),
+        ],
+        config: |o| {
+            Ok(Adam {
+                betas: o.pair("betas")?,
+                eps: o.float("eps")?,
+                weight_decay: o.float("weight_decay")?,
+                amsgrad: o.bool("amsgrad")?,
+                maximize: o.bool("maximize")?,
+                decoupled_weight_decay: o.bool("decoupled_weight_decay")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;
@@ -179,15 +221,20 @@ pub struct AdamW {
     pub maximize: bool,
 }
 
+impl AdamW {
+    /// torch's defaults.
+    pub const DEFAULT: AdamW = AdamW {
+        betas: (0.9, 0.999),
+        eps: 1e-8,
+        weight_decay: 1e-2,
+        amsgrad: false,
+        maximize: false,
+    };
+}
+
 impl Default for AdamW {
     fn default() -> Self {
-        AdamW {
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-            weight_decay: 1e-2,
-            amsgrad: false,
-            maximize: false,
-        }
+        AdamW::DEFAULT
     }
 }
 
@@ -207,8 +254,40 @@ impl AdamW {
 
 impl Optimizer for AdamW {
     type State<F: Float> = AdamState<F>;
-    const NAME: &'static str = "adamw";
-    const DEFAULT_LR: f64 = 1e-3;
+    const DEFINITION: Definition<AdamW> = Definition {
+        name: "adamw",
+        torch_name: Some("AdamW"),
+        summary: "Adam with decoupled weight decay (Loshchilov & Hutter, 2017)",
+        default_lr: 1e-3,
+        options: &[
+            OptionInfo::pair(
+                "betas",
+                AdamW::DEFAULT.betas,
+                "coefficients of the running averages of the gradient and its square",
+            ),
+            OptionInfo::float("eps", AdamW::DEFAULT.eps, EPS),
+            OptionInfo::float(
+                "weight_decay",
+                AdamW::DEFAULT.weight_decay,
+                "decoupled weight decay coefficient",
+            ),
+            OptionInfo::bool(
+                "amsgrad",
+                AdamW::DEFAULT.amsgrad,
+                "the AMSGrad variant (running maximum of the second moment)",
+            ),
+            OptionInfo::bool("maximize", AdamW::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(AdamW {
+                betas: o.pair("betas")?,
+                eps: o.float("eps")?,
+                weight_decay: o.float("weight_decay")?,
+                amsgrad: o.bool("amsgrad")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         self.adam().validate(lr)

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_betas, check_non_negative, ensure_len, lerp, validate_lr, Optimizer};
+use super::{
+    check_betas, check_non_negative, ensure_len, lerp, validate_lr, Definition, Optimizer,
+    OptionInfo, EPS, MAXIMIZE, WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// Adamax (Kingma & Ba, 2014, section 7), as `torch.optim.Adamax`.
@@ -30,14 +33,19 @@ pub struct Adamax {
     pub maximize: bool,
 }
 
+impl Adamax {
+    /// torch's defaults.
+    pub const DEFAULT: Adamax = Adamax {
+        betas: (0.9, 0.999),
+        eps: 1e-8,
+        weight_decay: 0.0,
+        maximize: false,
+    };
+}
+
 impl Default for Adamax {
     fn default() -> Self {
-        Adamax {
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-            weight_decay: 0.0,
-            maximize: false,
-        }
+        Adamax::DEFAULT
     }
 }
 
@@ -51,8 +59,30 @@ pub struct AdamaxState<F> {
 
 impl Optimizer for Adamax {
     type State<F: Float> = AdamaxState<F>;
-    const NAME: &'static str = "adamax";
-    const DEFAULT_LR: f64 = 2e-3;
+    const DEFINITION: Definition<Adamax> = Definition {
+        name: "adamax",
+        torch_name: Some("Adamax"),
+        summary: "Adam with the infinity norm in place of the second moment",
+        default_lr: 2e-3,
+        options: &[
+            OptionInfo::pair(
+                "betas",
+                Adamax::DEFAULT.betas,
+                "coefficients of the running averages of the gradient and its infinity norm",
+            ),
+            OptionInfo::float("eps", Adamax::DEFAULT.eps, EPS),
+            OptionInfo::float("weight_decay", Adamax::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::bool("maximize", Adamax::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(Adamax {
+                betas: o.pair("betas")?,
+                eps: o.float("eps")?,
+                weight_decay: o.float("weight_decay")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_non_negative, ensure_len, validate_lr, Optimizer};
+use super::{
+    check_non_negative, ensure_len, validate_lr, Definition, Optimizer, OptionInfo, MAXIMIZE,
+    WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// Averaged SGD (Polyak & Juditsky, 1992), as `torch.optim.ASGD`.
@@ -36,15 +39,20 @@ pub struct Asgd {
     pub maximize: bool,
 }
 
+impl Asgd {
+    /// torch's defaults.
+    pub const DEFAULT: Asgd = Asgd {
+        lambd: 1e-4,
+        alpha: 0.75,
+        t0: 1e6,
+        weight_decay: 0.0,
+        maximize: false,
+    };
+}
+
 impl Default for Asgd {
     fn default() -> Self {
-        Asgd {
-            lambd: 1e-4,
-            alpha: 0.75,
-            t0: 1e6,
-            weight_decay: 0.0,
-            maximize: false,
-        }
+        Asgd::DEFAULT
     }
 }
 
@@ -60,8 +68,29 @@ pub struct AsgdState<F> {
 
 impl Optimizer for Asgd {
     type State<F: Float> = AsgdState<F>;
-    const NAME: &'static str = "asgd";
-    const DEFAULT_LR: f64 = 1e-2;
+    const DEFINITION: Definition<Asgd> = Definition {
+        name: "asgd",
+        torch_name: Some("ASGD"),
+        summary:
+            "SGD with a decaying step and an average of the iterates (Polyak & Juditsky, 1992)",
+        default_lr: 1e-2,
+        options: &[
+            OptionInfo::float("lambd", Asgd::DEFAULT.lambd, "decay term"),
+            OptionInfo::float("alpha", Asgd::DEFAULT.alpha, "power of the eta update"),
+            OptionInfo::float("t0", Asgd::DEFAULT.t0, "step at which averaging starts"),
+            OptionInfo::float("weight_decay", Asgd::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::bool("maximize", Asgd::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(Asgd {
+                lambd: o.float("lambd")?,
+                alpha: o.float("alpha")?,
+                t0: o.float("t0")?,
+                weight_decay: o.float("weight_decay")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

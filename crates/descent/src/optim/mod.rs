@@ -12,7 +12,9 @@
 //! one flat slice and parameter groups are contiguous sub-ranges of it ([`Grouped`]).
 //!
 //! The trainer and the CLI use optimizers through the object-safe [`DynOptimizer`], built by
-//! name from an option map by [`OptimizerSpec`].
+//! name from an option map by [`OptimizerSpec`]. What an optimizer takes by name (its torch
+//! class, default learning rate, and options with their defaults) is stated once, in its own
+//! file, as [`Optimizer::DEFINITION`]; [`names`], [`describe`] and the spec parser read it there.
 
 mod adadelta;
 mod adagrad;
@@ -20,6 +22,7 @@ mod adam;
 mod adamax;
 mod asgd;
 mod clip;
+mod definition;
 mod grouped;
 mod nadam;
 mod radam;
@@ -28,6 +31,7 @@ mod rprop;
 mod sgd;
 mod sign;
 mod spec;
+mod suggest;
 
 pub use adadelta::{Adadelta, AdadeltaState};
 pub use adagrad::{Adagrad, AdagradState};
@@ -35,6 +39,7 @@ pub use adam::{Adam, AdamState, AdamW};
 pub use adamax::{Adamax, AdamaxState};
 pub use asgd::{Asgd, AsgdState};
 pub use clip::{clip_grad_norm, clip_grad_value};
+pub use definition::{Definition, OptimizerInfo, OptionInfo, OptionValue, OptionValues};
 pub use grouped::{GroupOptions, Grouped, SHARD};
 pub use nadam::{NAdam, NAdamState};
 pub use radam::{RAdam, RAdamState};
@@ -42,7 +47,8 @@ pub use rmsprop::{RmsProp, RmsPropState};
 pub use rprop::{Rprop, RpropState};
 pub use sgd::{Sgd, SgdState};
 pub use sign::{SignDescent, SignDescentState};
-pub use spec::OptimizerSpec;
+pub use spec::{describe, names, OptimizerSpec};
+pub use suggest::did_you_mean;
 
 use std::fmt::Debug;
 use std::ops::Range;
@@ -57,11 +63,15 @@ pub trait Optimizer: Clone + Debug + Serialize + DeserializeOwned + Send + Sync 
     /// Per-element state (moment buffers, step counters), empty until the first step.
     type State<F: Float>: Clone + Default + Debug + Serialize + DeserializeOwned + Send;
 
+    /// How the optimizer is named and built by name: command-line name, torch class, default
+    /// learning rate, and its options with torch's names and defaults.
+    const DEFINITION: Definition<Self>;
+
     /// The name used on the command line (`sgd`, `adam`, ...).
-    const NAME: &'static str;
+    const NAME: &'static str = Self::DEFINITION.name;
 
     /// torch's default learning rate for this optimizer (used when none is given).
-    const DEFAULT_LR: f64;
+    const DEFAULT_LR: f64 = Self::DEFINITION.default_lr;
 
     /// Checks every hyper-parameter (and the learning rate) against torch's rules.
     fn validate(&self, lr: f64) -> Result<()>;
@@ -137,6 +147,11 @@ pub fn validate_lr(lr: f64) -> Result<()> {
     Ok(())
 }
 
+/// Help lines shared by many optimizers' options.
+const WEIGHT_DECAY: &str = "weight decay (L2 penalty)";
+const MAXIMIZE: &str = "maximize the objective instead of minimizing it";
+const EPS: &str = "term added to the denominator for numerical stability";
+
 /// Checks a hyper-parameter with a predicate, producing torch's style of message.
 pub(crate) fn check(name: &str, value: f64, ok: bool, rule: &str) -> Result<()> {
     if ok {
@@ -205,3 +220,6 @@ pub type GroupRange = Range<usize>;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod definition_tests;

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_betas, check_non_negative, ensure_len, lerp, validate_lr, Optimizer};
+use super::{
+    check_betas, check_non_negative, ensure_len, lerp, validate_lr, Definition, Optimizer,
+    OptionInfo, EPS, MAXIMIZE, WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// NAdam (Dozat, 2016), as `torch.optim.NAdam`.
@@ -39,16 +42,21 @@ pub struct NAdam {
     pub maximize: bool,
 }
 
+impl NAdam {
+    /// torch's defaults.
+    pub const DEFAULT: NAdam = NAdam {
+        betas: (0.9, 0.999),
+        eps: 1e-8,
+        weight_decay: 0.0,
+        momentum_decay: 4e-3,
+        decoupled_weight_decay: false,
+        maximize: false,
+    };
+}
+
 impl Default for NAdam {
     fn default() -> Self {
-        NAdam {
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-            weight_decay: 0.0,
-            momentum_decay: 4e-3,
-            decoupled_weight_decay: false,
-            maximize: false,
-        }
+        NAdam::DEFAULT
     }
 }
 
@@ -75,8 +83,42 @@ impl<F> Default for NAdamState<F> {
 
 impl Optimizer for NAdam {
     type State<F: Float> = NAdamState<F>;
-    const NAME: &'static str = "nadam";
-    const DEFAULT_LR: f64 = 2e-3;
+    const DEFINITION: Definition<NAdam> = Definition {
+        name: "nadam",
+        torch_name: Some("NAdam"),
+        summary: "Adam with Nesterov momentum (Dozat, 2016)",
+        default_lr: 2e-3,
+        options: &[
+            OptionInfo::pair(
+                "betas",
+                NAdam::DEFAULT.betas,
+                "coefficients of the running averages of the gradient and its square",
+            ),
+            OptionInfo::float("eps", NAdam::DEFAULT.eps, EPS),
+            OptionInfo::float("weight_decay", NAdam::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::float(
+                "momentum_decay",
+                NAdam::DEFAULT.momentum_decay,
+                "momentum decay psi of the momentum schedule",
+            ),
+            OptionInfo::bool(
+                "decoupled_weight_decay",
+                NAdam::DEFAULT.decoupled_weight_decay,
+                "decay the weights directly, as AdamW",
+            ),
+            OptionInfo::bool("maximize", NAdam::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(NAdam {
+                betas: o.pair("betas")?,
+                eps: o.float("eps")?,
+                weight_decay: o.float("weight_decay")?,
+                momentum_decay: o.float("momentum_decay")?,
+                decoupled_weight_decay: o.bool("decoupled_weight_decay")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

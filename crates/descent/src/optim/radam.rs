@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_betas, check_non_negative, ensure_len, lerp, validate_lr, Optimizer};
+use super::{
+    check_betas, check_non_negative, ensure_len, lerp, validate_lr, Definition, Optimizer,
+    OptionInfo, EPS, MAXIMIZE, WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// RAdam (Liu et al., 2019), as `torch.optim.RAdam`.
@@ -40,15 +43,20 @@ pub struct RAdam {
     pub maximize: bool,
 }
 
+impl RAdam {
+    /// torch's defaults.
+    pub const DEFAULT: RAdam = RAdam {
+        betas: (0.9, 0.999),
+        eps: 1e-8,
+        weight_decay: 0.0,
+        decoupled_weight_decay: false,
+        maximize: false,
+    };
+}
+
 impl Default for RAdam {
     fn default() -> Self {
-        RAdam {
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-            weight_decay: 0.0,
-            decoupled_weight_decay: false,
-            maximize: false,
-        }
+        RAdam::DEFAULT
     }
 }
 
@@ -62,8 +70,36 @@ pub struct RAdamState<F> {
 
 impl Optimizer for RAdam {
     type State<F: Float> = RAdamState<F>;
-    const NAME: &'static str = "radam";
-    const DEFAULT_LR: f64 = 1e-3;
+    const DEFINITION: Definition<RAdam> = Definition {
+        name: "radam",
+        torch_name: Some("RAdam"),
+        summary: "rectified Adam (Liu et al., 2019)",
+        default_lr: 1e-3,
+        options: &[
+            OptionInfo::pair(
+                "betas",
+                RAdam::DEFAULT.betas,
+                "coefficients of the running averages of the gradient and its square",
+            ),
+            OptionInfo::float("eps", RAdam::DEFAULT.eps, EPS),
+            OptionInfo::float("weight_decay", RAdam::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::bool(
+                "decoupled_weight_decay",
+                RAdam::DEFAULT.decoupled_weight_decay,
+                "decay the weights directly, as AdamW",
+            ),
+            OptionInfo::bool("maximize", RAdam::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(RAdam {
+                betas: o.pair("betas")?,
+                eps: o.float("eps")?,
+                weight_decay: o.float("weight_decay")?,
+                decoupled_weight_decay: o.bool("decoupled_weight_decay")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

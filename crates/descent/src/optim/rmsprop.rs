@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_non_negative, ensure_len, lerp, validate_lr, Optimizer};
+use super::{
+    check_non_negative, ensure_len, lerp, validate_lr, Definition, Optimizer, OptionInfo, EPS,
+    MAXIMIZE, WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// RMSprop (Hinton, 2012), as `torch.optim.RMSprop`.
@@ -40,16 +43,21 @@ pub struct RmsProp {
     pub maximize: bool,
 }
 
+impl RmsProp {
+    /// torch's defaults.
+    pub const DEFAULT: RmsProp = RmsProp {
+        alpha: 0.99,
+        eps: 1e-8,
+        weight_decay: 0.0,
+        momentum: 0.0,
+        centered: false,
+        maximize: false,
+    };
+}
+
 impl Default for RmsProp {
     fn default() -> Self {
-        RmsProp {
-            alpha: 0.99,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            momentum: 0.0,
-            centered: false,
-            maximize: false,
-        }
+        RmsProp::DEFAULT
     }
 }
 
@@ -64,8 +72,38 @@ pub struct RmsPropState<F> {
 
 impl Optimizer for RmsProp {
     type State<F: Float> = RmsPropState<F>;
-    const NAME: &'static str = "rmsprop";
-    const DEFAULT_LR: f64 = 1e-2;
+    const DEFINITION: Definition<RmsProp> = Definition {
+        name: "rmsprop",
+        torch_name: Some("RMSprop"),
+        summary: "gradients divided by a running root-mean-square",
+        default_lr: 1e-2,
+        options: &[
+            OptionInfo::float(
+                "alpha",
+                RmsProp::DEFAULT.alpha,
+                "smoothing constant of the squared-gradient average",
+            ),
+            OptionInfo::float("eps", RmsProp::DEFAULT.eps, EPS),
+            OptionInfo::float("weight_decay", RmsProp::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::float("momentum", RmsProp::DEFAULT.momentum, "momentum factor"),
+            OptionInfo::bool(
+                "centered",
+                RmsProp::DEFAULT.centered,
+                "normalize by the estimated variance of the gradient",
+            ),
+            OptionInfo::bool("maximize", RmsProp::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(RmsProp {
+                alpha: o.float("alpha")?,
+                eps: o.float("eps")?,
+                weight_decay: o.float("weight_decay")?,
+                momentum: o.float("momentum")?,
+                centered: o.bool("centered")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

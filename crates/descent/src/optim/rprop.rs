@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check, ensure_len, sign, validate_lr, Optimizer};
+use super::{check, ensure_len, sign, validate_lr, Definition, Optimizer, OptionInfo, MAXIMIZE};
 use crate::{Float, Result};
 
 /// Resilient backpropagation (Riedmiller & Braun, 1993), as `torch.optim.Rprop`.
@@ -32,13 +32,18 @@ pub struct Rprop {
     pub maximize: bool,
 }
 
+impl Rprop {
+    /// torch's defaults.
+    pub const DEFAULT: Rprop = Rprop {
+        etas: (0.5, 1.2),
+        step_sizes: (1e-6, 50.0),
+        maximize: false,
+    };
+}
+
 impl Default for Rprop {
     fn default() -> Self {
-        Rprop {
-            etas: (0.5, 1.2),
-            step_sizes: (1e-6, 50.0),
-            maximize: false,
-        }
+        Rprop::DEFAULT
     }
 }
 
@@ -52,8 +57,32 @@ pub struct RpropState<F> {
 
 impl Optimizer for Rprop {
     type State<F: Float> = RpropState<F>;
-    const NAME: &'static str = "rprop";
-    const DEFAULT_LR: f64 = 1e-2;
+    const DEFINITION: Definition<Rprop> = Definition {
+        name: "rprop",
+        torch_name: Some("Rprop"),
+        summary: "per-element step sizes from sign agreement of successive gradients",
+        default_lr: 1e-2,
+        options: &[
+            OptionInfo::pair(
+                "etas",
+                Rprop::DEFAULT.etas,
+                "multiplicative decrease and increase factors (etaminus, etaplus)",
+            ),
+            OptionInfo::pair(
+                "step_sizes",
+                Rprop::DEFAULT.step_sizes,
+                "minimal and maximal step sizes",
+            ),
+            OptionInfo::bool("maximize", Rprop::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(Rprop {
+                etas: o.pair("etas")?,
+                step_sizes: o.pair("step_sizes")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check, validate_lr, Optimizer};
+use super::{check, validate_lr, Definition, Optimizer, OptionInfo, MAXIMIZE, WEIGHT_DECAY};
 use crate::{Float, Result};
 
 /// SGD, as `torch.optim.SGD`.
@@ -35,17 +35,40 @@ pub struct Sgd {
 
 impl Default for Sgd {
     fn default() -> Self {
-        Sgd {
-            momentum: 0.0,
-            dampening: 0.0,
-            weight_decay: 0.0,
-            nesterov: false,
-            maximize: false,
-        }
+        Sgd::DEFAULT
     }
 }
 
 impl Sgd {
+    /// torch's defaults.
+    pub const DEFAULT: Sgd = Sgd {
+        momentum: 0.0,
+        dampening: 0.0,
+        weight_decay: 0.0,
+        nesterov: false,
+        maximize: false,
+    };
+
+    /// `momentum-ema` on the command line: [`Sgd::momentum_ema`] with its `beta`.
+    pub const MOMENTUM_EMA: Definition<Sgd> = Definition {
+        name: "momentum-ema",
+        torch_name: None,
+        summary: "SGD with momentum as an EMA of the gradients (torch SGD with dampening = momentum = beta)",
+        default_lr: 1e-3,
+        options: &[
+            OptionInfo::float("beta", 0.9, "EMA factor: v <- beta v + (1 - beta) g"),
+            OptionInfo::float("weight_decay", Sgd::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::bool("maximize", Sgd::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(Sgd {
+                weight_decay: o.float("weight_decay")?,
+                maximize: o.bool("maximize")?,
+                ..Sgd::momentum_ema(o.float("beta")?)
+            })
+        },
+    };
+
     /// Momentum as an exponential moving average of the gradients (CLI name `momentum-ema`):
     /// SGD with `dampening = momentum = beta`, so that
     /// ```text
@@ -72,8 +95,32 @@ pub struct SgdState<F> {
 
 impl Optimizer for Sgd {
     type State<F: Float> = SgdState<F>;
-    const NAME: &'static str = "sgd";
-    const DEFAULT_LR: f64 = 1e-3;
+    const DEFINITION: Definition<Sgd> = Definition {
+        name: "sgd",
+        torch_name: Some("SGD"),
+        summary: "stochastic gradient descent with momentum, dampening and Nesterov",
+        default_lr: 1e-3,
+        options: &[
+            OptionInfo::float("momentum", Sgd::DEFAULT.momentum, "momentum factor"),
+            OptionInfo::float(
+                "dampening",
+                Sgd::DEFAULT.dampening,
+                "dampening for momentum",
+            ),
+            OptionInfo::float("weight_decay", Sgd::DEFAULT.weight_decay, WEIGHT_DECAY),
+            OptionInfo::bool("nesterov", Sgd::DEFAULT.nesterov, "Nesterov momentum"),
+            OptionInfo::bool("maximize", Sgd::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(Sgd {
+                momentum: o.float("momentum")?,
+                dampening: o.float("dampening")?,
+                weight_decay: o.float("weight_decay")?,
+                nesterov: o.bool("nesterov")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_non_negative, sign, validate_lr, Optimizer};
+use super::{
+    check_non_negative, sign, validate_lr, Definition, Optimizer, OptionInfo, MAXIMIZE,
+    WEIGHT_DECAY,
+};
 use crate::{Float, Result};
 
 /// Fixed-step sign descent (not in torch; CLI name `sign`).
@@ -22,10 +25,24 @@ use crate::{Float, Result};
 /// # Reference
 /// Bernstein et al., "signSGD: Compressed Optimisation for Non-Convex Problems" (ICML 2018);
 /// Riedmiller & Braun (1993) for the adaptive variant, [`super::Rprop`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignDescent {
     pub weight_decay: f64,
     pub maximize: bool,
+}
+
+impl SignDescent {
+    /// The defaults (as torch's SGD's).
+    pub const DEFAULT: SignDescent = SignDescent {
+        weight_decay: 0.0,
+        maximize: false,
+    };
+}
+
+impl Default for SignDescent {
+    fn default() -> Self {
+        SignDescent::DEFAULT
+    }
 }
 
 /// Sign descent keeps only a step count.
@@ -38,8 +55,26 @@ pub struct SignDescentState<F> {
 
 impl Optimizer for SignDescent {
     type State<F: Float> = SignDescentState<F>;
-    const NAME: &'static str = "sign";
-    const DEFAULT_LR: f64 = 1e-3;
+    const DEFINITION: Definition<SignDescent> = Definition {
+        name: "sign",
+        torch_name: None,
+        summary: "fixed-length steps against the sign of each gradient element (signSGD)",
+        default_lr: 1e-3,
+        options: &[
+            OptionInfo::float(
+                "weight_decay",
+                SignDescent::DEFAULT.weight_decay,
+                WEIGHT_DECAY,
+            ),
+            OptionInfo::bool("maximize", SignDescent::DEFAULT.maximize, MAXIMIZE),
+        ],
+        config: |o| {
+            Ok(SignDescent {
+                weight_decay: o.float("weight_decay")?,
+                maximize: o.bool("maximize")?,
+            })
+        },
+    };
 
     fn validate(&self, lr: f64) -> Result<()> {
         validate_lr(lr)?;

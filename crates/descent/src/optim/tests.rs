@@ -222,7 +222,7 @@ fn validation_names_the_field_and_the_rule() {
 
 #[test]
 fn spec_accepts_cli_and_torch_names() {
-    for name in spec::NAMES {
+    for name in names() {
         assert_eq!(OptimizerSpec::new(name).canonical_name().unwrap(), *name);
         let opt = OptimizerSpec::new(name).build::<f64>(one_group(3)).unwrap();
         assert!(!opt.name().is_empty());

@@ -16,11 +16,15 @@
 //! constant:factor=0.5,total_iters=10          ConstantLR: lr*factor for 10 steps, then lr
 //! step:step_size=30,gamma=0.1                 StepLR: multiply by gamma every 30 steps
 //! multistep:milestones=30;80,gamma=0.1        MultiStepLR: multiply by gamma at 30 and 80
+//!                                             (a milestone listed twice: by gamma^2 there)
 //! exponential:gamma=0.95                      ExponentialLR: multiply by gamma every step
 //! cosine:t_max=100,eta_min=0.001              CosineAnnealingLR (climbs back up after t_max)
 //! cosine-restarts:t_0=10,t_mult=2             CosineAnnealingWarmRestarts
 //! linear:start_factor=0.1,total_iters=5       LinearLR (e.g. warm-up)
 //! onecycle:max_lr=0.1,anneal_strategy=linear  OneCycleLR (total_steps defaults to the run)
+//! cyclic:base_lr=0.001,max_lr=0.1,step_size_up=20,mode=triangular2
+//!                                             CyclicLR (replaces the optimizer's lr; momentum
+//!                                             cycles the other way)
 //! inv-sqrt                                    LambdaLR with factor 1/sqrt(epoch+1)
 //! polynomial:total_iters=100,power=2          PolynomialLR
 //! plateau:mode=min,factor=0.5,patience=3      ReduceLROnPlateau on the validation loss
@@ -33,6 +37,7 @@
 
 mod constant;
 mod cosine;
+mod cyclic;
 mod exponential;
 mod inv_sqrt;
 mod linear;
@@ -48,6 +53,7 @@ mod torch;
 
 pub use constant::{Constant, ConstantLR};
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
+pub use cyclic::{CyclicLR, CyclicMode, CyclicOptions, ScaleMode};
 pub use exponential::ExponentialLR;
 pub use inv_sqrt::InvSqrtLR;
 pub use linear::LinearLR;
@@ -62,7 +68,7 @@ use std::fmt::Debug;
 
 use crate::Result;
 
-/// A learning-rate schedule (and, for one-cycle, a momentum schedule).
+/// A learning-rate schedule (and, for one-cycle and cyclic, a momentum schedule).
 pub trait Scheduler: Send + Debug {
     /// The learning rate for the next optimizer step.
     fn lr(&self) -> f64;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::state;
-use super::step::check_increasing;
+use super::step::{check_ordered, Order};
 use super::{check, ScheduleSpec, Scheduler};
 use crate::Result;
 
@@ -18,8 +18,8 @@ use crate::Result;
 /// otherwise:             schedules[i].step()
 /// ```
 /// Every schedule counts from the base lr, not from where the previous one stopped.
-/// `plateau` and `onecycle` cannot be part of a sequence (torch rejects the first; the second
-/// rewrites the optimizer's initial lr).
+/// `plateau`, `onecycle` and `cyclic` cannot be part of a sequence (torch rejects the first;
+/// the others rewrite the optimizer's initial lr).
 /// # Defaults
 /// schedules and milestones required; milestones strictly increasing and >= 1, one fewer than
 /// schedules.
@@ -83,7 +83,7 @@ impl SequentialLR {
                 schedules.len()
             ),
         )?;
-        check_increasing("milestones", milestones, 1)?;
+        check_ordered("milestones", milestones, 1, Order::Strict)?;
         for s in schedules {
             let name = s.name();
             check(
@@ -93,9 +93,10 @@ impl SequentialLR {
                     s,
                     ScheduleSpec::Plateau(_)
                         | ScheduleSpec::OneCycle(_)
+                        | ScheduleSpec::Cyclic(_)
                         | ScheduleSpec::Sequential { .. }
                 ),
-                "plateau, onecycle and sequences cannot be part of a sequence",
+                "plateau, onecycle, cyclic and sequences cannot be part of a sequence",
             )?;
             s.validate()?;
         }

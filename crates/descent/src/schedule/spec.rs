@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, InvSqrtLR,
-    LinearLR, MultiStepLR, OneCycleLR, OneCycleOptions, PlateauOptions, PolynomialLR,
-    ReduceLROnPlateau, Scheduler, SequentialLR, StepLR,
+    check, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, CyclicOptions,
+    ExponentialLR, InvSqrtLR, LinearLR, MultiStepLR, OneCycleLR, OneCycleOptions, PlateauOptions,
+    PolynomialLR, ReduceLROnPlateau, Scheduler, SequentialLR, StepLR,
 };
 use crate::Result;
 
@@ -49,6 +49,9 @@ pub enum ScheduleSpec {
     /// [`OneCycleLR`].
     #[serde(rename = "onecycle")]
     OneCycle(OneCycleOptions),
+    /// [`CyclicLR`].
+    #[serde(rename = "cyclic")]
+    Cyclic(CyclicOptions),
     /// [`InvSqrtLR`] (torch's `LambdaLR` with `1 / sqrt(epoch + 1)`).
     #[serde(rename = "inv-sqrt")]
     InvSqrt,
@@ -84,6 +87,7 @@ impl ScheduleSpec {
             ScheduleSpec::CosineRestarts { .. } => "cosine-restarts",
             ScheduleSpec::Linear { .. } => "linear",
             ScheduleSpec::OneCycle(_) => "onecycle",
+            ScheduleSpec::Cyclic(_) => "cyclic",
             ScheduleSpec::InvSqrt => "inv-sqrt",
             ScheduleSpec::Polynomial { .. } => "polynomial",
             ScheduleSpec::Plateau(_) => "plateau",
@@ -119,6 +123,7 @@ impl ScheduleSpec {
                 ..
             } => LinearLR::validate(*start_factor, *end_factor),
             ScheduleSpec::OneCycle(o) => o.validate(),
+            ScheduleSpec::Cyclic(o) => o.validate(),
             ScheduleSpec::InvSqrt => Ok(()),
             ScheduleSpec::Polynomial { power, .. } => PolynomialLR::validate(*power),
             ScheduleSpec::Plateau(o) => o.validate(),
@@ -150,6 +155,7 @@ impl ScheduleSpec {
                 base_momentum,
                 total_steps,
             )?)),
+            ScheduleSpec::Cyclic(o) => Ok(Box::new(CyclicLR::new(o.clone(), base_momentum)?)),
             ScheduleSpec::Plateau(o) => Ok(Box::new(ReduceLROnPlateau::new(base_lr, o.clone())?)),
             ScheduleSpec::Sequential {
                 schedules,
@@ -217,12 +223,13 @@ impl ScheduleSpec {
                 Box::new(PolynomialLR::new(base_lr, total_iters, power)?)
             }
             ScheduleSpec::OneCycle(_)
+            | ScheduleSpec::Cyclic(_)
             | ScheduleSpec::Plateau(_)
             | ScheduleSpec::Sequential { .. } => {
                 return Err(crate::Error::invalid(
                     "schedules",
                     self.name(),
-                    "plateau, onecycle and sequences cannot be part of a sequence",
+                    "plateau, onecycle, cyclic and sequences cannot be part of a sequence",
                 ))
             }
         })
@@ -243,7 +250,9 @@ impl ScheduleSpec {
                 "step: step_size={step_size} >= the run's {n} steps: the lr never decays"
             )),
             ScheduleSpec::MultiStep { milestones, .. } => {
-                for m in milestones.iter().filter(|&&m| m >= n) {
+                let mut late: Vec<usize> = milestones.iter().copied().filter(|&m| m >= n).collect();
+                late.dedup();
+                for m in late {
                     w.push(format!(
                         "multistep: milestone {m} is at or beyond the run's {n} steps: it is never reached"
                     ));
@@ -270,6 +279,24 @@ impl ScheduleSpec {
                 )),
                 _ => {}
             },
+            ScheduleSpec::Cyclic(o) => {
+                if let Some(given) = o.scale_mode.filter(|&s| s != o.mode.scale_mode()) {
+                    w.push(format!(
+                        "cyclic: scale_mode={given} is ignored with mode={}, which scales per {} (torch's CyclicLR sets the scale mode of every built-in mode)",
+                        o.mode,
+                        match o.mode.scale_mode() {
+                            super::ScaleMode::Cycle => "cycle",
+                            super::ScaleMode::Iterations => "iteration",
+                        }
+                    ));
+                }
+                if o.step_size_up >= n {
+                    w.push(format!(
+                        "cyclic: step_size_up={} >= the run's {n} steps: the lr only rises (torch's default 2000 counts batches: schedule per step, or choose a shorter step_size_up)",
+                        o.step_size_up
+                    ));
+                }
+            }
             ScheduleSpec::Polynomial { total_iters, .. } if *total_iters < n => w.push(format!(
                 "polynomial: total_iters={total_iters} < the run's {n} steps: the lr is 0 for the last {} steps",
                 n - total_iters

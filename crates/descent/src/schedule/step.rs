@@ -72,11 +72,13 @@ impl Scheduler for StepLR {
 ///
 /// # Algorithm
 /// ```text
-/// t in milestones:  lr <- lr * gamma      (also at t == 0 if 0 is a milestone)
-/// otherwise:        lr unchanged
+/// k = number of times t is listed in milestones (torch keeps a Counter)
+/// k > 0:      lr <- lr * gamma^k      (also at t == 0 if 0 is a milestone)
+/// otherwise:  lr unchanged
 /// ```
+/// A milestone listed twice multiplies the lr by gamma twice at that step, as in torch.
 /// # Defaults
-/// milestones required (strictly increasing), gamma 0.1.
+/// milestones required (in non-decreasing order, repeats allowed), gamma 0.1.
 /// # Reference
 /// `torch.optim.lr_scheduler.MultiStepLR.get_lr` (PyTorch 2.9).
 #[derive(Clone, Debug)]
@@ -99,20 +101,32 @@ impl MultiStepLR {
     }
 
     pub(crate) fn validate(milestones: &[usize], gamma: f64) -> Result<()> {
-        check_increasing("milestones", milestones, 0)?;
+        check_ordered("milestones", milestones, 0, Order::NonDecreasing)?;
         check_gamma(gamma)
     }
 
     fn apply(&mut self) {
-        if self.milestones.contains(&self.state.last_epoch) {
-            // torch: `lr * gamma ** count`; milestones are distinct, so `gamma ** 1 == gamma`.
-            self.state.lr *= self.gamma;
+        let t = self.state.last_epoch;
+        let count = self.milestones.iter().filter(|&&m| m == t).count();
+        if count > 0 {
+            // torch: `group["lr"] * self.gamma ** self.milestones[self.last_epoch]`, a Python
+            // float power (C `pow`, as `powf`); `gamma ** 1` is `gamma` exactly.
+            self.state.lr *= self.gamma.powf(count as f64);
         }
     }
 }
 
-/// Checks that `list` is non-empty, strictly increasing and starts at `min` or later.
-pub(crate) fn check_increasing(name: &str, list: &[usize], min: usize) -> Result<()> {
+/// How the values of a list of steps must be ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Each value above the one before (sequence milestones).
+    Strict,
+    /// Each value at or above the one before (multistep milestones, which may repeat).
+    NonDecreasing,
+}
+
+/// Checks that `list` is non-empty, ordered as `order` says and starts at `min` or later.
+pub(crate) fn check_ordered(name: &str, list: &[usize], min: usize, order: Order) -> Result<()> {
     let text = || {
         list.iter()
             .map(usize::to_string)
@@ -120,12 +134,17 @@ pub(crate) fn check_increasing(name: &str, list: &[usize], min: usize) -> Result
             .join(";")
     };
     check(name, text(), !list.is_empty(), "needs at least one value")?;
-    check(
-        name,
-        text(),
-        list.windows(2).all(|w| w[0] < w[1]),
-        "must be strictly increasing",
-    )?;
+    let (ordered, rule) = match order {
+        Order::Strict => (
+            list.windows(2).all(|w| w[0] < w[1]),
+            "must be strictly increasing",
+        ),
+        Order::NonDecreasing => (
+            list.windows(2).all(|w| w[0] <= w[1]),
+            "must be in non-decreasing order (a repeated milestone multiplies by gamma once per listing)",
+        ),
+    };
+    check(name, text(), ordered, rule)?;
     check(
         name,
         text(),

@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use super::{Anneal, OneCycleOptions, PlateauMode, PlateauOptions, ScheduleSpec, ThresholdMode};
+use super::{
+    Anneal, CyclicMode, CyclicOptions, OneCycleOptions, PlateauMode, PlateauOptions, ScaleMode,
+    ScheduleSpec, ThresholdMode,
+};
 use crate::{Error, Result};
 
 /// Every schedule name with the keys it accepts (required keys first, marked by `!`).
@@ -28,6 +31,21 @@ pub(crate) const NAMES: &[(&str, &[&str])] = &[
             "div_factor",
             "final_div_factor",
             "three_phase",
+        ],
+    ),
+    (
+        "cyclic",
+        &[
+            "!base_lr",
+            "!max_lr",
+            "step_size_up",
+            "step_size_down",
+            "mode",
+            "gamma",
+            "scale_mode",
+            "cycle_momentum",
+            "base_momentum",
+            "max_momentum",
         ],
     ),
     ("inv-sqrt", &[]),
@@ -225,6 +243,7 @@ impl<'a> Options<'a> {
                 total_iters: self.usize("total_iters", Some(5))?,
             },
             "onecycle" => self.onecycle()?,
+            "cyclic" => self.cyclic()?,
             "inv-sqrt" => ScheduleSpec::InvSqrt,
             "polynomial" => ScheduleSpec::Polynomial {
                 total_iters: self.usize("total_iters", Some(5))?,
@@ -252,6 +271,38 @@ impl<'a> Options<'a> {
             div_factor: self.f64("div_factor", Some(d.div_factor))?,
             final_div_factor: self.f64("final_div_factor", Some(d.final_div_factor))?,
             three_phase: self.bool("three_phase", d.three_phase)?,
+            ..d
+        }))
+    }
+
+    fn cyclic(&self) -> Result<ScheduleSpec> {
+        let d = CyclicOptions::new(self.f64("base_lr", None)?, self.f64("max_lr", None)?);
+        let modes = [
+            ("triangular", CyclicMode::Triangular),
+            ("triangular2", CyclicMode::Triangular2),
+            ("exp_range", CyclicMode::ExpRange),
+        ];
+        let scales = [
+            ("cycle", ScaleMode::Cycle),
+            ("iterations", ScaleMode::Iterations),
+        ];
+        let step_size_down = match self.raw("step_size_down") {
+            Some(_) => Some(self.usize("step_size_down", None)?),
+            None => None,
+        };
+        let scale_mode = match self.raw("scale_mode") {
+            Some(_) => Some(self.choice("scale_mode", ScaleMode::Cycle, &scales)?),
+            None => None,
+        };
+        Ok(ScheduleSpec::Cyclic(CyclicOptions {
+            step_size_up: self.usize("step_size_up", Some(d.step_size_up))?,
+            step_size_down,
+            mode: self.choice("mode", d.mode, &modes)?,
+            gamma: self.f64("gamma", Some(d.gamma))?,
+            scale_mode,
+            cycle_momentum: self.bool("cycle_momentum", d.cycle_momentum)?,
+            base_momentum: self.f64("base_momentum", Some(d.base_momentum))?,
+            max_momentum: self.f64("max_momentum", Some(d.max_momentum))?,
             ..d
         }))
     }
@@ -404,6 +455,25 @@ impl fmt::Display for ScheduleSpec {
                     o.div_factor,
                     o.final_div_factor,
                     o.three_phase
+                )
+            }
+            ScheduleSpec::Cyclic(o) => {
+                write!(
+                    f,
+                    "cyclic:base_lr={:?},max_lr={:?},step_size_up={}",
+                    o.base_lr, o.max_lr, o.step_size_up
+                )?;
+                if let Some(n) = o.step_size_down {
+                    write!(f, ",step_size_down={n}")?;
+                }
+                write!(f, ",mode={},gamma={:?}", o.mode, o.gamma)?;
+                if let Some(s) = o.scale_mode {
+                    write!(f, ",scale_mode={s}")?;
+                }
+                write!(
+                    f,
+                    ",cycle_momentum={},base_momentum={:?},max_momentum={:?}",
+                    o.cycle_momentum, o.base_momentum, o.max_momentum
                 )
             }
             ScheduleSpec::InvSqrt => write!(f, "inv-sqrt"),

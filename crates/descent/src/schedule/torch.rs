@@ -17,6 +17,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("CosineAnnealingWarmRestarts", "cosine-restarts"),
     ("LinearLR", "linear"),
     ("OneCycleLR", "onecycle"),
+    ("CyclicLR", "cyclic"),
     ("LambdaLR", "inv-sqrt"),
     ("PolynomialLR", "polynomial"),
     ("ReduceLROnPlateau", "plateau"),
@@ -68,6 +69,12 @@ impl ScheduleSpec {
                         fill(&mut options, "factor", Value::from(1.0 / 3.0));
                         fill(&mut options, "total_iters", Value::from(5));
                     }
+                    "MultiStepLR" => {
+                        // torch keeps a Counter of the milestones: their order does not matter.
+                        if let Some(Value::Array(m)) = options.get_mut("milestones") {
+                            m.sort_by_key(Value::as_u64);
+                        }
+                    }
                     "LambdaLR" => match options.remove("lr_lambda") {
                         Some(Value::String(s)) if s == "inv_sqrt" => {}
                         other => {
@@ -86,14 +93,13 @@ impl ScheduleSpec {
                             }
                         }
                     }
-                    "ReduceLROnPlateau" => {
-                        if let Some(Value::Array(a)) = options.get("min_lr") {
-                            if a.len() != 1 {
-                                return Err(err("min_lr: one value per parameter group, and there is one group".into()));
-                            }
-                            let v = a[0].clone();
-                            options.insert("min_lr".into(), v);
+                    "ReduceLROnPlateau" => one_group(&mut options, &["min_lr"]).map_err(err)?,
+                    "CyclicLR" => {
+                        if options.get("scale_fn").is_some_and(|v| !v.is_null()) {
+                            return Err(err("a custom scale_fn is not supported: use mode".into()));
                         }
+                        let per_group = ["base_lr", "max_lr", "base_momentum", "max_momentum"];
+                        one_group(&mut options, &per_group).map_err(err)?;
                     }
                     _ => {}
                 }
@@ -104,6 +110,22 @@ impl ScheduleSpec {
         spec.validate()?;
         Ok(spec)
     }
+}
+
+/// Replaces a one-element list (torch's value per parameter group) by its element.
+fn one_group(options: &mut Map<String, Value>, keys: &[&str]) -> Result<(), String> {
+    for key in keys {
+        if let Some(Value::Array(a)) = options.get(*key) {
+            if a.len() != 1 {
+                return Err(format!(
+                    "{key}: one value per parameter group, and there is one group"
+                ));
+            }
+            let v = a[0].clone();
+            options.insert(key.to_string(), v);
+        }
+    }
+    Ok(())
 }
 
 fn fill(options: &mut Map<String, Value>, key: &str, value: Value) {

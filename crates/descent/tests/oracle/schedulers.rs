@@ -1,5 +1,6 @@
 //! The `schedulers` family: a torch LR scheduler over `steps` steps, lr (and momentum) compared
-//! step by step. Protocol (PyTorch 2.9.1, `gen.py` of the shared oracle):
+//! step by step (`schedulers.json` from `gen.py` of the shared oracle; `schedulers_cyclic.json`
+//! from `tests/fixtures/oracle/gen_cyclic.py`). Protocol (PyTorch 2.9.1):
 //! `for i in 0..steps { lr[i] = current lr; optimizer.step(); scheduler.step() }`, with
 //! `scheduler.step(metrics[i])` for ReduceLROnPlateau.
 
