@@ -8,7 +8,7 @@
 //! # fn main() -> descent::Result<()> {
 //! let spec = descent::RunSpec::builtin("diabetes")
 //!     .scale(descent::data::Scaling::Standard)
-//!     .optimizer("adam", 0.05).batch(32).epochs(30).seed(7);
+//!     .optimizer("sgd", 0.05).batch(32).epochs(30).seed(7);
 //! let fitted = descent::fit(&spec)?;
 //! assert!(fitted.report.train.r2.unwrap() > 0.4);
 //! assert_eq!(fitted.history.records.len(), 30);
