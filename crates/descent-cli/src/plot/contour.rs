@@ -339,6 +339,29 @@ fn iso_segments(f: &Field, values: &[f64], thresholds: &[f64]) -> Vec<(Point, Po
     out
 }
 
+/// `f` sampled on a box around `points` (padded by a quarter of its size on every side).
+pub fn field_around<'a>(
+    points: impl Iterator<Item = &'a Vec<f64>>,
+    f: impl Fn(f64, f64) -> f64,
+) -> Field {
+    let (mut x, mut y) = (
+        (f64::INFINITY, f64::NEG_INFINITY),
+        (f64::INFINITY, f64::NEG_INFINITY),
+    );
+    for p in points {
+        x = (x.0.min(p[0]), x.1.max(p[0]));
+        y = (y.0.min(p[1]), y.1.max(p[1]));
+    }
+    let widen = |(a, b): (f64, f64)| {
+        if !a.is_finite() {
+            return (-1.0, 1.0);
+        }
+        let w = (b - a).max(1e-3 * (1.0 + a.abs().max(b.abs())));
+        (a - 0.25 * w, b + 0.25 * w)
+    };
+    Field::sample(widen(x), widen(y), 180, 120, f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,27 +387,4 @@ mod tests {
             }
         }
     }
-}
-
-/// `f` sampled on a box around `points` (padded by a quarter of its size on every side).
-pub fn field_around<'a>(
-    points: impl Iterator<Item = &'a Vec<f64>>,
-    f: impl Fn(f64, f64) -> f64,
-) -> Field {
-    let (mut x, mut y) = (
-        (f64::INFINITY, f64::NEG_INFINITY),
-        (f64::INFINITY, f64::NEG_INFINITY),
-    );
-    for p in points {
-        x = (x.0.min(p[0]), x.1.max(p[0]));
-        y = (y.0.min(p[1]), y.1.max(p[1]));
-    }
-    let widen = |(a, b): (f64, f64)| {
-        if !a.is_finite() {
-            return (-1.0, 1.0);
-        }
-        let w = (b - a).max(1e-3 * (1.0 + a.abs().max(b.abs())));
-        (a - 0.25 * w, b + 0.25 * w)
-    };
-    Field::sample(widen(x), widen(y), 180, 120, f)
 }
