@@ -3,7 +3,14 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use descent::data::{BatchSize, Scaling};
+use descent::loss::Loss;
+use descent::nn::{Activation, ModelKind};
+use descent::params::Init;
+use descent::schedule::ScheduleSpec;
+use descent::train::{EarlyStopping, OnDivergence};
+use descent::DType;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,34 +52,13 @@ pub enum Command {
     Tour(crate::viz_args::TourArgs),
 }
 
-#[derive(Debug, Args)]
-#[command(allow_negative_numbers = true)]
-pub struct TrainArgs {
+/// Where the data comes from and which columns are used: the same flags for every command
+/// that reads data.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
     /// CSV file with a header row, or builtin:NAME (classic, beans, diabetes, breast_cancer, iris, wine).
-    #[arg(long, required_unless_present = "resume")]
+    #[arg(long)]
     pub data: Option<String>,
-    /// Continue the run in DIR from its checkpoint.json (every other setting comes from the
-    /// checkpoint; --epochs may raise the total, --quiet and --threads apply).
-    #[arg(long, value_name = "DIR")]
-    pub resume: Option<PathBuf>,
-    /// Write DIR/checkpoint.json every N epochs (and at the end, and on Ctrl-C).
-    #[arg(long, value_name = "N")]
-    pub checkpoint_every: Option<usize>,
-    /// What to do when the loss becomes NaN/inf or keeps rising: stop (keep the best
-    /// parameters, exit 3), continue, or reduce-lr (restore the best parameters, lr x 0.1).
-    #[arg(long, default_value = "stop")]
-    pub on_divergence: String,
-    /// Stop when the validation loss (or the training loss, without --val-fraction) has not
-    /// improved for a while, and restore the best parameters: patience=N[,min_delta=X].
-    #[arg(long)]
-    pub early_stopping: Option<String>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Make results independent of the thread count (they already are: every parallel
-    /// reduction here has a fixed split; the flag is accepted for scripts that ask for it).
-    #[arg(long)]
-    pub deterministic: bool,
     /// Target column(s), comma-separated [default: the last column].
     #[arg(long, value_delimiter = ',')]
     pub target: Option<Vec<String>>,
@@ -83,44 +69,128 @@ pub struct TrainArgs {
     /// column, and report how many, instead of stopping at the first one.
     #[arg(long)]
     pub drop_missing: bool,
-    /// linear-nobias | linear | logistic | softmax | mlp.
-    #[arg(long, default_value = "linear")]
-    pub model: String,
+}
+
+/// The model kinds of `--model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelName {
+    LinearNobias,
+    Linear,
+    Logistic,
+    Softmax,
+    Mlp,
+}
+
+impl ModelName {
+    /// The library's model kind (an mlp takes its hidden widths and activation).
+    pub fn kind(self, hidden: &[usize], activation: Activation) -> descent::Result<ModelKind> {
+        let name = self.to_possible_value().expect("no skipped variants");
+        ModelKind::parse(name.get_name(), hidden, activation)
+    }
+}
+
+/// The model, its loss, initialisation and scaling, and the seed: the same flags for every
+/// command that builds a model.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// The model.
+    #[arg(long, value_enum, default_value = "linear")]
+    pub model: ModelName,
     /// Hidden layer widths of an mlp, e.g. 64,32.
     #[arg(long, value_delimiter = ',')]
     pub hidden: Vec<usize>,
     /// Activation of an mlp's hidden layers: sigmoid | tanh | relu.
     #[arg(long, default_value = "relu")]
-    pub activation: String,
+    pub activation: Activation,
     /// mse | mae | huber | huber:DELTA | bce-with-logits | cross-entropy [default: from the model].
     #[arg(long)]
-    pub loss: Option<String>,
+    pub loss: Option<Loss>,
+    /// Feature scaling fitted on the training data: standard | minmax | none.
+    #[arg(long, default_value = "none")]
+    pub scale: Scaling,
+    /// Initial parameters: zeros | torch (uniform ±1/sqrt(fan_in)) | normal:STD | a number
+    /// [default: zeros, or torch for an mlp].
+    #[arg(long)]
+    pub init: Option<String>,
+    /// Seed for every random choice (initialisation, shuffling, validation split).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl ModelArgs {
+    /// The model kind, checked against the hidden widths.
+    pub fn kind(&self) -> anyhow::Result<ModelKind> {
+        let kind = self.model.kind(&self.hidden, self.activation)?;
+        anyhow::ensure!(
+            self.hidden.is_empty() || matches!(kind, ModelKind::Mlp { .. }),
+            "--hidden applies only to --model mlp"
+        );
+        Ok(kind)
+    }
+
+    /// The initialisation given with `--init`, if any.
+    pub fn init(&self) -> anyhow::Result<Option<Init>> {
+        use anyhow::Context;
+        self.init
+            .as_deref()
+            .map(|s| Init::parse(s, self.seed).context("--init"))
+            .transpose()
+    }
+}
+
+/// When the schedule advances (`--schedule-per`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchedulePerArg {
+    Epoch,
+    Step,
+}
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+#[command(group(ArgGroup::new("input").required(true).args(["data", "resume"])))]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Continue the run in DIR from its checkpoint.json (every other setting comes from the
+    /// checkpoint; --epochs may raise the total, --quiet and --threads apply).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Write DIR/checkpoint.json every N epochs (and at the end, and on Ctrl-C).
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
+    /// What to do when the loss becomes NaN/inf or keeps rising: stop (keep the best
+    /// parameters, exit 3), continue, or reduce-lr (restore the best parameters, lr x 0.1).
+    #[arg(long, default_value = "stop")]
+    pub on_divergence: OnDivergence,
+    /// Stop when the validation loss (or the training loss, without --val-fraction) has not
+    /// improved for a while, and restore the best parameters: patience=N[,min_delta=X].
+    #[arg(long)]
+    pub early_stopping: Option<EarlyStopping>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Make results independent of the thread count (they already are: every parallel
+    /// reduction here has a fixed split; the flag is accepted for scripts that ask for it).
+    #[arg(long)]
+    pub deterministic: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Number of epochs (passes over the training data) [default: 100; with --resume: the
     /// checkpointed run's total].
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Rows per update: `full` (batch gradient descent), 1 (stochastic), or N (mini-batch).
     #[arg(long, default_value = "full")]
-    pub batch: String,
+    pub batch: BatchSize,
     /// Shuffle rows every epoch (seeded) [default: on, except with --batch full].
     #[arg(long, overrides_with = "no_shuffle")]
     pub shuffle: bool,
     /// Visit rows in file order every epoch.
     #[arg(long)]
     pub no_shuffle: bool,
-    /// Seed for every random choice (initialisation, shuffling, validation split).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Initial parameters: zeros | torch (uniform ±1/sqrt(fan_in)) | normal:STD | a number
-    /// [default: zeros, or torch for an mlp].
-    #[arg(long)]
-    pub init: Option<String>,
     /// Floating-point precision: f64 | f32.
     #[arg(long, default_value = "f64")]
-    pub dtype: String,
-    /// Feature scaling fitted on the training split: standard | minmax | none.
-    #[arg(long, default_value = "none")]
-    pub scale: String,
+    pub dtype: DType,
     /// Fraction of rows held out for validation (seeded split).
     #[arg(long, default_value_t = 0.0)]
     pub val_fraction: f64,
@@ -219,10 +289,10 @@ pub struct OptimArgs {
     /// Learning-rate schedule, e.g. cosine:t_max=100 or step:step_size=30,gamma=0.1
     /// (see `descent schedule --help`).
     #[arg(long)]
-    pub schedule: Option<String>,
+    pub schedule: Option<ScheduleSpec>,
     /// Advance the schedule every epoch or every step (update).
-    #[arg(long, default_value = "epoch")]
-    pub schedule_per: String,
+    #[arg(long, value_enum, default_value = "epoch")]
+    pub schedule_per: SchedulePerArg,
 }
 
 #[derive(Debug, Args)]

@@ -8,17 +8,15 @@
 use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
-use descent::data::{
-    BatchOrder, BatchSize, Columns, DataSource, Dataset, Scaler, Scaling, TargetKind,
-};
+use descent::data::{BatchOrder, BatchSize, Columns, DataSource, Dataset, Scaler};
 use descent::loss::Loss;
-use descent::nn::{Activation, ModelKind, Sequential};
+use descent::nn::{ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::{Constant, ScheduleSpec, Scheduler};
 use descent::train::{evaluate, Event, Observer, Signal, Stop, TrainConfig, TrainData, Trainer};
 
-use crate::viz_args::ModelArgs;
+use crate::viz_args::ProbeArgs;
 
 /// Data, model and initial parameters, ready to train or probe.
 pub struct Prepared {
@@ -34,34 +32,25 @@ pub struct Prepared {
 
 impl Prepared {
     /// Reads and scales the data and builds the model named in `a`.
-    pub fn new(a: &ModelArgs) -> Result<Self> {
-        let activation: Activation = a.activation.parse()?;
-        let kind = ModelKind::parse(&a.model, &a.hidden, activation)?;
-        let loss = match &a.loss {
-            Some(l) => l.parse()?,
-            None => kind.default_loss(None),
-        };
+    pub fn new(a: &ProbeArgs) -> Result<Self> {
+        let m = &a.model;
+        let kind = m.kind()?;
+        let loss = m.loss.unwrap_or_else(|| kind.default_loss(None));
         check_loss_fits_model(&kind, loss)?;
-        let init = match &a.init {
-            Some(s) => parse_init(s, a.seed)?,
-            None if matches!(kind, ModelKind::Mlp { .. }) => Init::Torch { seed: a.seed },
+        let init = match m.init()? {
+            Some(init) => init,
+            None if matches!(kind, ModelKind::Mlp { .. }) => Init::Torch { seed: m.seed },
             None => Init::Zeros,
         };
-        let scaling: Scaling = a.scale.parse()?;
-        let source = DataSource::parse(&a.data);
+        let source = DataSource::parse(a.data.data.as_deref().unwrap_or_default());
         let columns = Columns {
-            targets: a.target.clone(),
-            features: a.features.clone(),
-            ..Columns::default()
+            targets: a.data.target.clone(),
+            features: a.data.features.clone(),
+            drop_missing: a.data.drop_missing,
         };
-        let target_kind = if loss.is_classification() {
-            TargetKind::Classes
-        } else {
-            TargetKind::Real
-        };
-        let mut data = source.load::<f64>(&columns, target_kind)?;
+        let mut data = source.load::<f64>(&columns, descent::run::target_kind(loss))?;
         check_binary_labels(&source, &data, loss)?;
-        let scaler = Scaler::fit(scaling, &data.x);
+        let scaler = Scaler::fit(m.scale, &data.x);
         scaler.transform(&mut data.x)?;
         let model = kind.build(data.n_features(), n_outputs(loss, &data))?;
         Ok(Prepared {
@@ -165,9 +154,6 @@ pub fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> R
     Ok(())
 }
 
-pub fn parse_init(s: &str, seed: u64) -> Result<Init> {
-    Init::parse(s, seed).context("--init")
-}
 
 /// One training run recorded for a figure: the loss and parameters after every epoch.
 #[derive(Clone, Debug)]

@@ -3,48 +3,25 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{ArgGroup, Args};
 
-/// Data, model, loss, scaling and initialisation, shared by the commands that probe a model.
-#[derive(Debug, Args)]
-pub struct ModelArgs {
-    /// CSV file with a header row, or builtin:NAME (classic, beans, diabetes, breast_cancer, iris, wine).
-    #[arg(long)]
-    pub data: String,
-    /// Target column(s), comma-separated [default: the last column].
-    #[arg(long, value_delimiter = ',')]
-    pub target: Option<Vec<String>>,
-    /// Feature columns, comma-separated [default: every other column].
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// linear-nobias | linear | logistic | softmax | mlp.
-    #[arg(long, default_value = "linear")]
-    pub model: String,
-    /// Hidden layer widths of an mlp, e.g. 64,32.
-    #[arg(long, value_delimiter = ',')]
-    pub hidden: Vec<usize>,
-    /// Activation of an mlp's hidden layers: sigmoid | tanh | relu.
-    #[arg(long, default_value = "relu")]
-    pub activation: String,
-    /// mse | mae | huber | huber:DELTA | bce-with-logits | cross-entropy [default: from the model].
-    #[arg(long)]
-    pub loss: Option<String>,
-    /// Feature scaling: standard | minmax | none.
-    #[arg(long, default_value = "none")]
-    pub scale: String,
-    /// Initial parameters: zeros | torch | normal:STD | a number [default: zeros, torch for an mlp].
-    #[arg(long)]
-    pub init: Option<String>,
-    /// Seed for every random choice (initialisation, shuffling).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+pub use crate::args::{DataArgs, ModelArgs};
+
+/// Data and model, shared by the commands that probe a model (the same flags as `train`'s).
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("input").required(true).args(["data"])))]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct CompareArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub probe: ProbeArgs,
     /// Optimizers to compare (momentum = sgd with momentum 0.9).
     #[arg(
         long,
@@ -79,7 +56,7 @@ pub struct CompareArgs {
 #[command(allow_negative_numbers = true)]
 pub struct SearchArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub probe: ProbeArgs,
     /// START:STOP:STEP (STOP included) for each parameter, in layout order; give it once for
     /// a one-parameter model, twice for two.
     #[arg(long, required = true, allow_hyphen_values = true)]
@@ -128,7 +105,7 @@ pub struct SurfaceArgs {
 #[derive(Debug, Args)]
 pub struct GradcheckArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub probe: ProbeArgs,
     /// Finite-difference step h of the central difference (f(p+h) - f(p-h)) / 2h.
     #[arg(long, default_value_t = 1e-6)]
     pub eps: f64,
@@ -143,7 +120,7 @@ pub struct GradcheckArgs {
 #[derive(Debug, Args)]
 pub struct LrFindArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub probe: ProbeArgs,
     /// The optimizer (momentum = sgd with momentum 0.9).
     #[arg(long, default_value = "sgd")]
     pub optimizer: String,

@@ -197,18 +197,18 @@ cases! {
         Fails(1, &["betas"]);
     one_beta: ["train", "--data", "@good.csv", "--optimizer", "adam", "--betas", "0.9"] =>
         Fails(1, &["--betas takes two comma-separated numbers"]);
-    negative_batch_size: ["train", "--data", "@good.csv", "--batch", "-4"] => Fails(1, &["batch"]);
-    zero_batch_size: ["train", "--data", "@good.csv", "--batch", "0"] => Fails(1, &["batch"]);
+    negative_batch_size: ["train", "--data", "@good.csv", "--batch", "-4"] => Fails(2, &["invalid value '-4' for '--batch <BATCH>'", "a positive number of rows"]);
+    zero_batch_size: ["train", "--data", "@good.csv", "--batch", "0"] => Fails(2, &["'--batch <BATCH>'", "a positive number of rows"]);
     zero_epochs: ["train", "--data", "@good.csv", "--epochs", "0"] => Fails(1, &["--epochs must be at least 1"]);
     negative_epochs: ["train", "--data", "@good.csv", "--epochs", "-3"] => Fails(2, &["--epochs"]);
     bad_schedule: ["train", "--data", "@good.csv", "--schedule", "cosine:t_max=ten"] =>
-        Fails(1, &["cannot parse schedule `cosine:t_max=ten`: `t_max=ten` is not a non-negative integer"]);
+        Fails(2, &["'--schedule <SCHEDULE>'", "cannot parse schedule `cosine:t_max=ten`: `t_max=ten` is not a non-negative integer"]);
     zero_checkpoint_interval: ["train", "--data", "@good.csv", "--checkpoint-every", "0"] =>
         Fails(1, &["--checkpoint-every must be at least 1"]);
     bad_on_divergence: ["train", "--data", "@good.csv", "--on-divergence", "panic"] =>
-        Fails(1, &["on-divergence", "expected stop, continue or reduce-lr"]);
+        Fails(2, &["'--on-divergence <ON_DIVERGENCE>'", "expected stop, continue or reduce-lr"]);
     bad_early_stopping: ["train", "--data", "@good.csv", "--early-stopping", "patience=0"] =>
-        Fails(1, &["patience must be a positive integer", "patience=N[,min_delta=X]"]);
+        Fails(2, &["'--early-stopping <EARLY_STOPPING>'", "patience must be a positive integer", "patience=N[,min_delta=X]"]);
     zero_threads: ["train", "--data", "@good.csv", "--threads", "0"] => Fails(1, &["--threads must be at least 1"]);
 
     // Checkpoints.
@@ -218,7 +218,7 @@ cases! {
         Fails(1, &["torn_checkpoint/checkpoint.json is damaged or was edited"]);
     edited_checkpoint: ["train", "--resume", "@edited_checkpoint"] =>
         Fails(1, &["edited_checkpoint/checkpoint.json is damaged or was edited (checksum mismatch)"]);
-    bad_dtype: ["train", "--data", "@good.csv", "--dtype", "f16"] => Fails(1, &["--dtype must be f64 or f32, not `f16`"]);
+    bad_dtype: ["train", "--data", "@good.csv", "--dtype", "f16"] => Fails(2, &["invalid value 'f16' for '--dtype <DTYPE>'", "must be f32 or f64"]);
 }
 
 /// Files in `dir` named like the atomic writer's temporaries (`.NAME.tmp`).

@@ -17,11 +17,11 @@ use crate::viz_args::CompareArgs;
 
 pub fn run(args: CompareArgs) -> Result<ExitCode> {
     let entries = optimizer_list::parse(&args.optimizers, &args.lr)?;
-    let config = train_config(args.epochs, &args.batch, args.model.seed)?;
+    let config = train_config(args.epochs, &args.batch, args.probe.model.seed)?;
     if let Some(t) = args.tol {
         ensure!(t.is_finite(), "--tol must be a finite number, not {t}");
     }
-    let prep = Prepared::new(&args.model)?;
+    let prep = Prepared::new(&args.probe)?;
     let n_params = prep.model.layout().len();
     if args.contour && n_params != 2 {
         bail!(

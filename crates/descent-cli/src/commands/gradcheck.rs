@@ -23,10 +23,10 @@ pub fn run(mut args: GradcheckArgs) -> Result<ExitCode> {
     );
     ensure!(args.rows > 0, "--rows must be at least 1");
     // Random parameters by default: at zeros many gradients vanish and would check nothing.
-    if args.model.init.is_none() {
-        args.model.init = Some("torch".into());
+    if args.probe.model.init.is_none() {
+        args.probe.model.init = Some("torch".into());
     }
-    let prep = Prepared::new(&args.model)?;
+    let prep = Prepared::new(&args.probe)?;
     let params = prep.params()?;
     let rows = args.rows.min(prep.data.n_rows());
     let x = prep.data.x.slice(s![..rows, ..]);

@@ -28,7 +28,7 @@ pub fn run(args: LrFindArgs) -> Result<ExitCode> {
         args.lr_max
     );
     ensure!(args.steps >= 2, "--steps must be at least 2");
-    let prep = Prepared::new(&args.model)?;
+    let prep = Prepared::new(&args.probe)?;
     let (x, y) = (prep.data.x.view(), prep.data.y.view());
     let range = lr_range_test_model(&prep.model, prep.loss, x, y, &spec, &prep.init, &config)?;
     println!(

@@ -35,7 +35,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
     if !(args.lr.is_finite() && args.lr > 0.0) {
         bail!("--lr must be a positive number, not {}", args.lr);
     }
-    let prep = Prepared::new(&args.model)?;
+    let prep = Prepared::new(&args.probe)?;
     let n_params = prep.model.layout().len();
     let names = scalar_names(&prep.model.layout(), &prep.data.feature_names);
     if n_params != ranges.len() {
@@ -58,7 +58,10 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         .clone()
         .context("every grid point gave a NaN loss")?;
     let spec = OptimizerSpec::new("sgd").with("lr", args.lr);
-    let gd = prep.train_with(&spec, &train_config(args.epochs, "full", args.model.seed)?)?;
+    let gd = prep.train_with(
+        &spec,
+        &train_config(args.epochs, "full", args.probe.model.seed)?,
+    )?;
     let end = gd.path.last().cloned().unwrap_or_default();
 
     let point = |p: &[f64]| {

@@ -8,21 +8,19 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
-use descent::data::{BatchSize, DataSource, Scaling};
-use descent::nn::{Activation, ModelKind};
+use descent::data::{DataSource, Scaling};
+use descent::nn::ModelKind;
 use descent::optim::OptimizerSpec;
-use descent::params::Init;
 use descent::run::checkpoint_file::{self, Origin, SavedRun};
 use descent::run::{DataSpec, Report, RUN_SPEC_VERSION};
-use descent::schedule::ScheduleSpec;
 use descent::train::diagnosis::{constant_baseline, diagnose_divergence, diagnose_stall, RunFacts};
-use descent::train::{DivergenceRule, EarlyStopping, Observer, Outcome, SchedulePer, Stop};
+use descent::train::{DivergenceRule, Observer, Outcome, SchedulePer, Stop};
 use descent::{DType, Float, Run, RunSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{EXIT_DIVERGED, EXIT_INTERRUPTED};
-use crate::args::{Cli, Command, OptimArgs, TrainArgs};
+use crate::args::{Cli, Command, OptimArgs, SchedulePerArg, TrainArgs};
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
 use crate::observers::{interrupt, CheckpointWriter, Interrupt, MetricsCsv, Plots, Progress};
 
@@ -130,12 +128,7 @@ fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitC
 /// The run specification and the output settings from the command line, checked before
 /// any data is read.
 pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
-    let activation: Activation = a.activation.parse()?;
-    let model = ModelKind::parse(&a.model, &a.hidden, activation)?;
-    ensure!(
-        a.hidden.is_empty() || matches!(model, ModelKind::Mlp { .. }),
-        "--hidden applies only to --model mlp"
-    );
+    let model = a.model.kind()?;
     let epochs = a.epochs.unwrap_or(100);
     ensure!(epochs > 0, "--epochs must be at least 1");
     ensure!(
@@ -146,7 +139,6 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
         ensure!(t > 0, "--threads must be at least 1");
         descent::parallel::check_threads(t).context("--threads")?;
     }
-    let batch: BatchSize = a.batch.parse()?;
     let shuffle = if a.no_shuffle {
         Some(false)
     } else if a.shuffle {
@@ -159,67 +151,47 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
         "--val-fraction must be in [0, 1), not {}",
         a.val_fraction
     );
-    let schedule_per = match a.optim.schedule_per.as_str() {
-        "epoch" => SchedulePer::Epoch,
-        "step" => SchedulePer::Step,
-        other => bail!("--schedule-per must be epoch or step, not `{other}`"),
-    };
     let optimizer = optimizer_spec(&a.optim)?;
     ensure!(
         optimizer.lr()? > 0.0,
         "--lr must be > 0: with a zero or negative learning rate nothing is learned"
     );
-    let loss = a.loss.as_deref().map(str::parse).transpose()?;
-    if let Some(l) = loss {
+    if let Some(l) = a.model.loss {
         descent::run::check_loss_fits_model(&model, l)
             .with_context(|| format!("--loss {l} does not fit --model {}", model.name()))?;
     }
     let spec = RunSpec {
         version: RUN_SPEC_VERSION,
         data: DataSpec {
-            source: DataSource::parse(a.data.as_deref().unwrap_or_default()),
-            targets: a.target.clone(),
-            features: a.features.clone(),
-            drop_missing: a.drop_missing,
+            source: DataSource::parse(a.data.data.as_deref().unwrap_or_default()),
+            targets: a.data.target.clone(),
+            features: a.data.features.clone(),
+            drop_missing: a.data.drop_missing,
             val_fraction: a.val_fraction,
         },
-        init: a
-            .init
-            .as_deref()
-            .map(|s| Init::parse(s, a.seed).context("--init"))
-            .transpose()?,
+        init: a.model.init()?,
         model,
-        loss,
-        scale: a.scale.parse::<Scaling>()?,
-        dtype: match a.dtype.as_str() {
-            "f64" => DType::F64,
-            "f32" => DType::F32,
-            other => bail!("--dtype must be f64 or f32, not `{other}`"),
-        },
+        loss: a.model.loss,
+        scale: a.model.scale,
+        dtype: a.dtype,
         optimizer,
         no_decay_bias: a.optim.no_decay_bias,
-        schedule: a
-            .optim
-            .schedule
-            .as_deref()
-            .map(ScheduleSpec::parse)
-            .transpose()?,
-        schedule_per,
+        schedule: a.optim.schedule.clone(),
+        schedule_per: match a.optim.schedule_per {
+            SchedulePerArg::Epoch => SchedulePer::Epoch,
+            SchedulePerArg::Step => SchedulePer::Step,
+        },
         epochs,
-        batch,
+        batch: a.batch,
         shuffle,
-        seed: a.seed,
+        seed: a.model.seed,
         clip_norm: a.optim.clip_norm,
         clip_value: a.optim.clip_value,
         divergence: DivergenceRule {
-            on_divergence: a.on_divergence.parse()?,
+            on_divergence: a.on_divergence,
             ..DivergenceRule::default()
         },
-        early_stopping: a
-            .early_stopping
-            .as_deref()
-            .map(str::parse::<EarlyStopping>)
-            .transpose()?,
+        early_stopping: a.early_stopping.clone(),
         threads: a.threads,
     };
     spec.validate()?;

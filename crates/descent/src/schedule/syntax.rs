@@ -503,3 +503,12 @@ impl fmt::Display for ScheduleSpec {
         }
     }
 }
+
+impl std::str::FromStr for ScheduleSpec {
+    type Err = crate::Error;
+
+    /// [`ScheduleSpec::parse`].
+    fn from_str(s: &str) -> Result<Self> {
+        ScheduleSpec::parse(s)
+    }
+}

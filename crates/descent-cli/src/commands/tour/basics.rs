@@ -11,7 +11,12 @@ use ndarray::array;
 use super::Tour;
 use crate::plot::{save_gif, LineChart, Marker, ScatterFit, Series};
 use crate::prep::{train_config, Prepared, Run};
-use crate::viz_args::ModelArgs;
+use clap::ValueEnum;
+
+use descent::nn::Activation;
+
+use crate::args::ModelName;
+use crate::viz_args::{DataArgs, ModelArgs, ProbeArgs};
 
 pub fn run(tour: &mut Tour) -> Result<()> {
     brute_force(tour)?;
@@ -35,17 +40,22 @@ pub fn with_features(
     scale: &str,
     features: Option<Vec<String>>,
 ) -> Result<Prepared> {
-    Prepared::new(&ModelArgs {
-        data: format!("builtin:{data}"),
-        target: None,
-        features,
-        model: model.into(),
-        hidden: Vec::new(),
-        activation: "relu".into(),
-        loss: None,
-        scale: scale.into(),
-        init: init.map(str::to_string),
-        seed: 0,
+    Prepared::new(&ProbeArgs {
+        data: DataArgs {
+            data: Some(format!("builtin:{data}")),
+            target: None,
+            features,
+            drop_missing: false,
+        },
+        model: ModelArgs {
+            model: ModelName::from_str(model, false).map_err(anyhow::Error::msg)?,
+            hidden: Vec::new(),
+            activation: Activation::Relu,
+            loss: None,
+            scale: scale.parse()?,
+            init: init.map(str::to_string),
+            seed: 0,
+        },
     })
 }
 
