@@ -27,7 +27,7 @@ pub use lr_range::{lr_range_test, lr_range_test_model, LrRange, LrRangeConfig};
 pub use newton::{
     model_hessian, newton_step_1d, newton_step_2d, newton_step_model, newton_step_objective,
 };
-pub use normal_equation::{normal_equation, LeastSquares};
+pub use normal_equation::{normal_equation, LeastSquares, LeastSquaresMethod};
 
 use ndarray::ArrayView2;
 
