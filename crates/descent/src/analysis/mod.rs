@@ -2,8 +2,10 @@
 //!
 //! - [`grid`]: exhaustive search over one or two hyper-parameters (a heat map);
 //! - [`normal_equation`]: closed-form least squares, the answer gradient descent should reach;
-//! - [`lr_bound`]: the largest stable learning rate of least squares from the Hessian's
-//!   eigenvalues;
+//! - [`curvature`]: the extreme eigenvalues, rank and condition number of the least-squares
+//!   Hessian (dense SVD or Lanczos), unknowns kept as `None`;
+//! - [`lr_bound`]: plain gradient descent's bound (superseded by the three above, kept for its
+//!   callers);
 //! - [`gradcheck`]: autodiff gradients of a model against central finite differences;
 //! - [`newton`]: Newton steps in 1-D, 2-D and for a small model's full Hessian;
 //! - [`ema`]: exponential moving averages with and without bias correction;
@@ -11,6 +13,7 @@
 //!
 //! Nothing here prints: every tool returns a value that the CLI or a test renders.
 
+pub mod curvature;
 pub mod ema;
 pub mod gradcheck;
 pub mod grid;
@@ -19,6 +22,7 @@ pub mod lr_range;
 pub mod newton;
 pub mod normal_equation;
 
+pub use curvature::{curvature, Curvature, CurvatureConfig, CurvatureMethod, DENSE_LIMIT};
 pub use ema::{ema, ema_corrected, Ema};
 pub use gradcheck::{gradcheck, GradCheck, GradCheckConfig, ViewError};
 pub use grid::{grid_search_1d, grid_search_2d, Best, GridSearch, Range};

@@ -163,7 +163,7 @@ fn numerical_rank(sigma: &[f64], dim: usize) -> usize {
 }
 
 /// `[x, 1]` (or `x`) as a faer matrix.
-fn design(x: ArrayView2<'_, f64>, bias: bool) -> Mat<f64> {
+pub(crate) fn design(x: ArrayView2<'_, f64>, bias: bool) -> Mat<f64> {
     let d = x.ncols();
     Mat::from_fn(x.nrows(), d + usize::from(bias), |i, j| {
         if j < d {
