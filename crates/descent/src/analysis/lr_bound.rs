@@ -2,7 +2,7 @@
 //! eigenvalues of the mean-squared-error Hessian.
 //!
 //! Superseded by [`curvature`](super::curvature::curvature) (the spectrum, with unknowns as
-//! `None` and any target count) and `bounds::stable_lr` (every SGD form):
+//! `None` and any target count) and [`stable_lr`](super::bounds::stable_lr) (every SGD form):
 //! [`lr_bound`] is kept for its callers and now computes through them.
 
 use ndarray::{Array1, Array2, ArrayView2};
@@ -70,7 +70,7 @@ pub fn mse_hessian(x: ArrayView2<'_, f64>, bias: bool) -> Array2<f64> {
 
 /// The stable learning rates of plain gradient descent on least squares with features `x`.
 ///
-/// Superseded by [`curvature`] + `bounds::stable_lr`, which cover
+/// Superseded by [`curvature`] + [`stable_lr`](super::bounds::stable_lr), which cover
 /// momentum, Nesterov, dampening, weight decay and several targets, and keep an unknown
 /// `λ_min` as `None`.
 ///

@@ -4,6 +4,8 @@
 //! - [`normal_equation`]: closed-form least squares, the answer gradient descent should reach;
 //! - [`curvature`]: the extreme eigenvalues, rank and condition number of the least-squares
 //!   Hessian (dense SVD or Lanczos), unknowns kept as `None`;
+//! - [`bounds`]: the largest stable constant learning rate of each SGD form (momentum,
+//!   Nesterov, dampening, EMA, weight decay) from `λ_max`;
 //! - [`lr_bound`]: plain gradient descent's bound (superseded by the three above, kept for its
 //!   callers);
 //! - [`gradcheck`]: autodiff gradients of a model against central finite differences;
@@ -13,6 +15,7 @@
 //!
 //! Nothing here prints: every tool returns a value that the CLI or a test renders.
 
+pub mod bounds;
 pub mod curvature;
 pub mod ema;
 pub mod gradcheck;
@@ -22,6 +25,7 @@ pub mod lr_range;
 pub mod newton;
 pub mod normal_equation;
 
+pub use bounds::{stable_lr, stable_lr_of, SgdForm, StableLr, StepRule};
 pub use curvature::{curvature, Curvature, CurvatureConfig, CurvatureMethod, DENSE_LIMIT};
 pub use ema::{ema, ema_corrected, Ema};
 pub use gradcheck::{gradcheck, GradCheck, GradCheckConfig, ViewError};
