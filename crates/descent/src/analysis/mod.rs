@@ -6,6 +6,7 @@
 //!   Hessian (dense SVD or Lanczos), unknowns kept as `None`;
 //! - [`bounds`]: the largest stable constant learning rate of each SGD form (momentum,
 //!   Nesterov, dampening, EMA, weight decay) from `λ_max`;
+//! - [`optima`]: the fastest fixed step and heavy ball, their rates and predicted iterations;
 //! - [`lr_bound`]: plain gradient descent's bound (superseded by the three above, kept for its
 //!   callers);
 //! - [`gradcheck`]: autodiff gradients of a model against central finite differences;
@@ -24,6 +25,7 @@ pub mod lr_bound;
 pub mod lr_range;
 pub mod newton;
 pub mod normal_equation;
+pub mod optima;
 
 pub use bounds::{stable_lr, stable_lr_of, SgdForm, StableLr, StepRule};
 pub use curvature::{curvature, Curvature, CurvatureConfig, CurvatureMethod, DENSE_LIMIT};
@@ -36,6 +38,9 @@ pub use newton::{
     model_hessian, newton_step_1d, newton_step_2d, newton_step_model, newton_step_objective,
 };
 pub use normal_equation::{normal_equation, LeastSquares, LeastSquaresMethod};
+pub use optima::{
+    best_lr_for_momentum, optimal_gd, optimal_heavy_ball, predicted_iterations, Spectrum, Tuning,
+};
 
 use ndarray::ArrayView2;
 
