@@ -294,10 +294,7 @@ mod tests {
             (1.0 - lr * b_e, -lr * b_b)
         };
         let m = [[e_e, e_b], [b_e, b_b]];
-        (
-            m[0][0] + m[1][1],
-            m[0][0] * m[1][1] - m[0][1] * m[1][0],
-        )
+        (m[0][0] + m[1][1], m[0][0] * m[1][1] - m[0][1] * m[1][0])
     }
 
     #[test]
@@ -329,7 +326,8 @@ mod tests {
 
     #[test]
     fn settings_that_no_lr_can_stabilize() {
-        let un = |f: SgdForm| matches!(stable_lr(&StepRule::Sgd(f), 1.0), StableLr::Unstable { .. });
+        let un =
+            |f: SgdForm| matches!(stable_lr(&StepRule::Sgd(f), 1.0), StableLr::Unstable { .. });
         assert!(un(SgdForm::heavy_ball(1.0)));
         assert!(un(SgdForm::nesterov(1.2)));
         assert!(un(SgdForm::heavy_ball(0.5).with_dampening(1.0)));
@@ -358,7 +356,9 @@ mod tests {
             rule(OptimizerSpec::new("momentum-ema")),
             StepRule::Sgd(SgdForm::ema(0.9))
         );
-        for name in ["adam", "adamw", "rmsprop", "adagrad", "rprop", "sign", "asgd"] {
+        for name in [
+            "adam", "adamw", "rmsprop", "adagrad", "rprop", "sign", "asgd",
+        ] {
             let r = rule(OptimizerSpec::new(name));
             assert!(
                 matches!(stable_lr(&r, 1.0), StableLr::NotApplicable { .. }),

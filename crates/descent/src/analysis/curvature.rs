@@ -197,8 +197,7 @@ fn apply(x: ArrayView2<'_, f64>, bias: bool, scale: f64, v: &Array1<f64>) -> Arr
         av += v[d];
     }
     let mut out = Array1::zeros(v.len());
-    out.slice_mut(s![..d])
-        .assign(&(x.t().dot(&av) * scale));
+    out.slice_mut(s![..d]).assign(&(x.t().dot(&av) * scale));
     if bias {
         out[d] = av.sum() * scale;
     }
@@ -252,13 +251,14 @@ fn lanczos(
     q /= q.dot(&q).sqrt();
     let mut basis: Vec<Array1<f64>> = Vec::new();
     let (mut alpha, mut beta) = (Vec::new(), Vec::new());
+    // A wide block has at least p - n zero eigenvalues: only λ_max is needed.
+    let wide = x.nrows() < p;
     let steps = config.max_iter.clamp(1, p);
-    let mut found = None;
     for j in 0..steps {
         let mut w = apply(x, bias, scale, &q);
         alpha.push(q.dot(&w));
         basis.push(q);
-        // Full reorthogonalization (twice is enough: Kahan's "twice is enough").
+        // Full reorthogonalization, applied twice (Kahan: "twice is enough").
         for _ in 0..2 {
             for v in &basis {
                 let c = v.dot(&w);
@@ -267,24 +267,21 @@ fn lanczos(
         }
         let b = w.dot(&w).sqrt();
         beta.push(b);
-        let last = j + 1 == steps;
         // An invariant Krylov subspace: its Ritz values are exact eigenvalues.
         let top = alpha.iter().fold(0.0, |a: f64, v| a.max(v.abs()));
-        let exhausted = !(b > n_params as f64 * f64::EPSILON * top);
-        if last || exhausted || (j + 1) % 10 == 0 {
-            let r = ritz(&alpha, &beta)?;
-            found = Some(r);
-            if exhausted || converged(found.as_ref(), n_params, config.tol).1 {
+        if j + 1 == steps || !b.is_finite() || b <= n_params as f64 * f64::EPSILON * top {
+            break;
+        }
+        if (j + 1) % 10 == 0 {
+            let (max_ok, min_ok) = converged(&ritz(&alpha, &beta)?, n_params, config.tol);
+            if max_ok && (min_ok || wide) {
                 break;
             }
         }
-        if exhausted {
-            break;
-        }
         q = w / b;
     }
-    let r = found.expect("at least one Lanczos step");
-    let (max_ok, min_ok) = converged(Some(&r), n_params, config.tol);
+    let r = ritz(&alpha, &beta)?;
+    let (max_ok, min_ok) = converged(&r, n_params, config.tol);
     let lambda_max = r.max.0;
     if !max_ok {
         return Err(Error::Data(format!(
@@ -296,8 +293,7 @@ fn lanczos(
     }
     let rank_tol = lambda_max * n_params as f64 * f64::EPSILON;
     let method = CurvatureMethod::Iterative;
-    if x.nrows() < p {
-        // A wide block has at least p - n zero eigenvalues, whatever the iteration found.
+    if wide {
         return Ok(summarize(lambda_max, None, false, None, n_params, method));
     }
     if !min_ok {
@@ -327,15 +323,11 @@ fn lanczos(
 }
 
 /// Whether the largest and the smallest Ritz values have met their residual tests.
-fn converged(r: Option<&Ritz>, n_params: usize, tol: f64) -> (bool, bool) {
-    let Some(r) = r else {
-        return (false, false);
-    };
+fn converged(r: &Ritz, n_params: usize, tol: f64) -> (bool, bool) {
     let floor = r.max.0 * n_params as f64 * f64::EPSILON;
     let ok = |(theta, res): (f64, f64)| res <= (tol * theta.abs()).max(floor);
     (ok(r.max), ok(r.min))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -408,7 +400,10 @@ mod tests {
         };
         assert_eq!(c.method, CurvatureMethod::Iterative);
         assert!(!c.converged);
-        assert_eq!((c.lambda_min, c.condition_number, c.rank), (None, None, None));
+        assert_eq!(
+            (c.lambda_min, c.condition_number, c.rank),
+            (None, None, None)
+        );
         assert_eq!(c.is_singular(), None);
         let dense = curvature(x.view(), false, 1, &CurvatureConfig::default()).unwrap();
         let full = curvature(x.view(), false, 1, &iterative(40)).unwrap();

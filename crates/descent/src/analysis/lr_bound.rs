@@ -22,16 +22,17 @@ const LANCZOS_STEPS: usize = 1000;
 /// [`power_iteration`] takes them as they read.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PowerIteration {
-    /// Iterations per eigenvalue at most.
+    /// Iterations per eigenvalue at most ([`lr_bound`]: Lanczos steps, at most 1000).
     pub max_iter: usize,
-    /// Stop when the Rayleigh quotient changes by at most `tol` times its size.
+    /// [`power_iteration`]: stop when the Rayleigh quotient changes by at most `tol` times its
+    /// size. [`lr_bound`]: the Lanczos residual tolerance relative to the eigenvalue.
     pub tol: f64,
     /// Seed of the (deterministic) random start vector.
     pub seed: u64,
 }
 
 impl Default for PowerIteration {
-    /// 1 000 000 iterations (cheap: one `p x p` product each), `tol = 1e-15`, seed 0.
+    /// 1 000 000 iterations, `tol = 1e-15`, seed 0.
     fn default() -> Self {
         PowerIteration {
             max_iter: 1_000_000,
@@ -82,6 +83,7 @@ pub fn mse_hessian(x: ArrayView2<'_, f64>, bias: bool) -> Array2<f64> {
 /// eigenvector; at exactly `2/λ_max` that component oscillates without shrinking), converges
 /// for `0 < lr < 2/λ_max`, and the worst-case rate `max_i |1 - lr λ_i|` is smallest,
 /// `(κ - 1)/(κ + 1)`, at `lr = 2/(λ_min + λ_max)`.
+///
 /// The eigenvalues come from [`curvature`] with one target (exact singular values of `[x, 1]`
 /// up to [`DENSE_LIMIT`] parameters, Lanczos with `opts` above; the earlier shifted power
 /// iteration for `λ_min` stalled on ill-conditioned data, off by orders of magnitude on
@@ -91,7 +93,7 @@ pub fn mse_hessian(x: ArrayView2<'_, f64>, bias: bool) -> Array2<f64> {
 ///
 /// # Reference
 /// Y. LeCun, L. Bottou, G. Orr, K.-R. Müller, "Efficient BackProp" (1998), section 5;
-/// Golub & Van Loan, "Matrix Computations", section 8.2 (the power method).
+/// Golub & Van Loan, "Matrix Computations", sections 8.6 (the SVD) and 10.1 (Lanczos).
 pub fn lr_bound(x: ArrayView2<'_, f64>, bias: bool, opts: &PowerIteration) -> Result<LrBound> {
     if x.nrows() == 0 || x.ncols() == 0 {
         return Err(Error::Data(
@@ -165,6 +167,27 @@ mod tests {
         assert!((b.lr_max_stable - 1.0 / 3.0).abs() < 1e-12);
         assert!((b.lr_best - 2.0 / (6.0 + 2.0 / 3.0)).abs() < 1e-12);
         assert!((b.condition_number - 9.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn an_unconverged_lambda_min_is_nan_not_an_estimate() {
+        // Above DENSE_LIMIT parameters, with a separated λ_max and the rest spread over six
+        // decades: 20 Lanczos steps find λ_max but not λ_min.
+        let p = DENSE_LIMIT + 1;
+        let x = Array2::from_shape_fn((p, p), |(i, j)| match (i, j) {
+            (0, 0) => 10.0,
+            _ if i == j => 10f64.powf(-3.0 * i as f64 / p as f64),
+            _ => 0.0,
+        });
+        let opts = PowerIteration {
+            max_iter: 20,
+            tol: 1e-10,
+            seed: 0,
+        };
+        let b = lr_bound(x.view(), false, &opts).unwrap();
+        assert!(!b.converged);
+        assert!((b.lambda_max - 200.0 / p as f64).abs() < 1e-12, "{b:?}");
+        assert!(b.lambda_min.is_nan() && b.condition_number.is_nan() && b.lr_best.is_nan());
     }
 
     #[test]

@@ -102,8 +102,7 @@ pub fn normal_equation(
     let bad = |v: &f64| !v.is_finite();
     if x.iter().any(bad) || y.iter().any(bad) {
         return Err(Error::Data(
-            "least squares needs finite features and targets (drop or impute NaN/inf rows)"
-                .into(),
+            "least squares needs finite features and targets (drop or impute NaN/inf rows)".into(),
         ));
     }
     let p = d + usize::from(bias);

@@ -168,7 +168,7 @@ pub fn best_lr_for_momentum(s: &Spectrum, momentum: f64) -> Result<Tuning> {
 /// reach `reduction` times its start. `None` when `rate ≥ 1` (no finite prediction) or
 /// `reduction` is not positive; `Some(0)` when `reduction ≥ 1`; `Some(1)` when `rate = 0`.
 pub fn predicted_iterations(rate: f64, reduction: f64) -> Option<u64> {
-    if !(reduction > 0.0) || !(0.0..1.0).contains(&rate) {
+    if reduction.is_nan() || reduction <= 0.0 || !(0.0..1.0).contains(&rate) {
         return None;
     }
     if reduction >= 1.0 {
