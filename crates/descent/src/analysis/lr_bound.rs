@@ -1,7 +1,7 @@
 //! The stable learning-rate range of plain gradient descent on least squares, from the extreme
 //! eigenvalues of the mean-squared-error Hessian.
 //!
-//! Superseded by [`curvature`](super::curvature::curvature) (the spectrum, with unknowns as
+//! Superseded by [`curvature`] (the spectrum, with unknowns as
 //! `None` and any target count) and [`stable_lr`](super::bounds::stable_lr) (every SGD form):
 //! [`lr_bound`] is kept for its callers and now computes through them.
 

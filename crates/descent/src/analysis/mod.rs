@@ -1,17 +1,19 @@
 //! Analysis tools: the questions one asks around a training run rather than inside it.
 //!
 //! - [`grid`]: exhaustive search over one or two hyper-parameters (a heat map);
-//! - [`normal_equation`]: closed-form least squares, the answer gradient descent should reach;
-//! - [`curvature`]: the extreme eigenvalues, rank and condition number of the least-squares
-//!   Hessian (dense SVD or Lanczos), unknowns kept as `None`;
+//! - [`normal_equation`](mod@normal_equation): closed-form least squares (minimum-norm when
+//!   rank deficient), the answer gradient descent should reach;
+//! - [`curvature`](mod@curvature): the extreme eigenvalues, rank and condition number of the
+//!   least-squares Hessian (dense SVD or Lanczos), unknowns kept as `None`;
 //! - [`bounds`]: the largest stable constant learning rate of each SGD form (momentum,
 //!   Nesterov, dampening, EMA, weight decay) from `λ_max`;
 //! - [`optima`]: the fastest fixed step and heavy ball, their rates and predicted iterations;
-//! - [`lr_bound`]: plain gradient descent's bound (superseded by the three above, kept for its
-//!   callers);
-//! - [`gradcheck`]: autodiff gradients of a model against central finite differences;
+//! - [`lr_bound`](mod@lr_bound): plain gradient descent's bound (superseded by the three
+//!   above, kept for its callers);
+//! - [`gradcheck`](mod@gradcheck): autodiff gradients of a model against central finite
+//!   differences;
 //! - [`newton`]: Newton steps in 1-D, 2-D and for a small model's full Hessian;
-//! - [`ema`]: exponential moving averages with and without bias correction;
+//! - [`ema`](mod@ema): exponential moving averages with and without bias correction;
 //! - [`lr_range`]: the learning-rate range test and its suggestion.
 //!
 //! Nothing here prints: every tool returns a value that the CLI or a test renders.
