@@ -137,7 +137,10 @@ impl TryFrom<&OptimizerSpec> for StepRule {
 
     /// Reads torch's option names (`momentum`, `dampening`, `nesterov`, `weight_decay`,
     /// `maximize`; `beta` for `momentum-ema`) after validating the spec exactly as
-    /// [`OptimizerSpec::build`] does.
+    /// [`OptimizerSpec::build`] does. A per-group `weight_decay` override (e.g. 0 for biases)
+    /// is not part of the spec: with decays `wd_i` per parameter, `λ_max(H + diag(wd_i))` lies
+    /// between `λ_max + min wd_i` and `λ_max + max wd_i`, so pass the smallest one in a
+    /// [`SgdForm`] for a bound that holds.
     fn try_from(spec: &OptimizerSpec) -> Result<Self> {
         let name = spec.canonical_name()?;
         spec.build::<f64>(vec![(0..0, GroupOptions::default())])?;
