@@ -1,26 +1,38 @@
-//! The stable learning-rate range of gradient descent on least squares, from the extreme
+//! The stable learning-rate range of plain gradient descent on least squares, from the extreme
 //! eigenvalues of the mean-squared-error Hessian.
+//!
+//! Superseded by [`curvature`] (the spectrum, with unknowns as
+//! `None` and any target count) and [`stable_lr`](super::bounds::stable_lr) (every SGD form):
+//! [`lr_bound`] is kept for its callers and now computes through them.
 
 use ndarray::{Array1, Array2, ArrayView2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::curvature::{curvature, CurvatureConfig, DENSE_LIMIT};
 use super::normal_equation::design_array;
 use crate::{Error, Result};
 
-/// Settings of the power iterations.
+/// Lanczos steps [`lr_bound`] allows at most, whatever `max_iter` says (each step stores a
+/// vector of the parameter count).
+const LANCZOS_STEPS: usize = 1000;
+
+/// Settings of the iterations behind [`lr_bound`], which only iterates above
+/// [`DENSE_LIMIT`] parameters (Lanczos, see [`curvature`]); below, the eigenvalues are exact.
+/// [`power_iteration`] takes them as they read.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PowerIteration {
-    /// Iterations per eigenvalue at most.
+    /// Iterations per eigenvalue at most ([`lr_bound`]: Lanczos steps, at most 1000).
     pub max_iter: usize,
-    /// Stop when the Rayleigh quotient changes by at most `tol` times its size.
+    /// [`power_iteration`]: stop when the Rayleigh quotient changes by at most `tol` times its
+    /// size. [`lr_bound`]: the Lanczos residual tolerance relative to the eigenvalue.
     pub tol: f64,
     /// Seed of the (deterministic) random start vector.
     pub seed: u64,
 }
 
 impl Default for PowerIteration {
-    /// 1 000 000 iterations (cheap: one `p x p` product each), `tol = 1e-15`, seed 0.
+    /// 1 000 000 iterations, `tol = 1e-15`, seed 0.
     fn default() -> Self {
         PowerIteration {
             max_iter: 1_000_000,
@@ -35,16 +47,18 @@ impl Default for PowerIteration {
 pub struct LrBound {
     /// Largest eigenvalue of `H = 2 AᵀA / n`.
     pub lambda_max: f64,
-    /// Smallest eigenvalue of `H`.
+    /// Smallest eigenvalue of `H` (`0` when `H` is singular); NaN when the iteration did not
+    /// converge to it (see `converged`), never an estimate.
     pub lambda_min: f64,
     /// `2 / λ_max`: plain gradient descent diverges for any larger learning rate.
     pub lr_max_stable: f64,
-    /// `2 / (λ_min + λ_max)`: the rate with the fastest worst-case convergence.
+    /// `2 / (λ_min + λ_max)`: the rate with the fastest worst-case convergence (NaN when
+    /// `λ_min` is unknown).
     pub lr_best: f64,
-    /// `κ = λ_max / λ_min` (infinite when `λ_min <= 0`).
+    /// `κ = λ_max / λ_min` (infinite when `H` is singular, NaN when `λ_min` is unknown).
     pub condition_number: f64,
-    /// Whether both power iterations met `tol` within `max_iter` (if not, `λ_min` is an
-    /// over-estimate and `κ` an under-estimate).
+    /// Whether `λ_min` is known: always below [`DENSE_LIMIT`] parameters; above, whether
+    /// Lanczos met its residual test within `max_iter` steps.
     pub converged: bool,
 }
 
@@ -57,6 +71,10 @@ pub fn mse_hessian(x: ArrayView2<'_, f64>, bias: bool) -> Array2<f64> {
 
 /// The stable learning rates of plain gradient descent on least squares with features `x`.
 ///
+/// Superseded by [`curvature`] + [`stable_lr`](super::bounds::stable_lr), which cover
+/// momentum, Nesterov, dampening, weight decay and several targets, and keep an unknown
+/// `λ_min` as `None`.
+///
 /// # Algorithm
 /// For one target, `MSE(θ) = (1/n) ||A θ - y||²` is a quadratic with constant Hessian
 /// `H = 2 AᵀA / n` (positive semi-definite). Gradient descent `θ ← θ - lr ∇MSE` moves the
@@ -65,37 +83,39 @@ pub fn mse_hessian(x: ArrayView2<'_, f64>, bias: bool) -> Array2<f64> {
 /// eigenvector; at exactly `2/λ_max` that component oscillates without shrinking), converges
 /// for `0 < lr < 2/λ_max`, and the worst-case rate `max_i |1 - lr λ_i|` is smallest,
 /// `(κ - 1)/(κ + 1)`, at `lr = 2/(λ_min + λ_max)`.
-/// ```text
-/// λ_max: power iteration on H from a seeded random unit vector, Rayleigh quotient vᵀHv
-/// λ_min: λ_max - (power iteration on λ_max I - H)
-/// ```
+///
+/// The eigenvalues come from [`curvature`] with one target (exact singular values of `[x, 1]`
+/// up to [`DENSE_LIMIT`] parameters, Lanczos with `opts` above; the earlier shifted power
+/// iteration for `λ_min` stalled on ill-conditioned data, off by orders of magnitude on
+/// unscaled breast_cancer).
 /// With several targets and `torch.nn.MSELoss` (mean over all `n x k` elements) the Hessian
 /// per target is `H / k`, so every learning rate here scales by `k`.
 ///
 /// # Reference
 /// Y. LeCun, L. Bottou, G. Orr, K.-R. Müller, "Efficient BackProp" (1998), section 5;
-/// Golub & Van Loan, "Matrix Computations", section 8.2 (the power method).
+/// Golub & Van Loan, "Matrix Computations", sections 8.6 (the SVD) and 10.1 (Lanczos).
 pub fn lr_bound(x: ArrayView2<'_, f64>, bias: bool, opts: &PowerIteration) -> Result<LrBound> {
     if x.nrows() == 0 || x.ncols() == 0 {
         return Err(Error::Data(
             "lr bound needs at least one row and one feature".into(),
         ));
     }
-    let h = mse_hessian(x, bias);
-    let (lambda_max, ok_max) = power_iteration(&h, opts);
-    let p = h.nrows();
-    let shifted = Array2::from_diag(&Array1::from_elem(p, lambda_max)) - &h;
-    let (mu, ok_min) = power_iteration(&shifted, opts);
-    let lambda_min = (lambda_max - mu).max(0.0);
+    let config = CurvatureConfig {
+        dense_limit: DENSE_LIMIT,
+        max_iter: opts.max_iter.min(LANCZOS_STEPS),
+        tol: opts.tol,
+        seed: opts.seed,
+    };
+    let c = curvature(x, bias, 1, &config)?;
+    let lambda_max = c.lambda_max;
     if !(lambda_max.is_finite() && lambda_max > 0.0) {
         return Err(Error::Data(format!(
             "the Hessian's largest eigenvalue is {lambda_max}: all features are zero or not finite"
         )));
     }
-    let condition_number = if lambda_min > 0.0 {
-        lambda_max / lambda_min
-    } else {
-        f64::INFINITY
+    let (lambda_min, condition_number) = match (c.lambda_min, c.condition_number) {
+        (Some(l), Some(k)) => (l, k),
+        _ => (f64::NAN, f64::NAN),
     };
     Ok(LrBound {
         lambda_max,
@@ -103,7 +123,7 @@ pub fn lr_bound(x: ArrayView2<'_, f64>, bias: bool, opts: &PowerIteration) -> Re
         lr_max_stable: 2.0 / lambda_max,
         lr_best: 2.0 / (lambda_min + lambda_max),
         condition_number,
-        converged: ok_max && ok_min,
+        converged: c.converged,
     })
 }
 
@@ -147,6 +167,27 @@ mod tests {
         assert!((b.lr_max_stable - 1.0 / 3.0).abs() < 1e-12);
         assert!((b.lr_best - 2.0 / (6.0 + 2.0 / 3.0)).abs() < 1e-12);
         assert!((b.condition_number - 9.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn an_unconverged_lambda_min_is_nan_not_an_estimate() {
+        // Above DENSE_LIMIT parameters, with a separated λ_max and the rest spread over six
+        // decades: 20 Lanczos steps find λ_max but not λ_min.
+        let p = DENSE_LIMIT + 1;
+        let x = Array2::from_shape_fn((p, p), |(i, j)| match (i, j) {
+            (0, 0) => 10.0,
+            _ if i == j => 10f64.powf(-3.0 * i as f64 / p as f64),
+            _ => 0.0,
+        });
+        let opts = PowerIteration {
+            max_iter: 20,
+            tol: 1e-10,
+            seed: 0,
+        };
+        let b = lr_bound(x.view(), false, &opts).unwrap();
+        assert!(!b.converged);
+        assert!((b.lambda_max - 200.0 / p as f64).abs() < 1e-12, "{b:?}");
+        assert!(b.lambda_min.is_nan() && b.condition_number.is_nan() && b.lr_best.is_nan());
     }
 
     #[test]
