@@ -1,12 +1,12 @@
 //! Analysis tools: the questions one asks around a training run rather than inside it.
 //!
 //! - [`grid`]: exhaustive search over one or two hyper-parameters (a heat map);
-//! - [`normal_equation`]: closed-form least squares, the answer gradient descent should reach;
-//! - [`lr_bound`]: the largest stable learning rate of least squares from the Hessian's
+//! - [`normal_equation`](mod@normal_equation): closed-form least squares, the answer gradient descent should reach;
+//! - [`lr_bound`](mod@lr_bound): the largest stable learning rate of least squares from the Hessian's
 //!   eigenvalues;
-//! - [`gradcheck`]: autodiff gradients of a model against central finite differences;
+//! - [`gradcheck`](mod@gradcheck): autodiff gradients of a model against central finite differences;
 //! - [`newton`]: Newton steps in 1-D, 2-D and for a small model's full Hessian;
-//! - [`ema`]: exponential moving averages with and without bias correction;
+//! - [`ema`](mod@ema): exponential moving averages with and without bias correction;
 //! - [`lr_range`]: the learning-rate range test and its suggestion.
 //!
 //! Nothing here prints: every tool returns a value that the CLI or a test renders.

@@ -29,7 +29,8 @@ pub const NAMES: &[&str] = &[
 
 /// An optimizer named with its options, e.g. `adam` with `{"lr": 0.01, "betas": [0.8, 0.99]}`.
 ///
-/// Names are the command-line names ([`NAMES`]) or torch's class names (`SGD`, `Adam`, ...).
+/// Names are the command-line names (`sgd`, `adam`, ..., as `--help` lists them) or torch's
+/// class names (`SGD`, `Adam`, ...).
 /// Option keys are torch's argument names; pairs are 2-element arrays and switches JSON booleans.
 /// Options left out take torch's defaults; an option that the optimizer does not take, or a
 /// value of the wrong type, is an error.

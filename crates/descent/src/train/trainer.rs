@@ -21,7 +21,7 @@ use crate::schedule::Scheduler;
 use crate::{Error, Float, Result};
 
 /// How often the trainer sends [`Event::Step`] when no observer wants every step
-/// ([`Observer::wants_every_step`]) and it runs one-row updates fused in the kernel: for
+/// ([`Observer::step_events`]) and it runs one-row updates fused in the kernel: for
 /// every update whose number in the epoch is a multiple of this, and for the epoch's last.
 pub const STEP_EVENT_INTERVAL: usize = 1024;
 
