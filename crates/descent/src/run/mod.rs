@@ -6,9 +6,11 @@
 //!
 //! ```
 //! # fn main() -> descent::Result<()> {
+//! // Only the features are scaled: the targets (mean 152) stay as they are, and Adam's steps
+//! // (about lr each) must be large enough to reach them.
 //! let spec = descent::RunSpec::builtin("diabetes")
 //!     .scale(descent::data::Scaling::Standard)
-//!     .optimizer("adam", 0.05).batch(32).epochs(30).seed(7);
+//!     .optimizer("adam", 1.0).batch(32).epochs(30).seed(7);
 //! let fitted = descent::fit(&spec)?;
 //! assert!(fitted.report.train.r2.unwrap() > 0.4);
 //! assert_eq!(fitted.history.records.len(), 30);
