@@ -66,6 +66,16 @@ impl Float for f64 {
 }
 
 /// The precision a run trains and a model predicts in, as a value (for specs and files).
+///
+/// # Example
+/// ```
+/// use descent::DType;
+/// assert_eq!(DType::of::<f32>(), DType::F32);
+/// assert_eq!("f64".parse::<DType>()?, DType::default());
+/// assert_eq!(DType::F32.to_string(), "f32");
+/// assert!("f16".parse::<DType>().is_err());
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]

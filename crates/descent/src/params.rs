@@ -104,6 +104,21 @@ pub struct Params<F: Float> {
 
 impl<F: Float> Params<F> {
     /// A buffer for `layout` filled by `init`.
+    ///
+    /// # Example
+    /// ```
+    /// use descent::nn::ModelKind;
+    /// use descent::params::{Init, Params};
+    /// // A linear model over 3 features: a 1 x 3 weight, then a bias.
+    /// let layout = ModelKind::Linear.build(3, 1)?.layout();
+    /// let ones = Params::<f64>::init(layout.clone(), &Init::Constant(1.0))?;
+    /// assert_eq!(ones.values, [1.0; 4]);
+    /// // torch's default: weight and bias uniform in ±1/sqrt(fan_in), the same draws for a seed.
+    /// let torch = Params::<f64>::init(layout.clone(), &Init::Torch { seed: 3 })?;
+    /// assert!(torch.values.iter().all(|v| v.abs() <= 1.0 / 3f64.sqrt()));
+    /// assert_eq!(torch, Params::init(layout, &Init::Torch { seed: 3 })?);
+    /// # Ok::<(), descent::Error>(())
+    /// ```
     pub fn init(layout: Layout, init: &Init) -> Result<Self> {
         check_size::<F>(layout.len())?;
         let mut values = vec![F::zero(); layout.len()];
@@ -294,6 +309,17 @@ pub fn human_bytes(b: u64) -> String {
 
 impl Init {
     /// `zeros`, `torch` (uniform ±1/sqrt(fan_in), seeded), `normal:STD` (seeded) or a number.
+    ///
+    /// # Example
+    /// ```
+    /// use descent::params::Init;
+    /// assert_eq!(Init::parse("zeros", 0)?, Init::Zeros);
+    /// assert_eq!(Init::parse("0.5", 0)?, Init::Constant(0.5));
+    /// assert_eq!(Init::parse("normal:0.01", 7)?, Init::Normal { std: 0.01, seed: 7 });
+    /// assert_eq!(Init::parse("torch", 7)?, Init::Torch { seed: 7 });
+    /// assert!(Init::parse("normal:-1", 0).is_err());
+    /// # Ok::<(), descent::Error>(())
+    /// ```
     pub fn parse(text: &str, seed: u64) -> Result<Self> {
         let bad = |reason: &str| Error::Parse {
             what: "init",
@@ -326,6 +352,20 @@ impl Init {
 /// A readable name for every scalar parameter: for a linear model with one output `w` and `b`
 /// (one feature) or `w(FEATURE)` and `b` (several), else the view name with its index, e.g.
 /// `layer1.weight[0,1]`.
+///
+/// # Example
+/// ```
+/// use descent::nn::{Activation, ModelKind};
+/// use descent::params::scalar_names;
+/// let features = ["age".to_string(), "bmi".to_string()];
+/// let line = ModelKind::Linear.build(2, 1)?.layout();
+/// assert_eq!(scalar_names(&line, &features), ["w(age)", "w(bmi)", "b"]);
+/// let mlp = ModelKind::Mlp { hidden: vec![3], activation: Activation::Tanh };
+/// let names = scalar_names(&mlp.build(2, 1)?.layout(), &features);
+/// assert_eq!(names.len(), 2 * 3 + 3 + 3 + 1);
+/// assert_eq!(names[1], "layer0.weight[0,1]");
+/// # Ok::<(), descent::Error>(())
+/// ```
 pub fn scalar_names(layout: &Layout, features: &[String]) -> Vec<String> {
     let views = layout.views();
     let line = views.len() <= 2

@@ -70,6 +70,16 @@ impl Ema {
 }
 
 /// The raw EMA `v_1..v_n` of `series` (see [`Ema`]).
+///
+/// # Example
+/// ```
+/// use descent::analysis::ema::{ema, ema_corrected};
+/// // The raw average starts at 0 and creeps up; the corrected one is right from the start.
+/// assert_eq!(ema(&[1.0, 1.0, 1.0], 0.5)?, [0.5, 0.75, 0.875]);
+/// assert_eq!(ema_corrected(&[1.0, 1.0, 1.0], 0.5)?, [1.0, 1.0, 1.0]);
+/// assert!(ema(&[1.0], 1.0).is_err()); // beta must be below 1
+/// # Ok::<(), descent::Error>(())
+/// ```
 pub fn ema(series: &[f64], beta: f64) -> Result<Vec<f64>> {
     let mut e = Ema::new(beta)?;
     Ok(series

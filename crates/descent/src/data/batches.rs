@@ -13,6 +13,15 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 /// Rows per update.
+///
+/// # Example
+/// ```
+/// use descent::data::BatchSize;
+/// assert_eq!("full".parse::<BatchSize>()?, BatchSize::Full);
+/// assert_eq!("32".parse::<BatchSize>()?, BatchSize::Rows(32));
+/// assert!("0".parse::<BatchSize>().is_err());
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchSize {
@@ -53,6 +62,27 @@ pub enum BatchOrder {
 }
 
 /// The batch plan of a run over `n` rows.
+///
+/// # Example
+/// ```
+/// use descent::data::{BatchOrder, BatchSize, Batches};
+/// let plan = Batches::new(10, BatchSize::Rows(4), BatchOrder::Sequential)?;
+/// assert_eq!(plan.steps_per_epoch(), 3);
+/// let mut order = Vec::new();
+/// plan.epoch_order(0, &mut order)?;
+/// let batches: Vec<&[usize]> = plan.split(&order).collect();
+/// assert_eq!(batches, [&[0, 1, 2, 3][..], &[4, 5, 6, 7], &[8, 9]]); // the last is shorter
+/// // Shuffled: a permutation per epoch, which depends only on the seed and the epoch.
+/// let shuffled = Batches::new(10, BatchSize::Rows(4), BatchOrder::Shuffle { seed: 7 })?;
+/// let (mut a, mut b) = (Vec::new(), Vec::new());
+/// shuffled.epoch_order(1, &mut a)?;
+/// shuffled.epoch_order(1, &mut b)?;
+/// assert_eq!(a, b);
+/// assert_ne!(a, order);
+/// a.sort();
+/// assert_eq!(a, order);
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Batches {
     n: usize,

@@ -52,6 +52,23 @@ pub fn read_csv_for<F: Float>(path: &Path, columns: &Columns, kind: TargetKind) 
 /// Parses CSV `bytes` (named `origin` in errors): a header row, then one row per sample.
 /// Cells are trimmed; a UTF-8 byte-order mark and CRLF line ends are accepted; quoted fields
 /// follow RFC 4180. Empty, non-numeric, NaN and infinite feature cells are errors.
+///
+/// # Example
+/// ```
+/// use std::path::Path;
+/// use descent::data::{read_csv_bytes, Columns, TargetKind};
+/// let csv = b"size,colour,label\n1.5,0,cat\n2.5,1,dog\n0.5,1,cat\n";
+/// let pets = read_csv_bytes(Path::new("pets.csv"), csv, &Columns::default(), TargetKind::Classes)?;
+/// assert_eq!(pets.feature_names, ["size", "colour"]);
+/// assert_eq!(pets.classes, Some(vec!["cat".to_string(), "dog".to_string()]));
+/// assert_eq!(pets.y.column(0).to_vec(), [0.0, 1.0, 0.0]); // class indices
+/// // A bad cell is an error naming the file, the line and the column.
+/// let bad = b"size,label\nbig,cat\n";
+/// let err = read_csv_bytes(Path::new("pets.csv"), bad, &Columns::default(), TargetKind::Classes);
+/// let message = err.unwrap_err().to_string();
+/// assert!(message.starts_with("pets.csv, line 2, column size"), "{message}");
+/// # Ok::<(), descent::Error>(())
+/// ```
 pub fn read_csv_bytes(
     origin: &Path,
     bytes: &[u8],

@@ -8,6 +8,21 @@ use rand_chacha::ChaCha8Rng;
 use crate::{Error, Result};
 
 /// Features `x` (`n x d`), targets `y` (`n x k`), names, and the label mapping.
+///
+/// # Example
+/// ```
+/// use descent::data::Dataset;
+/// use ndarray::{Array2, Axis};
+/// let x = Array2::from_shape_fn((10, 2), |(i, j)| (2 * i + j) as f64);
+/// let y = x.column(0).to_owned().insert_axis(Axis(1));
+/// let data = Dataset::new(x, y, vec!["a".into(), "b".into()], vec!["y".into()])?;
+/// let (train, val) = data.split(0.2, 42)?;
+/// let val = val.expect("a fraction above 0 holds rows out");
+/// assert_eq!((train.n_rows(), val.n_rows()), (8, 2));
+/// // Rows stay whole: every target is still the first feature of its row.
+/// assert_eq!(val.y.column(0), val.x.column(0));
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     pub x: Array2<f64>,

@@ -8,7 +8,7 @@
 //! allocated after the first few batches.
 //!
 //! The channel holds [`DEPTH`] batches: the trainer waits only when gathering is slower than
-//! training. Both sides try again for a while ([`SPIN`], yielding the core in between)
+//! training. Both sides try again for a while (`SPIN` times, yielding the core in between)
 //! before they sleep on the channel: waking a sleeping thread takes tens of microseconds on
 //! a virtual machine, longer than a batch of a small model takes to train.
 //!

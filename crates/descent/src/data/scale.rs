@@ -48,6 +48,20 @@ pub enum Scaler {
 
 impl Scaler {
     /// Fits `scaling` to the columns of `x`.
+    ///
+    /// # Example
+    /// ```
+    /// use descent::data::{Scaler, Scaling};
+    /// let x = ndarray::array![[1.0, 10.0], [3.0, 10.0]];
+    /// let scaler = Scaler::fit(Scaling::Standard, &x);
+    /// assert_eq!(scaler, Scaler::Standard { mean: vec![2.0, 10.0], std: vec![1.0, 0.0] });
+    /// let mut z = x.clone();
+    /// scaler.transform(&mut z)?;
+    /// assert_eq!(z, ndarray::array![[-1.0, 0.0], [1.0, 0.0]]); // a constant column maps to 0
+    /// scaler.inverse(&mut z)?;
+    /// assert_eq!(z, x);
+    /// # Ok::<(), descent::Error>(())
+    /// ```
     pub fn fit(scaling: Scaling, x: &Array2<f64>) -> Scaler {
         let n = x.nrows().max(1) as f64;
         match scaling {

@@ -70,6 +70,24 @@ pub trait BatchSource<F: Float> {
 
 /// An in-memory table as a [`BatchSource`]: the batches [`Batches`] gives for its size and
 /// order.
+///
+/// # Example
+/// Training through the [`BatchSource`] route gives the bits of the in-memory route.
+/// ```
+/// use descent::data::{Scaling, TableBatches};
+/// use descent::{Run, RunSpec};
+/// let spec = RunSpec::builtin("diabetes").scale(Scaling::Standard).optimizer("adam", 0.1)
+///     .batch(64).epochs(3);
+/// let mut table = Run::<f64>::new(spec.clone())?;
+/// table.train(&mut [])?;
+///
+/// let mut streamed = Run::<f64>::new(spec)?;
+/// let (data, config) = (streamed.train_data().clone(), streamed.trainer.config().clone());
+/// let mut source = TableBatches::new(&data, config.batch, config.order)?;
+/// streamed.trainer.run_source(&mut source, None, &mut [])?;
+/// assert_eq!(streamed.trainer.params.values, table.trainer.params.values);
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TableBatches<'a, F> {
     data: &'a TrainData<F>,

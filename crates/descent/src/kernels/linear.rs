@@ -100,7 +100,7 @@ impl<F: Float> LinearKernel<F> {
     /// The mean loss over `rows` of `(x, y)` at `params`, writing its gradient into `grads`
     /// (same flat layout as the parameters: `W` row-major `[out][in]`, then `b`).
     ///
-    /// Batches of more than [`CHUNK_ROWS`] rows are summed chunk by chunk, the chunks in
+    /// Batches of more than `CHUNK_ROWS` rows are summed chunk by chunk, the chunks in
     /// parallel on the [`crate::parallel::pool`] of its threads when the batch and the table are large enough
     /// (the numbers are the same either way).
     ///

@@ -6,7 +6,7 @@
 //!   and fused per-sample SGD ([`LinearKernel::descend_rows`]);
 //! - [`MlpKernel`]: multi-layer perceptrons with reused buffers and GEMM into preallocated
 //!   outputs, bit-equal to the tape;
-//! - [`vector`]: dot, axpy and the SGD step along a row, portable and AVX2, same bits.
+//! - `vector`: dot, axpy and the SGD step along a row, portable and AVX2, same bits.
 
 mod linear;
 mod mlp;

@@ -1,5 +1,5 @@
 //! [`Model`]: a trained model as one owned value (architecture, parameters, scaler, label
-//! mapping, precision), saved to and loaded from `model.json` ([`file`]), predicting on raw,
+//! mapping, precision), saved to and loaded from `model.json` ([`file`](mod@file)), predicting on raw,
 //! unscaled features.
 
 pub mod file;

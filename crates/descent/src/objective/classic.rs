@@ -18,6 +18,16 @@ use super::{polish, Objective};
 /// # Reference
 /// H. H. Rosenbrock, "An automatic method for finding the greatest or least value of a
 /// function", The Computer Journal 3 (1960).
+///
+/// # Example
+/// ```
+/// use descent::objective::{Objective, Rosenbrock};
+/// let f = Rosenbrock::default();
+/// assert_eq!(f.minima(), [[1.0, 1.0]]);
+/// assert_eq!((f.value([1.0, 1.0]), f.gradient([1.0, 1.0])), (0.0, [0.0, 0.0]));
+/// // At the start the valley floor is far: f(-1.2, 1) = 2.2² + 100 · 0.44² = 24.2.
+/// assert!((f.value(f.default_start()) - 24.2).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rosenbrock {
     pub a: f64,

@@ -25,6 +25,20 @@ pub struct Trajectory {
 /// stop early (keeping p_0..p_{t-1}) if p_t or f(p_t) is not finite
 /// ```
 /// The optimizer must have been built for 2 parameters (one group `0..2`).
+///
+/// # Example
+/// ```
+/// use descent::objective::{descend, Bowl, Objective};
+/// // On the bowl x² + y², SGD at lr 0.1 shrinks the point by 0.8 every step.
+/// let mut sgd = descent::optim::build::<f64>("sgd", 0.1, 2)?;
+/// let path = descend(&Bowl, sgd.as_mut(), 0.1, Bowl.default_start(), 100);
+/// assert_eq!(path.points.len(), 101);
+/// let [x1, y1] = path.points[1];
+/// assert!((x1 + 3.2).abs() < 1e-15 && (y1 - 2.4).abs() < 1e-15);
+/// let [x, y] = path.points[100];
+/// assert!(x.hypot(y) < 1e-8 && !path.diverged);
+/// # Ok::<(), descent::Error>(())
+/// ```
 pub fn descend(
     objective: &dyn Objective,
     optimizer: &mut dyn DynOptimizer<f64>,

@@ -28,6 +28,16 @@ use crate::{Float, Result};
 /// # Reference
 /// Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2014); Reddi et al., "On the
 /// Convergence of Adam and Beyond" (2018, amsgrad); `torch/optim/adam.py`, `_single_tensor_adam`.
+///
+/// # Example
+/// ```
+/// use descent::optim::{Adam, AdamState, Optimizer};
+/// let (mut p, mut state) = (vec![0.0f64; 3], AdamState::default());
+/// Adam::default().step(0.01, &mut p, &[1e-3, -5.0, 0.0], &mut state);
+/// // The first step moves each parameter by about lr, whatever the size of its gradient.
+/// assert!((p[0] + 0.01).abs() < 1e-6 && (p[1] - 0.01).abs() < 1e-9 && p[2] == 0.0);
+/// assert_eq!(state.step, 1);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Adam {
     pub betas: (f64, f64),

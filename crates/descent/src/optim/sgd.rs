@@ -24,6 +24,18 @@ use crate::{Float, Result};
 /// # Reference
 /// Sutskever et al., "On the importance of initialization and momentum in deep learning"
 /// (2013); `torch/optim/sgd.py`, `_single_tensor_sgd`.
+///
+/// # Example
+/// ```
+/// use descent::optim::{Optimizer, Sgd, SgdState};
+/// let sgd = Sgd { momentum: 0.9, ..Sgd::default() };
+/// let (mut p, mut state) = ([1.0f64, 2.0], SgdState::default());
+/// let g = [1.0, -1.0];
+/// sgd.step(0.1, &mut p, &g, &mut state); // b = g
+/// sgd.step(0.1, &mut p, &g, &mut state); // b = 0.9 b + g = 1.9 g
+/// assert_eq!(state.momentum_buffer, Some(vec![1.9, -1.9]));
+/// assert!((p[0] - 0.71).abs() < 1e-15 && (p[1] - 2.29).abs() < 1e-15);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sgd {
     pub momentum: f64,

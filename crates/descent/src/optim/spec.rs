@@ -70,6 +70,23 @@ pub fn names() -> &'static [&'static str] {
 /// Option keys are torch's argument names; pairs are 2-element arrays and switches JSON booleans.
 /// Options left out take torch's defaults; an option that the optimizer does not take, or a
 /// value of the wrong type, is an error.
+///
+/// # Example
+/// ```
+/// use descent::optim::{GroupOptions, OptimizerSpec};
+/// let spec = OptimizerSpec::new("Adam").with("lr", 0.01).with("betas", vec![0.8, 0.99]);
+/// assert_eq!(spec.canonical_name()?, "adam");
+/// assert_eq!(spec.lr()?, 0.01);
+/// // One group over two parameters; Adam's first step moves each by lr, against the gradient.
+/// let mut adam = spec.build::<f64>(vec![(0..2, GroupOptions::default())])?;
+/// let mut p = [1.0, -1.0];
+/// adam.step(0.01, &mut p, &[0.5, -0.5]);
+/// assert!((p[0] - 0.99).abs() < 1e-9 && (p[1] + 0.99).abs() < 1e-9);
+/// // An option the optimizer does not take is an error that lists those it takes.
+/// let err = OptimizerSpec::new("sgd").with("betas", vec![0.9, 0.99]).lr().unwrap_err();
+/// assert!(err.to_string().contains("momentum"));
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerSpec {
     pub name: String,

@@ -376,6 +376,24 @@ fn parse_one(spec: &str, text: &str) -> Result<ScheduleSpec> {
 
 impl ScheduleSpec {
     /// Parses the command-line syntax (see the [module docs](super)) and validates the options.
+    ///
+    /// # Example
+    /// ```
+    /// use descent::schedule::ScheduleSpec;
+    /// let spec = ScheduleSpec::parse("cosine:t_max=100")?;
+    /// assert_eq!(spec, ScheduleSpec::Cosine { t_max: 100, eta_min: 0.0 });
+    /// assert_eq!(ScheduleSpec::parse(&spec.to_string())?, spec); // `Display` prints it back
+    /// // From lr 0.1, down to eta_min = 0 after t_max steps.
+    /// let mut schedule = spec.build(0.1, None, 100)?;
+    /// assert_eq!(schedule.lr(), 0.1);
+    /// for _ in 0..100 {
+    ///     schedule.step(0.0);
+    /// }
+    /// assert!(schedule.lr().abs() < 1e-12);
+    /// // t_max is required: the error says so.
+    /// assert!(ScheduleSpec::parse("cosine").unwrap_err().to_string().contains("t_max"));
+    /// # Ok::<(), descent::Error>(())
+    /// ```
     pub fn parse(spec: &str) -> Result<Self> {
         let mut parts = spec.split('@');
         let first = parse_one(spec, parts.next().unwrap_or_default().trim())?;

@@ -13,6 +13,31 @@ use crate::{Float, Result};
 ///
 /// A hook that changes gradients makes the run take its gradients on every update: one-row
 /// updates are then not fused in the kernel (the numbers are the same either way).
+///
+/// # Example
+/// A hook that halves every gradient: SGD at lr 0.02 then takes the very steps (to the bit,
+/// as halving and doubling are exact) of SGD at lr 0.01 without it.
+/// ```
+/// use descent::train::GradientHook;
+/// use descent::{Run, RunSpec};
+///
+/// struct Halve;
+///
+/// impl GradientHook<f64> for Halve {
+///     fn on_gradient(&mut self, _: usize, _: &mut f64, grads: &mut [f64]) -> descent::Result<()> {
+///         grads.iter_mut().for_each(|g| *g *= 0.5);
+///         Ok(())
+///     }
+/// }
+///
+/// let spec = RunSpec::builtin("beans").optimizer("sgd", 0.02).batch(10).epochs(5);
+/// let mut halved = Run::<f64>::new(spec.clone())?;
+/// halved.trainer.set_gradient_hook(Box::new(Halve));
+/// halved.train(&mut [])?;
+/// let plain = descent::fit(&spec.optimizer("sgd", 0.01))?;
+/// assert_eq!(halved.model().params, plain.model.params);
+/// # Ok::<(), descent::Error>(())
+/// ```
 pub trait GradientHook<F: Float>: Send {
     /// The gradient of update `step` (from 1) and its batch loss, before clipping and the
     /// optimizer step.

@@ -44,6 +44,19 @@ pub enum SchedulePer {
 }
 
 /// How a run is driven.
+///
+/// # Example
+/// ```
+/// use descent::data::{BatchOrder, BatchSize};
+/// use descent::train::TrainConfig;
+/// let config = TrainConfig::new(50, BatchSize::Rows(32), BatchOrder::Shuffle { seed: 0 });
+/// config.validate()?;
+/// let none = TrainConfig { epochs: 0, ..config.clone() };
+/// assert!(none.validate().unwrap_err().to_string().contains("epochs"));
+/// let clipped = TrainConfig { clip_norm: Some(-1.0), ..config };
+/// assert!(clipped.validate().unwrap_err().to_string().contains("clip_norm"));
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// The epoch to stop at (a resumed run continues up to it).
@@ -171,6 +184,27 @@ pub struct Outcome {
 /// The loop: for each batch, the engine's loss and gradient, the gradient hook, clipping,
 /// the optimizer step with the schedule's learning rate; per epoch, the validation loss,
 /// the schedule, the divergence and early-stopping rules, events to the observers.
+///
+/// # Example
+/// The classic lesson (`y = w·x` on x = 1, 2, 3, from `w = 1`) without a
+/// [`RunSpec`](crate::RunSpec): a network, parameters, an optimizer and a schedule.
+/// ```
+/// use descent::data::{BatchOrder, BatchSize, TrainData};
+/// use descent::train::{TrainConfig, Trainer};
+/// use descent::{loss::Loss, nn::ModelKind, optim, params::{Init, Params}, schedule::Constant};
+/// use ndarray::array;
+/// let data = TrainData { x: array![[1.0], [2.0], [3.0]], y: array![[2.0], [4.0], [6.0]] };
+/// let net = ModelKind::LinearNobias.build(1, 1)?;
+/// let params = Params::<f64>::init(net.layout(), &Init::Constant(1.0))?;
+/// let config = TrainConfig::new(100, BatchSize::Full, BatchOrder::Sequential);
+/// let sgd = optim::build("sgd", 0.01, params.len())?;
+/// let lr = Box::new(Constant { lr: 0.01 });
+/// let mut trainer = Trainer::new(&net, Loss::Mse, config, params, sgd, lr)?;
+/// let outcome = trainer.run(&data, None, &mut [])?;
+/// assert_eq!((outcome.epochs, outcome.steps), (100, 100));
+/// assert!((trainer.params.values[0] - 2.0).abs() < 1e-4);
+/// # Ok::<(), descent::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Trainer<F: Float> {
     model: Sequential,
