@@ -48,11 +48,12 @@ use ndarray::ArrayView2;
 
 use crate::autodiff::Tape;
 use crate::loss::Loss;
-use crate::nn::Sequential;
+use crate::nn::{tape_loss, Sequential};
 use crate::params::Params;
 use crate::Result;
 
-/// The loss of `model` at `params` on all rows of `(x, y)` and its gradient in flat layout.
+/// The loss of `model` at `params` on all rows of `(x, y)` and its gradient in flat layout
+/// (zeros when the loss is not finite).
 pub fn loss_and_gradient(
     model: &Sequential,
     loss: Loss,
@@ -60,14 +61,16 @@ pub fn loss_and_gradient(
     x: ArrayView2<'_, f64>,
     y: ArrayView2<'_, f64>,
 ) -> Result<(f64, Vec<f64>)> {
-    let mut tape = Tape::new();
-    let xv = tape.constant(x.to_owned());
-    let yv = tape.constant(y.to_owned());
-    let fwd = model.forward(&mut tape, params, xv)?;
-    let l = loss.apply(&mut tape, fwd.output, yv)?;
-    let value = tape.scalar(l);
-    let gradients = tape.backward(l);
     let mut grads = vec![0.0; params.len()];
-    model.gather_grads(&params.layout, &fwd, &gradients, &mut grads);
+    let (x, y) = (x.to_owned(), y.to_owned());
+    let value = tape_loss(
+        &mut Tape::new(),
+        model,
+        loss,
+        params,
+        x,
+        y,
+        Some(&mut grads),
+    )?;
     Ok((value, grads))
 }

@@ -1,13 +1,27 @@
 //! Fused losses (mean reduction, as PyTorch's default): forward on the tape, backward below.
 //!
 //! Fusing keeps them numerically stable (log-sum-exp forms, no `log(sigmoid)`) and fast: one
-//! node, one pass, the gradient with respect to the prediction written directly.
+//! node, one pass, the gradient with respect to the prediction written directly. Each
+//! loss's element math is in its own file under [`crate::loss`], shared with the kernels.
 
 use ndarray::{Array2, Zip};
 
-use super::ops::sigmoid;
 use super::tape::{Accumulator, Op, Tape, Var};
+use crate::loss::{bce_with_logits, cross_entropy, huber, mae, mse, Loss};
 use crate::{Error, Float, Result};
+
+impl Loss {
+    /// Records the loss of `pred` against `target` on the tape.
+    pub fn apply<F: Float>(&self, tape: &mut Tape<F>, pred: Var, target: Var) -> Result<Var> {
+        match *self {
+            Loss::Mse => tape.mse_loss(pred, target),
+            Loss::Mae => tape.mae_loss(pred, target),
+            Loss::Huber { delta } => tape.huber_loss(pred, target, F::of(delta)),
+            Loss::BceWithLogits => tape.bce_with_logits(pred, target),
+            Loss::CrossEntropy => tape.cross_entropy(pred, target),
+        }
+    }
+}
 
 impl<F: Float> Tape<F> {
     fn same_shape(&self, op: &'static str, p: Var, t: Var) -> Result<()> {
@@ -33,60 +47,37 @@ impl<F: Float> Tape<F> {
         self.push(Array2::from_elem((1, 1), s / n), op, needs)
     }
 
-    /// Mean squared error `mean (p - t)^2` (`torch.nn.MSELoss`).
+    /// Mean squared error `mean (p - t)^2` (`torch.nn.MSELoss`, [`mse`]).
     pub fn mse_loss(&mut self, p: Var, t: Var) -> Result<Var> {
         self.same_shape("mse_loss", p, t)?;
-        Ok(self.mean_of(
-            p,
-            t,
-            |p, t| {
-                let d = p - t;
-                d * d
-            },
-            Op::Mse(p, t),
-        ))
+        Ok(self.mean_of(p, t, mse::term, Op::Mse(p, t)))
     }
 
-    /// Mean absolute error `mean |p - t|` (`torch.nn.L1Loss`).
+    /// Mean absolute error `mean |p - t|` (`torch.nn.L1Loss`, [`mae`]).
     pub fn mae_loss(&mut self, p: Var, t: Var) -> Result<Var> {
         self.same_shape("mae_loss", p, t)?;
-        Ok(self.mean_of(p, t, |p, t| (p - t).abs(), Op::Mae(p, t)))
+        Ok(self.mean_of(p, t, mae::term, Op::Mae(p, t)))
     }
 
-    /// Huber loss (`torch.nn.HuberLoss`): `0.5 d^2` if `|d| < delta`, else
-    /// `delta (|d| - 0.5 delta)`, with `d = p - t`.
+    /// Huber loss (`torch.nn.HuberLoss`, [`huber`]).
     pub fn huber_loss(&mut self, p: Var, t: Var, delta: F) -> Result<Var> {
         self.same_shape("huber_loss", p, t)?;
-        let half = F::of(0.5);
         Ok(self.mean_of(
             p,
             t,
-            move |p, t| {
-                let d = (p - t).abs();
-                if d < delta {
-                    half * d * d
-                } else {
-                    delta * (d - half * delta)
-                }
-            },
+            move |p, t| huber::term(p, t, delta),
             Op::Huber(p, t, delta),
         ))
     }
 
-    /// Binary cross-entropy on logits (`torch.nn.BCEWithLogitsLoss`), in the stable form
-    /// `mean max(z, 0) - z y + log(1 + exp(-|z|))`.
+    /// Binary cross-entropy on logits (`torch.nn.BCEWithLogitsLoss`, [`bce_with_logits`]).
     pub fn bce_with_logits(&mut self, z: Var, t: Var) -> Result<Var> {
         self.same_shape("bce_with_logits", z, t)?;
-        Ok(self.mean_of(
-            z,
-            t,
-            |z, y| z.max(F::zero()) - z * y + (-z.abs()).exp().ln_1p(),
-            Op::BceWithLogits(z, t),
-        ))
+        Ok(self.mean_of(z, t, bce_with_logits::term, Op::BceWithLogits(z, t)))
     }
 
-    /// Softmax cross-entropy (`torch.nn.CrossEntropyLoss`) of logits `z` (`n x k`) against
-    /// class indices `t` (`n x 1`): `mean_i logsumexp(z_i) - z_i[t_i]`.
+    /// Softmax cross-entropy (`torch.nn.CrossEntropyLoss`, [`cross_entropy`]) of logits `z`
+    /// (`n x k`) against class indices `t` (`n x 1`).
     pub fn cross_entropy(&mut self, z: Var, t: Var) -> Result<Var> {
         let (vz, vt) = (self.value(z), self.value(t));
         let (n, k) = vz.dim();
@@ -99,8 +90,7 @@ impl<F: Float> Tape<F> {
         }
         let mut s = F::zero();
         for (row, &y) in vz.rows().into_iter().zip(vt.iter()) {
-            let c = class_index(y, k)?;
-            s += log_sum_exp(row.iter().copied()) - row[c];
+            s += cross_entropy::row_term(row, cross_entropy::class_index(y, k)?);
         }
         let needs = self.needs_grad(z);
         let out = Array2::from_elem((1, 1), s / F::of(n as f64));
@@ -108,24 +98,7 @@ impl<F: Float> Tape<F> {
     }
 }
 
-pub(crate) fn class_index<F: Float>(y: F, k: usize) -> Result<usize> {
-    let c = y.to_usize().filter(|&c| c < k && F::of(c as f64) == y);
-    c.ok_or_else(|| {
-        Error::Data(format!(
-            "class label {y} is not an integer in 0..{k} for cross-entropy"
-        ))
-    })
-}
-
-/// `log(sum(exp(x)))`, shifted by the maximum so that nothing overflows.
-pub(crate) fn log_sum_exp<F: Float>(xs: impl Iterator<Item = F> + Clone) -> F {
-    let m = xs.clone().fold(F::neg_infinity(), F::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + xs.map(|x| (x - m).exp()).sum::<F>().ln()
-}
-
+/// `f(p, t, g / N)` for every element.
 fn scaled<F: Float>(
     tape: &Tape<F>,
     p: Var,
@@ -149,9 +122,7 @@ pub(super) fn mse_backward<F: Float>(
     g: &Array2<F>,
     acc: &mut Accumulator<F>,
 ) {
-    // torch: grad_input = (input - target) * (2 / numel * grad_output)
-    let two = F::of(2.0);
-    acc.add(p, scaled(tape, p, t, g, |p, t, s| (p - t) * (two * s)));
+    acc.add(p, scaled(tape, p, t, g, mse::grad));
 }
 
 pub(super) fn mae_backward<F: Float>(
@@ -161,16 +132,7 @@ pub(super) fn mae_backward<F: Float>(
     g: &Array2<F>,
     acc: &mut Accumulator<F>,
 ) {
-    let sign = |d: F| {
-        if d > F::zero() {
-            F::one()
-        } else if d < F::zero() {
-            -F::one()
-        } else {
-            F::zero()
-        }
-    };
-    acc.add(p, scaled(tape, p, t, g, |p, t, s| sign(p - t) * s));
+    acc.add(p, scaled(tape, p, t, g, mae::grad));
 }
 
 pub(super) fn huber_backward<F: Float>(
@@ -181,16 +143,7 @@ pub(super) fn huber_backward<F: Float>(
     g: &Array2<F>,
     acc: &mut Accumulator<F>,
 ) {
-    let grad = move |p: F, t: F, s: F| {
-        let d = p - t;
-        if d < -delta {
-            -s * delta
-        } else if d > delta {
-            s * delta
-        } else {
-            s * d
-        }
-    };
+    let grad = move |p: F, t: F, s: F| huber::grad(p, t, delta, s);
     acc.add(p, scaled(tape, p, t, g, grad));
 }
 
@@ -201,7 +154,7 @@ pub(super) fn bce_with_logits_backward<F: Float>(
     g: &Array2<F>,
     acc: &mut Accumulator<F>,
 ) {
-    acc.add(z, scaled(tape, z, t, g, |z, y, s| (sigmoid(z) - y) * s));
+    acc.add(z, scaled(tape, z, t, g, bce_with_logits::grad));
 }
 
 pub(super) fn cross_entropy_backward<F: Float>(
@@ -214,12 +167,9 @@ pub(super) fn cross_entropy_backward<F: Float>(
     let vz = tape.value(z);
     let scale = g[[0, 0]] / F::of(vz.nrows() as f64);
     let mut out = vz.clone();
-    for (mut row, &y) in out.rows_mut().into_iter().zip(tape.value(t).iter()) {
-        let lse = log_sum_exp(row.iter().copied());
-        row.mapv_inplace(|v| (v - lse).exp() * scale);
+    for (row, &y) in out.rows_mut().into_iter().zip(tape.value(t).iter()) {
         // Labels were validated by the forward pass.
-        let c = y.to_usize().unwrap_or(0);
-        row[c] -= scale;
+        cross_entropy::row_term_and_grad(row, y.to_usize().unwrap_or(0), scale);
     }
     acc.add(z, out);
 }

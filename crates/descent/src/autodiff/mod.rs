@@ -15,6 +15,4 @@ mod losses;
 mod ops;
 mod tape;
 
-pub(crate) use losses::{class_index, log_sum_exp};
-pub(crate) use ops::sigmoid;
 pub use tape::{Gradients, Tape, Var};

@@ -170,10 +170,8 @@ impl<F: Float> Tape<F> {
     }
 }
 
-/// `1 / (1 + exp(-x))`, as torch computes it.
-pub(crate) fn sigmoid<F: Float>(x: F) -> F {
-    F::one() / (F::one() + (-x).exp())
-}
+/// torch's sigmoid, the one the BCE loss uses.
+pub(crate) use crate::loss::bce_with_logits::sigmoid;
 
 pub(super) fn add_backward<F: Float>(a: Var, b: Var, g: &Array2<F>, acc: &mut Accumulator<F>) {
     acc.add(a, g.clone());

@@ -12,11 +12,11 @@
 //! One-row plain SGD has its own loop, [`LinearKernel::descend_rows`], with the step fused
 //! into the gradient pass (tested bit for bit against the loop in `tests/fused_steps.rs`).
 
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1};
 
 use super::vector::{axpy, dot, prefetched_rows, scale_into, step_along};
-use crate::autodiff::log_sum_exp;
 use crate::loss::Loss;
+use crate::loss::{bce_with_logits, cross_entropy, huber, mae, mse};
 use crate::nn::{Layer, Sequential};
 use crate::Float;
 
@@ -399,73 +399,41 @@ fn logits<F: Float, const AVX2: bool>(s: Shape, w: &[F], b: &[F], xr: &[F], z: &
 }
 
 /// Adds this row's loss term (un-normalised) and turns the logits `z` into `d loss / d z`
-/// (normalised by `scale`), with the formulas of the fused tape losses.
+/// (normalised by `scale`), with each loss's own element functions ([`crate::loss`]).
 #[inline(always)]
 fn row_loss_and_dz<F: Float>(loss: Loss, z: &mut [F], yr: ArrayView1<'_, F>, scale: F) -> F {
-    let two = F::of(2.0);
-    let half = F::of(0.5);
     let mut term = F::zero();
     match loss {
         Loss::Mse => {
             for (z, &t) in z.iter_mut().zip(yr.iter()) {
-                let d = *z - t;
-                term += d * d;
-                *z = d * (two * scale);
+                term += mse::term(*z, t);
+                *z = mse::grad(*z, t, scale);
             }
         }
         Loss::Mae => {
             for (z, &t) in z.iter_mut().zip(yr.iter()) {
-                let d = *z - t;
-                term += d.abs();
-                *z = if d > F::zero() {
-                    scale
-                } else if d < F::zero() {
-                    -scale
-                } else {
-                    F::zero()
-                };
+                term += mae::term(*z, t);
+                *z = mae::grad(*z, t, scale);
             }
         }
         Loss::Huber { delta } => {
             let delta = F::of(delta);
             for (z, &t) in z.iter_mut().zip(yr.iter()) {
-                let d = *z - t;
-                let a = d.abs();
-                term += if a < delta {
-                    half * d * d
-                } else {
-                    delta * (a - half * delta)
-                };
-                *z = if d < -delta {
-                    -scale * delta
-                } else if d > delta {
-                    scale * delta
-                } else {
-                    scale * d
-                };
+                term += huber::term(*z, t, delta);
+                *z = huber::grad(*z, t, delta, scale);
             }
         }
         Loss::BceWithLogits => {
             for (z, &t) in z.iter_mut().zip(yr.iter()) {
-                // One exponential serves the loss and the sigmoid: with e = exp(-|v|),
-                // log(1 + exp(-|v|)) = ln_1p(e) and σ(v) = 1/(1+e) for v ≥ 0, e/(1+e) below.
-                let v = *z;
-                let e = (-v.abs()).exp();
-                term += v.max(F::zero()) - v * t + e.ln_1p();
-                // One division for both signs (no branch on the sign of a logit).
-                let sigmoid = if v >= F::zero() { F::one() } else { e } / (F::one() + e);
-                *z = (sigmoid - t) * scale;
+                let (tz, g) = bce_with_logits::term_and_grad(*z, t, scale);
+                term += tz;
+                *z = g;
             }
         }
         Loss::CrossEntropy => {
             let n_out = z.len();
             let c = yr[0].to_usize().filter(|&c| c < n_out).unwrap_or(0);
-            let lse = log_sum_exp(z.iter().copied());
-            term += lse - z[c];
-            for z in z.iter_mut() {
-                *z = (*z - lse).exp() * scale;
-            }
-            z[c] -= scale;
+            term += cross_entropy::row_term_and_grad(ArrayViewMut1::from(z), c, scale);
         }
     }
     term

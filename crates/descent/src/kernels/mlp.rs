@@ -15,8 +15,9 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder, Zip};
 
-use crate::autodiff::{class_index, log_sum_exp, sigmoid};
+use crate::loss::bce_with_logits::{self, sigmoid};
 use crate::loss::Loss;
+use crate::loss::{cross_entropy, huber, mae, mse};
 use crate::nn::{Layer, Sequential};
 use crate::{Float, Result};
 
@@ -348,37 +349,35 @@ fn sum_rows<F: Float>(g: &ArrayView2<'_, F>, out: &mut [F]) {
     }
 }
 
-/// The mean loss, exactly as the tape's fused losses compute it.
+/// The mean loss, exactly as the tape's fused losses compute it (the same element
+/// functions, [`crate::loss`], in the same order).
 fn loss_forward<F: Float>(loss: Loss, p: ArrayView2<'_, F>, t: ArrayView2<'_, F>) -> Result<F> {
     let mut s = F::zero();
     match loss {
         Loss::CrossEntropy => {
             let (n, k) = p.dim();
             for (row, &y) in p.rows().into_iter().zip(t.iter()) {
-                let c = class_index(y, k)?;
-                s += log_sum_exp(row.iter().copied()) - row[c];
+                s += cross_entropy::row_term(row, cross_entropy::class_index(y, k)?);
             }
             return Ok(s / F::of(n as f64));
         }
-        Loss::Mse => Zip::from(&p).and(&t).for_each(|&p, &t| {
-            let d = p - t;
-            s += d * d;
-        }),
-        Loss::Mae => Zip::from(&p).and(&t).for_each(|&p, &t| s += (p - t).abs()),
+        Loss::Mse => Zip::from(&p)
+            .and(&t)
+            .for_each(|&p, &t| s += mse::term(p, t)),
+        Loss::Mae => Zip::from(&p)
+            .and(&t)
+            .for_each(|&p, &t| s += mae::term(p, t)),
         Loss::Huber { delta } => {
-            let (delta, half) = (F::of(delta), F::of(0.5));
-            Zip::from(&p).and(&t).for_each(|&p, &t| {
-                let d = (p - t).abs();
-                s += if d < delta {
-                    half * d * d
-                } else {
-                    delta * (d - half * delta)
-                };
-            });
+            let delta = F::of(delta);
+            Zip::from(&p)
+                .and(&t)
+                .for_each(|&p, &t| s += huber::term(p, t, delta));
         }
-        Loss::BceWithLogits => Zip::from(&p).and(&t).for_each(|&z, &y| {
-            s += z.max(F::zero()) - z * y + (-z.abs()).exp().ln_1p();
-        }),
+        Loss::BceWithLogits => {
+            Zip::from(&p)
+                .and(&t)
+                .for_each(|&z, &y| s += bce_with_logits::term(z, y));
+        }
     }
     Ok(s / F::of(p.len() as f64))
 }
@@ -390,51 +389,24 @@ fn loss_backward<F: Float>(
     t: ArrayView2<'_, F>,
     mut g: ArrayViewMut2<'_, F>,
 ) {
-    let one = F::one();
     if let Loss::CrossEntropy = loss {
-        let scale = one / F::of(p.nrows() as f64);
+        let scale = F::one() / F::of(p.nrows() as f64);
         g.assign(&p);
-        for (mut row, &y) in g.rows_mut().into_iter().zip(t.iter()) {
-            let lse = log_sum_exp(row.iter().copied());
-            row.mapv_inplace(|v| (v - lse).exp() * scale);
-            let c = y.to_usize().unwrap_or(0);
-            row[c] -= scale;
+        for (row, &y) in g.rows_mut().into_iter().zip(t.iter()) {
+            cross_entropy::row_term_and_grad(row, y.to_usize().unwrap_or(0), scale);
         }
         return;
     }
-    let s = one / F::of(p.len() as f64);
+    let s = F::one() / F::of(p.len() as f64);
     let zip = Zip::from(&mut g).and(&p).and(&t);
     match loss {
-        // torch: grad_input = (input - target) * (2 / numel * grad_output)
-        Loss::Mse => {
-            let two = F::of(2.0);
-            zip.for_each(|g, &p, &t| *g = (p - t) * (two * s));
-        }
-        Loss::Mae => zip.for_each(|g, &p, &t| {
-            let d = p - t;
-            let sign = if d > F::zero() {
-                one
-            } else if d < F::zero() {
-                -one
-            } else {
-                F::zero()
-            };
-            *g = sign * s;
-        }),
+        Loss::Mse => zip.for_each(|g, &p, &t| *g = mse::grad(p, t, s)),
+        Loss::Mae => zip.for_each(|g, &p, &t| *g = mae::grad(p, t, s)),
         Loss::Huber { delta } => {
             let delta = F::of(delta);
-            zip.for_each(|g, &p, &t| {
-                let d = p - t;
-                *g = if d < -delta {
-                    -s * delta
-                } else if d > delta {
-                    s * delta
-                } else {
-                    s * d
-                };
-            });
+            zip.for_each(|g, &p, &t| *g = huber::grad(p, t, delta, s));
         }
-        Loss::BceWithLogits => zip.for_each(|g, &z, &y| *g = (sigmoid(z) - y) * s),
+        Loss::BceWithLogits => zip.for_each(|g, &z, &y| *g = bce_with_logits::grad(z, y, s)),
         Loss::CrossEntropy => unreachable!("handled above"),
     }
 }

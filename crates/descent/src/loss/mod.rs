@@ -1,9 +1,16 @@
 //! Losses (mean reduction, as PyTorch's default) and the metrics a run reports.
 //!
-//! The losses themselves are fused ops on the autodiff tape (see `autodiff/losses.rs`); this
-//! module names them, parses them, and applies the right one to a prediction.
+//! Each loss's math lives in one file ([`mse`], [`mae`], [`huber`], [`bce_with_logits`],
+//! [`cross_entropy`]): the element (or row) term and its derivative, called by the tape's
+//! fused ops (`autodiff/losses.rs`) and by both kernels ([`crate::kernels`]). This module
+//! names the losses and parses them.
 
+pub mod bce_with_logits;
+pub mod cross_entropy;
+pub mod huber;
+pub mod mae;
 mod metrics;
+pub mod mse;
 
 pub use metrics::{accuracy, predicted_class, r2_score};
 
@@ -12,8 +19,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::autodiff::{Tape, Var};
-use crate::{Error, Float, Result};
+use crate::{Error, Result};
 
 /// A training loss.
 ///
@@ -42,17 +48,6 @@ pub enum Loss {
 }
 
 impl Loss {
-    /// Records the loss of `pred` against `target` on the tape.
-    pub fn apply<F: Float>(&self, tape: &mut Tape<F>, pred: Var, target: Var) -> Result<Var> {
-        match *self {
-            Loss::Mse => tape.mse_loss(pred, target),
-            Loss::Mae => tape.mae_loss(pred, target),
-            Loss::Huber { delta } => tape.huber_loss(pred, target, F::of(delta)),
-            Loss::BceWithLogits => tape.bce_with_logits(pred, target),
-            Loss::CrossEntropy => tape.cross_entropy(pred, target),
-        }
-    }
-
     /// Whether targets are class labels.
     pub fn is_classification(&self) -> bool {
         matches!(self, Loss::BceWithLogits | Loss::CrossEntropy)

@@ -7,7 +7,7 @@ use ndarray::{ArrayView2, Axis};
 use crate::autodiff::Tape;
 use crate::kernels::{LinearKernel, MlpKernel};
 use crate::loss::Loss;
-use crate::nn::Sequential;
+use crate::nn::{tape_loss, Sequential};
 use crate::params::Params;
 use crate::{Float, Result};
 
@@ -115,15 +115,5 @@ fn tape_loss_and_grad<F: Float>(
     } else {
         (x.select(Axis(0), rows), y.select(Axis(0), rows))
     };
-    tape.clear();
-    let x = tape.constant(xb);
-    let y = tape.constant(yb);
-    let fwd = model.forward(tape, params, x)?;
-    let l = loss.apply(tape, fwd.output, y)?;
-    let value = tape.scalar(l).f64();
-    if value.is_finite() {
-        let gradients = tape.backward(l);
-        model.gather_grads(&params.layout, &fwd, &gradients, grads);
-    }
-    Ok(value)
+    tape_loss(tape, model, loss, params, xb, yb, Some(grads))
 }
