@@ -7,7 +7,7 @@
 use descent::nn::ModelKind;
 use descent::params::Init;
 use descent::train::{Event, Signal};
-use descent::{Prediction, Run, RunSpec};
+use descent::{Run, RunSpec};
 
 fn main() -> descent::Result<()> {
     let spec = RunSpec::builtin("classic")
@@ -33,9 +33,10 @@ fn main() -> descent::Result<()> {
     run.train(&mut [&mut print_w])?;
 
     let model = run.model();
-    let Prediction::Values(y) = model.predict(ndarray::array![[4.0]].view())? else {
-        unreachable!("a regression model predicts values")
-    };
+    let prediction = model.predict_row(&[4.0])?;
+    let y = prediction
+        .values()
+        .expect("a regression model predicts values");
     println!(
         "w = {}, prediction for x = 4: {:.6}",
         model.params[0],

@@ -30,9 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = descent::fit(&spec)?.model;
     let prediction = model.predict(array![[1.0, 2.0, 3.0]].view())?;
 
-    let descent::Prediction::Values(y) = &prediction else {
-        unreachable!("linear regression predicts values")
-    };
+    let y = prediction
+        .values()
+        .expect("linear regression predicts values");
     println!(
         "features {:?} -> target {:?}",
         model.features, model.targets

@@ -8,7 +8,7 @@
 use descent::data::{builtin, Columns, Scaling, TargetKind};
 use descent::loss::Loss;
 use descent::nn::{Activation, ModelKind};
-use descent::{Prediction, RunSpec};
+use descent::RunSpec;
 use ndarray::Axis;
 
 fn main() -> descent::Result<()> {
@@ -46,14 +46,9 @@ fn main() -> descent::Result<()> {
     // The model takes raw, unscaled features: its scaler travels with it.
     let wine = builtin::load("wine", &Columns::default(), TargetKind::Classes)?;
     let rows = [0, 70, 140];
-    let Prediction::Classes {
-        labels,
-        probabilities,
-        ..
-    } = fitted.model.predict(wine.x.select(Axis(0), &rows).view())?
-    else {
-        unreachable!("a classifier predicts classes")
-    };
+    let prediction = fitted.model.predict(wine.x.select(Axis(0), &rows).view())?;
+    let labels = prediction.labels().expect("a classifier predicts labels");
+    let probabilities = prediction.probabilities().expect("and probabilities");
     let cultivars = wine.classes.as_deref().unwrap_or_default();
     for (i, &row) in rows.iter().enumerate() {
         let p: Vec<String> = probabilities

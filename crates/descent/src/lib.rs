@@ -26,4 +26,4 @@ pub mod train;
 pub use error::{Error, Result};
 pub use float::{DType, Float};
 pub use model::{Model, Prediction};
-pub use run::{fit, Fitted, Run, RunSpec};
+pub use run::{fit, fit_with, Fitted, Run, RunSpec};

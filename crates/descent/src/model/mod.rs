@@ -20,13 +20,14 @@ use crate::{DType, Error, Float, Result};
 /// A trained model: what `predict` needs and nothing else.
 ///
 /// ```
-/// use descent::{Model, Prediction};
+/// use descent::Model;
 /// # fn main() -> descent::Result<()> {
 /// let spec = descent::RunSpec::builtin("classic").model(descent::nn::ModelKind::LinearNobias)
 ///     .init(descent::params::Init::Constant(1.0)).optimizer("sgd", 0.01).batch_full().epochs(100);
 /// let model = descent::fit(&spec)?.model;
-/// let Prediction::Values(y) = model.predict(ndarray::array![[4.0]].view())? else { unreachable!() };
-/// assert!((y[[0, 0]] - 8.0).abs() < 1e-3);
+/// let y = model.predict(ndarray::array![[4.0]].view())?;
+/// assert!((y.values().unwrap()[[0, 0]] - 8.0).abs() < 1e-3);
+/// assert!(y.labels().is_none());
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +59,32 @@ pub enum Prediction {
         labels: Vec<String>,
         probabilities: Array2<f64>,
     },
+}
+
+impl Prediction {
+    /// The predicted values (regression), one column per target.
+    pub fn values(&self) -> Option<&Array2<f64>> {
+        match self {
+            Prediction::Values(v) => Some(v),
+            Prediction::Classes { .. } => None,
+        }
+    }
+
+    /// The predicted labels (classification), one per row.
+    pub fn labels(&self) -> Option<&[String]> {
+        match self {
+            Prediction::Classes { labels, .. } => Some(labels),
+            Prediction::Values(_) => None,
+        }
+    }
+
+    /// The class probabilities (classification), one column per class.
+    pub fn probabilities(&self) -> Option<&Array2<f64>> {
+        match self {
+            Prediction::Classes { probabilities, .. } => Some(probabilities),
+            Prediction::Values(_) => None,
+        }
+    }
 }
 
 impl Model {
@@ -187,6 +214,12 @@ impl Model {
         let params = self.params_as::<F>()?;
         let out = self.net.predict(&params, x.mapv(F::of).view())?;
         Ok(out.mapv(|v| v.f64()))
+    }
+
+    /// The prediction for one row of unscaled features.
+    pub fn predict_row(&self, x: &[f64]) -> Result<Prediction> {
+        let row = ArrayView2::from_shape((1, x.len()), x).expect("one row of x.len() values");
+        self.predict(row)
     }
 
     /// Predictions for unscaled features: values, or classes with their probabilities.

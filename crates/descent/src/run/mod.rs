@@ -24,6 +24,7 @@ use std::time::Instant;
 pub use report::{Report, SplitMetrics};
 pub use spec::{check_loss_fits_model, DataSpec, RunSpec, RUN_SPEC_VERSION};
 
+use crate::data::BatchSource;
 use crate::data::{Columns, Dataset, Scaler, TargetKind, TrainData};
 use crate::loss::Loss;
 use crate::model::Model;
@@ -31,7 +32,9 @@ use crate::nn::Sequential;
 use crate::optim::GroupOptions;
 use crate::params::{scalar_names, Params};
 use crate::schedule::{Constant, Scheduler};
-use crate::train::{Checkpoint, History, Observer, Outcome, SchedulePer, Trainer};
+use crate::train::{
+    Checkpoint, EpochRecord, Event, History, Observer, Outcome, SchedulePer, Signal, Trainer,
+};
 use crate::{DType, Error, Float, Result};
 
 /// A trained model with how its training went.
@@ -47,17 +50,44 @@ pub struct Fitted {
 
 /// Trains the run `spec` describes, in its precision, and returns the model.
 pub fn fit(spec: &RunSpec) -> Result<Fitted> {
+    fit_with(spec, |_| Ok(Signal::Continue))
+}
+
+/// [`fit`], telling `on_epoch` every epoch's record (it may stop the run with
+/// [`Signal::Stop`]): progress, logging, a callback from another language.
+///
+/// ```
+/// use descent::train::Signal;
+/// # fn main() -> descent::Result<()> {
+/// let spec = descent::RunSpec::builtin("classic").optimizer("sgd", 0.05).epochs(500);
+/// let fitted = descent::fit_with(&spec, |r| {
+///     Ok(if r.loss < 1e-6 { Signal::Stop("close enough".into()) } else { Signal::Continue })
+/// })?;
+/// assert!(fitted.outcome.epochs < 500);
+/// # Ok(()) }
+/// ```
+pub fn fit_with(
+    spec: &RunSpec,
+    on_epoch: impl FnMut(&EpochRecord) -> Result<Signal>,
+) -> Result<Fitted> {
     match spec.dtype {
-        DType::F64 => fit_in::<f64>(spec),
-        DType::F32 => fit_in::<f32>(spec),
+        DType::F64 => fit_in::<f64>(spec, on_epoch),
+        DType::F32 => fit_in::<f32>(spec, on_epoch),
     }
 }
 
-fn fit_in<F: Float>(spec: &RunSpec) -> Result<Fitted> {
+fn fit_in<F: Float>(
+    spec: &RunSpec,
+    mut on_epoch: impl FnMut(&EpochRecord) -> Result<Signal>,
+) -> Result<Fitted> {
     let started = Instant::now();
     let mut run = Run::<F>::new(spec.clone())?;
     let mut records = History::<F>::new();
-    let outcome = run.train(&mut [&mut records])?;
+    let mut callback = |e: &Event<'_, F>| match e {
+        Event::Epoch(r, _) => on_epoch(r),
+        _ => Ok(Signal::Continue),
+    };
+    let outcome = run.train(&mut [&mut records, &mut callback])?;
     let mut history = History::continuing(records.records);
     history.outcome = records.outcome;
     Ok(Fitted {
@@ -177,6 +207,17 @@ impl<F: Float> Run<F> {
     pub fn train(&mut self, observers: &mut [&mut dyn Observer<F>]) -> Result<Outcome> {
         self.trainer
             .run(&self.train_data, self.val_data.as_ref(), observers)
+    }
+
+    /// Trains on the batches of `source` instead of the in-memory table (a stream, a
+    /// shard), validating on the spec's held-out rows.
+    pub fn train_source(
+        &mut self,
+        source: &mut dyn BatchSource<F>,
+        observers: &mut [&mut dyn Observer<F>],
+    ) -> Result<Outcome> {
+        self.trainer
+            .run_source(source, self.val_data.as_ref(), observers)
     }
 
     /// The training table in the run's precision.
