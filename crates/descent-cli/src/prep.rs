@@ -14,7 +14,7 @@ use descent::nn::{ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::{Constant, ScheduleSpec, Scheduler};
-use descent::train::{evaluate, Event, Observer, Signal, Stop, TrainConfig, TrainData, Trainer};
+use descent::train::{evaluate, History, Observer, Stop, TrainConfig, TrainData, Trainer};
 
 use crate::viz_args::ProbeArgs;
 
@@ -190,9 +190,7 @@ impl Prepared {
         let params = self.params()?;
         let optimizer = spec.build::<f64>(vec![(0..params.len(), GroupOptions::default())])?;
         let lr = spec.lr()?;
-        let mut path = vec![params.values.clone()];
-        let mut losses = Vec::new();
-        let mut lrs = Vec::new();
+        let mut history = History::with_path(params.values.clone());
         let schedule: Box<dyn Scheduler> = match schedule {
             Some(s) => s.build(lr, optimizer.momentum(), config.epochs)?,
             None => Box::new(Constant { lr }),
@@ -206,15 +204,7 @@ impl Prepared {
             schedule,
         )?;
         let data = self.train_data();
-        let mut record = |e: &Event<'_, f64>| -> descent::Result<Signal> {
-            if let Event::Epoch(r, p) = e {
-                losses.push((r.epoch, r.loss));
-                lrs.push(r.lr);
-                path.push(p.to_vec());
-            }
-            Ok(Signal::Continue)
-        };
-        let mut observers: Vec<&mut dyn Observer<f64>> = vec![&mut record];
+        let mut observers: Vec<&mut dyn Observer<f64>> = vec![&mut history];
         for o in extra.iter_mut() {
             observers.push(&mut **o);
         }
@@ -230,9 +220,9 @@ impl Prepared {
         };
         let final_loss = self.loss_at(&trainer.params.values)?;
         Ok(Run {
-            losses,
-            path,
-            lrs,
+            losses: history.records.iter().map(|r| (r.epoch, r.loss)).collect(),
+            lrs: history.lrs(),
+            path: history.path,
             stopped,
             final_loss,
             diverged_at,
