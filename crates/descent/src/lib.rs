@@ -22,6 +22,7 @@ pub mod params;
 pub mod run;
 pub mod schedule;
 pub mod train;
+pub mod workloads;
 
 pub use error::{Error, Result};
 pub use float::{DType, Float};

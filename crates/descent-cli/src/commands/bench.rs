@@ -1,4 +1,5 @@
-//! `descent bench`: the speed workloads, run in-process, timed as medians of repetitions.
+//! `descent bench`: the speed workloads ([`descent::workloads`]), run in-process, timed as
+//! medians of repetitions.
 //! `bench/reference.py` runs the same work in PyTorch / scikit-learn and `bench/compare.sh`
 //! puts both side by side. Data generation is not timed.
 
@@ -6,19 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use descent::data::memory::huge_vec;
-use descent::data::{BatchOrder, BatchSize};
-use descent::loss::Loss;
-use descent::nn::{Activation, Layer, ModelKind, Sequential};
-use descent::optim::{DynOptimizer, GroupOptions, OptimizerSpec};
-use descent::params::{Init, Params};
-use descent::schedule::Constant;
-use descent::train::{TrainConfig, TrainData, Trainer};
-use descent::Float;
-use ndarray::Array2;
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
+use descent::workloads::{Workload, WORKLOADS};
 use serde_json::json;
 
 use crate::args::BenchArgs;
@@ -29,9 +18,6 @@ static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 fn threads() -> usize {
     *THREADS.get_or_init(descent::parallel::default_threads)
 }
-
-/// Every workload id, in order.
-pub const WORKLOADS: [&str; 7] = ["P1", "P2-sgd", "P2-adam", "P3-reg", "P3-clf", "P4", "P5"];
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if let Some(t) = args.threads {
@@ -96,245 +82,13 @@ fn report(id: &str, times: &[f64], as_json: bool) {
 
 /// Runs the workload `repeat` times after one warm-up; returns the timings in seconds.
 fn time_workload(id: &str, repeat: usize, rows: Option<usize>) -> Result<Vec<f64>> {
-    let mut w = Workload::prepare(id, rows)?;
-    w.run()?;
+    let mut w = Workload::prepare(id, rows, threads())?;
+    w.run(threads())?;
     (0..repeat)
         .map(|_| {
             let t = Instant::now();
-            w.run()?;
+            w.run(threads())?;
             Ok(t.elapsed().as_secs_f64())
         })
         .collect()
-}
-
-enum Workload {
-    P1,
-    P2 {
-        data: TrainData<f32>,
-        optimizer: &'static str,
-        lr: f64,
-    },
-    P3 {
-        data: TrainData<f64>,
-        kind: ModelKind,
-        loss: Loss,
-    },
-    P4 {
-        data: TrainData<f32>,
-    },
-    P5 {
-        params: Vec<f32>,
-        grads: Vec<f32>,
-        optimizer: Box<dyn DynOptimizer<f32>>,
-    },
-}
-
-fn normal_matrix<F: Float>(rng: &mut ChaCha8Rng, rows: usize, cols: usize) -> Array2<F> {
-    // On huge pages, as `TrainData::from_dataset` allocates a table read from a file.
-    let mut v = huge_vec(rows * cols);
-    v.extend((0..rows * cols).map(|_| F::of(StandardNormal.sample(rng))));
-    Array2::from_shape_vec((rows, cols), v).expect("rows * cols elements")
-}
-
-/// `y = X w + b + 0.1 noise` (regression) or its sign as a 0/1 label.
-fn linear_data<F: Float>(rows: usize, features: usize, labels: bool) -> TrainData<F> {
-    let mut rng = ChaCha8Rng::seed_from_u64(42);
-    let x = normal_matrix::<F>(&mut rng, rows, features);
-    let w: Vec<f64> = (0..features).map(|_| rng.random_range(-1.0..1.0)).collect();
-    let y = Array2::from_shape_fn((rows, 1), |(i, _)| {
-        let z: f64 = x
-            .row(i)
-            .iter()
-            .zip(&w)
-            .map(|(a, b)| a.f64() * b)
-            .sum::<f64>()
-            + 0.5;
-        let noise: f64 = StandardNormal.sample(&mut rng);
-        let v = z + 0.1 * noise;
-        F::of(if labels {
-            f64::from(u8::from(v > 0.0))
-        } else {
-            v
-        })
-    });
-    TrainData { x, y }
-}
-
-impl Workload {
-    fn prepare(id: &str, rows: Option<usize>) -> Result<Self> {
-        Ok(match id {
-            "P1" => Workload::P1,
-            "P2-sgd" | "P2-adam" => Workload::P2 {
-                data: linear_data(rows.unwrap_or(1_000_000), 100, false),
-                optimizer: if id == "P2-sgd" { "sgd" } else { "adam" },
-                lr: if id == "P2-sgd" { 0.01 } else { 0.001 },
-            },
-            "P3-reg" => Workload::P3 {
-                data: linear_data(rows.unwrap_or(1_000_000), 100, false),
-                kind: ModelKind::Linear,
-                loss: Loss::Mse,
-            },
-            "P3-clf" => Workload::P3 {
-                data: linear_data(rows.unwrap_or(1_000_000), 100, true),
-                kind: ModelKind::Logistic,
-                loss: Loss::BceWithLogits,
-            },
-            "P4" => {
-                let n = rows.unwrap_or(60_000);
-                let mut rng = ChaCha8Rng::seed_from_u64(4);
-                let x = normal_matrix::<f32>(&mut rng, n, 784);
-                let y = Array2::from_shape_simple_fn((n, 1), || rng.random_range(0..10u8) as f32);
-                Workload::P4 {
-                    data: TrainData { x, y },
-                }
-            }
-            "P5" => {
-                let n = rows.unwrap_or(10_000_000);
-                let mut rng = ChaCha8Rng::seed_from_u64(5);
-                let params: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-                let grads: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-                let mut optimizer = OptimizerSpec::new("adam")
-                    .with("lr", 1e-3)
-                    .build::<f32>(vec![(0..n, GroupOptions::default())])?;
-                optimizer.set_threads(threads());
-                Workload::P5 {
-                    params,
-                    grads,
-                    optimizer,
-                }
-            }
-            other => bail!("unknown workload `{other}`"),
-        })
-    }
-
-    fn run(&mut self) -> Result<()> {
-        match self {
-            Workload::P1 => p1(),
-            Workload::P2 {
-                data,
-                optimizer,
-                lr,
-            } => {
-                let model = ModelKind::Linear.build(100, 1)?;
-                train(
-                    &model,
-                    Loss::Mse,
-                    data,
-                    optimizer,
-                    *lr,
-                    BatchSize::Rows(256),
-                    BatchOrder::Shuffle { seed: 1 },
-                    Init::Zeros,
-                )
-            }
-            Workload::P3 { data, kind, loss } => {
-                let model = kind.build(100, 1)?;
-                train(
-                    &model,
-                    *loss,
-                    data,
-                    "sgd",
-                    0.01,
-                    BatchSize::Rows(1),
-                    BatchOrder::Sequential,
-                    Init::Zeros,
-                )
-            }
-            Workload::P4 { data } => {
-                let model = ModelKind::Mlp {
-                    hidden: vec![256],
-                    activation: Activation::Relu,
-                }
-                .build(784, 10)?;
-                train(
-                    &model,
-                    Loss::CrossEntropy,
-                    data,
-                    "adam",
-                    1e-3,
-                    BatchSize::Rows(128),
-                    BatchOrder::Sequential,
-                    Init::Torch { seed: 0 },
-                )
-            }
-            Workload::P5 {
-                params,
-                grads,
-                optimizer,
-            } => {
-                optimizer.step(1e-3, params, grads);
-                Ok(())
-            }
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn train<F: Float>(
-    model: &Sequential,
-    loss: Loss,
-    data: &TrainData<F>,
-    optimizer: &str,
-    lr: f64,
-    batch: BatchSize,
-    order: BatchOrder,
-    init: Init,
-) -> Result<()> {
-    let params = Params::<F>::init(model.layout(), &init)?;
-    let opt = OptimizerSpec::new(optimizer)
-        .with("lr", lr)
-        .build::<F>(vec![(0..params.len(), GroupOptions::default())])?;
-    let config = TrainConfig {
-        threads: Some(threads()),
-        ..TrainConfig::new(1, batch, order)
-    };
-    let mut t = Trainer::new(model, loss, config, params, opt, Box::new(Constant { lr }))?;
-    std::hint::black_box(t.run(data, None, &mut [])?);
-    Ok(())
-}
-
-/// The classic 2-3-2-12-2 sigmoid network, 3 samples, 100 full-batch epochs with each of the
-/// four classic optimizer settings.
-fn p1() -> Result<()> {
-    let mut layers = Vec::new();
-    for (i, o) in [(2, 3), (3, 2), (2, 12), (12, 2)] {
-        layers.push(Layer::Linear {
-            in_features: i,
-            out_features: o,
-            bias: true,
-        });
-        layers.push(Layer::Sigmoid);
-    }
-    let model = Sequential::new(layers)?;
-    let x = Array2::from_shape_vec((3, 2), vec![0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6])?;
-    let y = Array2::from_shape_vec((3, 2), vec![0.2f32, 0.8, 0.4, 0.6, 0.6, 0.4])?;
-    let data = TrainData { x, y };
-    let settings: [(&str, f64, Option<f64>); 4] = [
-        ("sgd", 0.1, Some(0.6)),
-        ("adagrad", 0.1, None),
-        ("rmsprop", 0.01, Some(0.8)),
-        ("adam", 0.1, None),
-    ];
-    for (name, lr, momentum) in settings {
-        let params = Params::<f32>::init(model.layout(), &Init::Torch { seed: 0 })?;
-        let mut spec = OptimizerSpec::new(name).with("lr", lr);
-        if let Some(m) = momentum {
-            spec = spec.with("momentum", m);
-        }
-        let opt = spec.build::<f32>(vec![(0..params.len(), GroupOptions::default())])?;
-        let config = TrainConfig {
-            threads: Some(threads()),
-            ..TrainConfig::new(100, BatchSize::Full, BatchOrder::Sequential)
-        };
-        let mut t = Trainer::new(
-            &model,
-            Loss::Mse,
-            config,
-            params,
-            opt,
-            Box::new(Constant { lr }),
-        )?;
-        std::hint::black_box(t.run(&data, None, &mut [])?);
-    }
-    Ok(())
 }

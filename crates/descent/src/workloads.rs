@@ -1,0 +1,275 @@
+//! The speed workloads P1–P5, shared by `descent bench` (timed as medians of repetitions,
+//! beside PyTorch in `bench/compare.sh`) and `cargo bench -p descent` (`benches/`). Each
+//! prepares its data once (not timed) and runs one repetition per [`Workload::run`].
+//!
+//! - P1: the classic 2-3-2-12-2 sigmoid network, 3 samples, 100 full-batch epochs with each
+//!   of four optimizer settings;
+//! - P2-sgd, P2-adam: linear regression, 10^6 × 100 f32, shuffled batches of 256, one epoch;
+//! - P3-reg, P3-clf: per-sample SGD, linear and logistic regression, 10^6 × 100 f64;
+//! - P4: an MLP 784-256-10 with cross-entropy, 60,000 f32 rows, batches of 128, Adam;
+//! - P5: one Adam step over 10^7 f32 parameters.
+
+use ndarray::Array2;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::data::memory::huge_vec;
+use crate::data::{BatchOrder, BatchSize, TrainData};
+use crate::loss::Loss;
+use crate::nn::{Activation, Layer, ModelKind, Sequential};
+use crate::optim::{DynOptimizer, GroupOptions, OptimizerSpec};
+use crate::params::{Init, Params};
+use crate::schedule::Constant;
+use crate::train::{TrainConfig, Trainer};
+use crate::{Error, Float, Result};
+
+/// Every workload id, in order.
+pub const WORKLOADS: [&str; 7] = ["P1", "P2-sgd", "P2-adam", "P3-reg", "P3-clf", "P4", "P5"];
+
+/// One speed workload, its data prepared (not timed).
+#[derive(Debug)]
+pub enum Workload {
+    P1,
+    P2 {
+        data: TrainData<f32>,
+        optimizer: &'static str,
+        lr: f64,
+    },
+    P3 {
+        data: TrainData<f64>,
+        kind: ModelKind,
+        loss: Loss,
+    },
+    P4 {
+        data: TrainData<f32>,
+    },
+    P5 {
+        params: Vec<f32>,
+        grads: Vec<f32>,
+        optimizer: Box<dyn DynOptimizer<f32>>,
+    },
+}
+
+fn normal_matrix<F: Float>(rng: &mut ChaCha8Rng, rows: usize, cols: usize) -> Array2<F> {
+    // On huge pages, as `TrainData::from_dataset` allocates a table read from a file.
+    let mut v = huge_vec(rows * cols);
+    v.extend((0..rows * cols).map(|_| F::of(StandardNormal.sample(rng))));
+    Array2::from_shape_vec((rows, cols), v).expect("rows * cols elements")
+}
+
+/// `y = X w + b + 0.1 noise` (regression) or its sign as a 0/1 label.
+fn linear_data<F: Float>(rows: usize, features: usize, labels: bool) -> TrainData<F> {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let x = normal_matrix::<F>(&mut rng, rows, features);
+    let w: Vec<f64> = (0..features).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let y = Array2::from_shape_fn((rows, 1), |(i, _)| {
+        let z: f64 = x
+            .row(i)
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| a.f64() * b)
+            .sum::<f64>()
+            + 0.5;
+        let noise: f64 = StandardNormal.sample(&mut rng);
+        let v = z + 0.1 * noise;
+        F::of(if labels {
+            f64::from(u8::from(v > 0.0))
+        } else {
+            v
+        })
+    });
+    TrainData { x, y }
+}
+
+impl Workload {
+    /// Builds workload `id` ([`WORKLOADS`]) with `rows` rows (its default when `None`),
+    /// to run on `threads` threads.
+    pub fn prepare(id: &str, rows: Option<usize>, threads: usize) -> Result<Self> {
+        Ok(match id {
+            "P1" => Workload::P1,
+            "P2-sgd" | "P2-adam" => Workload::P2 {
+                data: linear_data(rows.unwrap_or(1_000_000), 100, false),
+                optimizer: if id == "P2-sgd" { "sgd" } else { "adam" },
+                lr: if id == "P2-sgd" { 0.01 } else { 0.001 },
+            },
+            "P3-reg" => Workload::P3 {
+                data: linear_data(rows.unwrap_or(1_000_000), 100, false),
+                kind: ModelKind::Linear,
+                loss: Loss::Mse,
+            },
+            "P3-clf" => Workload::P3 {
+                data: linear_data(rows.unwrap_or(1_000_000), 100, true),
+                kind: ModelKind::Logistic,
+                loss: Loss::BceWithLogits,
+            },
+            "P4" => {
+                let n = rows.unwrap_or(60_000);
+                let mut rng = ChaCha8Rng::seed_from_u64(4);
+                let x = normal_matrix::<f32>(&mut rng, n, 784);
+                let y = Array2::from_shape_simple_fn((n, 1), || rng.random_range(0..10u8) as f32);
+                Workload::P4 {
+                    data: TrainData { x, y },
+                }
+            }
+            "P5" => {
+                let n = rows.unwrap_or(10_000_000);
+                let mut rng = ChaCha8Rng::seed_from_u64(5);
+                let params: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+                let grads: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+                let mut optimizer = OptimizerSpec::new("adam")
+                    .with("lr", 1e-3)
+                    .build::<f32>(vec![(0..n, GroupOptions::default())])?;
+                optimizer.set_threads(threads);
+                Workload::P5 {
+                    params,
+                    grads,
+                    optimizer,
+                }
+            }
+            other => {
+                return Err(Error::invalid(
+                    "workload",
+                    other,
+                    format!("must be one of {}", WORKLOADS.join(", ")),
+                ))
+            }
+        })
+    }
+
+    /// One repetition of the workload on `threads` threads.
+    pub fn run(&mut self, threads: usize) -> Result<()> {
+        match self {
+            Workload::P1 => p1(threads),
+            Workload::P2 {
+                data,
+                optimizer,
+                lr,
+            } => {
+                let model = ModelKind::Linear.build(100, 1)?;
+                train(
+                    &model,
+                    Loss::Mse,
+                    data,
+                    optimizer,
+                    *lr,
+                    BatchSize::Rows(256),
+                    BatchOrder::Shuffle { seed: 1 },
+                    Init::Zeros,
+                    threads,
+                )
+            }
+            Workload::P3 { data, kind, loss } => {
+                let model = kind.build(100, 1)?;
+                train(
+                    &model,
+                    *loss,
+                    data,
+                    "sgd",
+                    0.01,
+                    BatchSize::Rows(1),
+                    BatchOrder::Sequential,
+                    Init::Zeros,
+                    threads,
+                )
+            }
+            Workload::P4 { data } => {
+                let model = ModelKind::Mlp {
+                    hidden: vec![256],
+                    activation: Activation::Relu,
+                }
+                .build(784, 10)?;
+                train(
+                    &model,
+                    Loss::CrossEntropy,
+                    data,
+                    "adam",
+                    1e-3,
+                    BatchSize::Rows(128),
+                    BatchOrder::Sequential,
+                    Init::Torch { seed: 0 },
+                    threads,
+                )
+            }
+            Workload::P5 {
+                params,
+                grads,
+                optimizer,
+            } => {
+                optimizer.step(1e-3, params, grads);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train<F: Float>(
+    model: &Sequential,
+    loss: Loss,
+    data: &TrainData<F>,
+    optimizer: &str,
+    lr: f64,
+    batch: BatchSize,
+    order: BatchOrder,
+    init: Init,
+    threads: usize,
+) -> Result<()> {
+    let params = Params::<F>::init(model.layout(), &init)?;
+    let opt = OptimizerSpec::new(optimizer)
+        .with("lr", lr)
+        .build::<F>(vec![(0..params.len(), GroupOptions::default())])?;
+    let config = TrainConfig {
+        threads: Some(threads),
+        ..TrainConfig::new(1, batch, order)
+    };
+    let mut t = Trainer::new(model, loss, config, params, opt, Box::new(Constant { lr }))?;
+    std::hint::black_box(t.run(data, None, &mut [])?);
+    Ok(())
+}
+
+/// The classic 2-3-2-12-2 sigmoid network, 3 samples, 100 full-batch epochs with each of the
+/// four classic optimizer settings.
+fn p1(threads: usize) -> Result<()> {
+    let mut layers = Vec::new();
+    for (i, o) in [(2, 3), (3, 2), (2, 12), (12, 2)] {
+        layers.push(Layer::Linear {
+            in_features: i,
+            out_features: o,
+            bias: true,
+        });
+        layers.push(Layer::Sigmoid);
+    }
+    let model = Sequential::new(layers)?;
+    let x = ndarray::array![[0.1f32, 0.2], [0.3, 0.4], [0.5, 0.6]];
+    let y = ndarray::array![[0.2f32, 0.8], [0.4, 0.6], [0.6, 0.4]];
+    let data = TrainData { x, y };
+    let settings: [(&str, f64, Option<f64>); 4] = [
+        ("sgd", 0.1, Some(0.6)),
+        ("adagrad", 0.1, None),
+        ("rmsprop", 0.01, Some(0.8)),
+        ("adam", 0.1, None),
+    ];
+    for (name, lr, momentum) in settings {
+        let params = Params::<f32>::init(model.layout(), &Init::Torch { seed: 0 })?;
+        let mut spec = OptimizerSpec::new(name).with("lr", lr);
+        if let Some(m) = momentum {
+            spec = spec.with("momentum", m);
+        }
+        let opt = spec.build::<f32>(vec![(0..params.len(), GroupOptions::default())])?;
+        let config = TrainConfig {
+            threads: Some(threads),
+            ..TrainConfig::new(100, BatchSize::Full, BatchOrder::Sequential)
+        };
+        let mut t = Trainer::new(
+            &model,
+            Loss::Mse,
+            config,
+            params,
+            opt,
+            Box::new(Constant { lr }),
+        )?;
+        std::hint::black_box(t.run(&data, None, &mut [])?);
+    }
+    Ok(())
+}
