@@ -63,6 +63,21 @@ fn run_case(family: &str, file: &Value, case: &Value) -> Result<(), String> {
     }
 }
 
+/// How tightly the repository holds its own fixtures (measured worst case in brackets):
+/// schedules bit for bit [0]; float64 replays 1e-13 of each field's magnitude [1.8e-14,
+/// closed-loop saddle SGD]; float32 1e-6 [1.9e-7]. Cases from `DESCENT_ORACLE_DIR` are held
+/// to their own tolerance only.
+fn in_repo_bound(family: &str, case: &Value) -> Option<f64> {
+    if std::env::var_os("DESCENT_ORACLE_DIR").is_some() {
+        return None;
+    }
+    Some(match (family, case["dtype"].as_str()) {
+        ("schedulers", _) => 0.0,
+        (_, Some("float32")) => 1e-6,
+        _ => 1e-13,
+    })
+}
+
 #[test]
 fn oracle() {
     let (mut passed, mut failed) = (0usize, 0usize);
@@ -86,6 +101,7 @@ fn oracle() {
         for case in cases {
             let name = case["name"].as_str().unwrap_or("<unnamed>");
             // A panic inside a case (e.g. a missing field) is a failure of that case only.
+            common::set_in_repo_bound(in_repo_bound(family, case));
             let outcome = std::panic::catch_unwind(|| run_case(family, &file, case))
                 .unwrap_or_else(|p| Err(common::panic_message(p)));
             match outcome {

@@ -4,12 +4,29 @@
 
 use serde_json::Value;
 
+use std::cell::Cell;
+
+thread_local! {
+    /// The in-repo bound of the case being run (see [`set_in_repo_bound`]).
+    static IN_REPO_BOUND: Cell<Option<f64>> = const { Cell::new(None) };
+}
+
+/// Sets the bound the repository holds its own replays to, beyond the fixture's tolerance
+/// (the external contract): `|a - e| <= bound · max |e|` over each compared field (relative
+/// to the field's largest magnitude, since trajectories cross zero); `Some(0.0)` demands the
+/// same bits. `None` (a directory given with `DESCENT_ORACLE_DIR`): the fixture's tolerance
+/// alone.
+pub fn set_in_repo_bound(bound: Option<f64>) {
+    IN_REPO_BOUND.with(|b| b.set(bound));
+}
+
 /// A per-case tolerance, with per-field overrides: `|a - e| <= atol + rtol * |e|`.
 #[derive(Clone, Debug)]
 pub struct Tolerance {
     rtol: f64,
     atol: f64,
     fields: Vec<(String, f64, f64)>,
+    in_repo: Option<f64>,
 }
 
 impl Tolerance {
@@ -23,7 +40,13 @@ impl Tolerance {
                 fields.push((k.clone(), num(v, "rtol")?, num(v, "atol")?));
             }
         }
-        Ok(Tolerance { rtol, atol, fields })
+        let in_repo = IN_REPO_BOUND.with(Cell::get);
+        Ok(Tolerance {
+            rtol,
+            atol,
+            fields,
+            in_repo,
+        })
     }
 
     fn for_field(&self, name: &str) -> (f64, f64) {
@@ -51,6 +74,17 @@ impl Tolerance {
                     "{name}[{i}]: got {a:e}, expected {e:e} (|diff| {:e}, rtol {rtol:e}, atol {atol:e})",
                     (a - e).abs()
                 ));
+            }
+        }
+        if let Some(bound) = self.in_repo {
+            let scale = expected.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+            for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
+                let ok = (a - e).abs() <= bound * scale || (a.is_nan() && e.is_nan());
+                if !ok {
+                    return Err(format!(
+                        "{name}[{i}]: got {a:e}, expected {e:e}: within the fixture's tolerance but not the repository's own bound ({bound:e} x {scale:e})"
+                    ));
+                }
             }
         }
         Ok(())
