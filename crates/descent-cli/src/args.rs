@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use descent::data::{BatchSize, Scaling};
 use descent::loss::Loss;
@@ -50,6 +51,8 @@ pub enum Command {
     LrFind(Box<crate::viz_args::LrFindArgs>),
     /// The classic lessons of gradient descent replayed, with figures and an HTML report.
     Tour(crate::viz_args::TourArgs),
+    /// List every optimizer: its PyTorch class, options and defaults.
+    Optimizers,
 }
 
 /// Where the data comes from and which columns are used: the same flags for every command
@@ -210,9 +213,8 @@ pub struct TrainArgs {
 /// The optimizer, its hyper-parameters (PyTorch's names and defaults), clipping and schedule.
 #[derive(Debug, Args)]
 pub struct OptimArgs {
-    /// sgd | momentum-ema | adagrad | rmsprop | adam | adamw | adamax | nadam | radam |
-    /// adadelta | asgd | rprop | sign.
-    #[arg(long, default_value = "sgd")]
+    /// The optimizer (`descent optimizers` lists each with its options and defaults).
+    #[arg(long, default_value = "sgd", value_parser = PossibleValuesParser::new(descent::optim::names()))]
     pub optimizer: String,
     /// Learning rate [default: the optimizer's PyTorch default].
     #[arg(long)]

@@ -534,3 +534,20 @@ fn a_diverging_run_stops_with_exit_code_3_and_keeps_the_previous_model() {
         serde_json::from_str(&std::fs::read_to_string(d.join("V/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["outcome"]["stop"]["status"], "diverged");
 }
+
+#[test]
+fn optimizers_lists_every_optimizer_with_its_torch_class_and_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(&["optimizers"], dir.path());
+    for name in descent::optim::names() {
+        assert!(
+            out.contains(&format!("\n{name} (")) || out.starts_with(&format!("{name} (")),
+            "{name}: {out}"
+        );
+    }
+    assert!(out.contains("adam (torch.optim.Adam)"), "{out}");
+    assert!(
+        out.contains("betas=[0.9, 0.999]") || out.contains("betas=(0.9, 0.999)"),
+        "{out}"
+    );
+}

@@ -37,5 +37,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gradcheck(args) => gradcheck::run(*args),
         Command::LrFind(args) => lr_find::run(*args),
         Command::Tour(args) => tour::run(args),
+        Command::Optimizers => {
+            for info in descent::optim::describe() {
+                println!("{info}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
