@@ -20,9 +20,11 @@ pub fn default_threads() -> usize {
         .unwrap_or_else(available)
 }
 
-/// The machine's available parallelism (at least 1).
+/// The machine's available parallelism (at least 1), read once: on Linux it is worked out
+/// from the affinity mask and the cgroup quota files, which costs tens of microseconds.
 pub fn available() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static AVAILABLE: OnceLock<usize> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Checks a requested count: at least 1, at most 4 times the machine's parallelism (more

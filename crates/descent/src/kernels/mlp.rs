@@ -51,11 +51,13 @@ impl<F: Float> Buffer<F> {
         (self.rows, self.cols, self.f_order) = (rows, cols, f_order);
     }
 
+    #[inline]
     fn view(&self) -> ArrayView2<'_, F> {
         ArrayView2::from_shape((self.rows, self.cols).set_f(self.f_order), &self.data)
             .expect("buffer holds rows x cols")
     }
 
+    #[inline]
     fn view_mut(&mut self) -> ArrayViewMut2<'_, F> {
         ArrayViewMut2::from_shape((self.rows, self.cols).set_f(self.f_order), &mut self.data)
             .expect("buffer holds rows x cols")
