@@ -154,7 +154,6 @@ pub fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> R
     Ok(())
 }
 
-
 /// One training run recorded for a figure: the loss and parameters after every epoch.
 #[derive(Clone, Debug)]
 pub struct Run {

@@ -425,7 +425,10 @@ fn nonsense_flags_are_rejected() {
         ),
         (vec!["--optimizer", "adamm"], "adamm"),
         (vec!["--schedule", "cosine:tmax=3"], "tmax"),
-        (vec!["--model", "quadratic"], "possible values: linear-nobias, linear"),
+        (
+            vec!["--model", "quadratic"],
+            "possible values: linear-nobias, linear",
+        ),
         (vec!["--scale", "log"], "standard, minmax or none"),
         (vec!["--dtype", "f16"], "--dtype"),
         (vec!["--init", "abc"], "--init"),
