@@ -206,7 +206,7 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
 
 /// The optimizer spec from the flags that were given (only those: an option that does not
 /// apply to the optimizer is an error from the spec, not silently ignored).
-fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
+pub(crate) fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
     let mut spec = OptimizerSpec::new(&o.optimizer);
     let pair = |name: &str, v: &Vec<f64>| -> Result<serde_json::Value> {
         ensure!(
@@ -365,14 +365,11 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
         let facts = RunFacts {
             model: &spec.model,
             loss: run.trainer.loss(),
-            optimizer: spec.optimizer.canonical_name()?,
+            optimizer: &spec.optimizer,
             lr,
-            momentum: spec
-                .optimizer
-                .options
-                .get("momentum")
-                .and_then(serde_json::Value::as_f64),
+            no_decay_bias: spec.no_decay_bias,
             x: train.x.view(),
+            targets: train.y.ncols(),
             scaled: spec.scale != Scaling::None,
             feature_names: &train.feature_names,
         };
