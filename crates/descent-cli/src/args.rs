@@ -48,6 +48,10 @@ pub enum Command {
     Gradcheck(Box<crate::viz_args::GradcheckArgs>),
     /// Learning-rate range test: loss against a growing lr, and a suggested lr.
     LrFind(Box<crate::viz_args::LrFindArgs>),
+    /// The curvature of a least-squares problem and what it implies: λ_max, λ_min, the
+    /// condition number and rank, the stable lr of the optimizer, the fastest fixed step and
+    /// heavy ball with their rates, predicted epochs, and the closed-form solution.
+    Analyze(Box<crate::viz_args::AnalyzeArgs>),
     /// The classic lessons of gradient descent replayed, with figures and an HTML report.
     Tour(crate::viz_args::TourArgs),
 }
