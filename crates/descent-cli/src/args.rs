@@ -179,6 +179,11 @@ pub struct TrainArgs {
     pub deterministic: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Scaling of the regression targets, fitted on the training data: standard | minmax |
+    /// none. Training sees the scaled targets; model.json stores the scaler and `predict`
+    /// undoes it, so predictions are in the targets' own units.
+    #[arg(long, default_value = "none")]
+    pub scale_target: Scaling,
     /// Number of epochs (passes over the training data) [default: 100; with --resume: the
     /// checkpointed run's total].
     #[arg(long)]

@@ -173,6 +173,7 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
         model,
         loss: a.model.loss,
         scale: a.model.scale,
+        scale_target: a.scale_target,
         dtype: a.dtype,
         optimizer,
         no_decay_bias: a.optim.no_decay_bias,
@@ -320,6 +321,18 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
     run.model().save(&o.out.join(name))?;
     let train = &run.train_set;
     let lr = spec.lr()?;
+    // Whether a run that ended on its own reached what the model can reach.
+    let fit = match &outcome.stop {
+        Stop::Completed | Stop::EarlyStopped { .. } => {
+            Some(run.check_fit(&checkpoints.history.records, &report)?)
+        }
+        _ => None,
+    };
+    let converged = match (&fit, diverged) {
+        (Some(f), _) => Some(f.converged),
+        (None, true) => Some(false),
+        (None, false) => None,
+    };
     let summary = json!({
         "descent_version": env!("CARGO_PKG_VERSION"),
         "spec": spec,
@@ -344,6 +357,8 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
         "seed": spec.seed,
         "outcome": outcome,
         "final": report,
+        "converged": converged,
+        "fit": fit,
         "seconds": seconds,
     });
     write_json_atomic(&o.out.join("summary.json"), &summary)?;
@@ -392,6 +407,15 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
         .and_then(|baseline| diagnose_stall(&checkpoints.history.records, baseline));
     if let Some(w) = stall {
         eprintln!("warning: {w}");
+    }
+    if let Some(f) = fit.filter(|f| !f.converged) {
+        eprintln!(
+            "warning: the run did not converge: {}.",
+            f.reasons.join("; ")
+        );
+        for (i, line) in f.advice.iter().enumerate() {
+            eprintln!("  {}. {line}", i + 1);
+        }
     }
     if interrupted {
         eprintln!(

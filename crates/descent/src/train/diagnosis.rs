@@ -269,7 +269,7 @@ pub fn num(x: f64) -> String {
 
 /// Names feature columns whose spread is far larger than the others' (which makes the loss
 /// surface a narrow valley that needs a tiny learning rate).
-fn unscaled_columns(x: ArrayView2<'_, f64>, names: &[String]) -> Option<String> {
+pub(crate) fn unscaled_columns(x: ArrayView2<'_, f64>, names: &[String]) -> Option<String> {
     // The population std of each column, as `--scale standard` would compute it.
     let Scaler::Standard { std, .. } = Scaler::fit(Scaling::Standard, &x.to_owned()) else {
         return None;
