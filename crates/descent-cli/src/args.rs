@@ -235,7 +235,9 @@ pub struct OptimArgs {
     /// Nesterov momentum (sgd).
     #[arg(long)]
     pub nesterov: bool,
-    /// EMA factor β of momentum-ema: v = β v + (1-β) g.
+    /// EMA factor β of momentum-ema [default: 0.9]. The first step sets v = g (no 1-β
+    /// factor: torch's SGD skips dampening on its first step), so it moves the parameters by
+    /// lr·g; every later step sets v = β v + (1-β) g, then p = p - lr·v.
     #[arg(long)]
     pub beta: Option<f64>,
     /// Weight decay (L2 penalty; decoupled for adamw or with --decoupled-weight-decay).
