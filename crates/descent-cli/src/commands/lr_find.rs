@@ -134,7 +134,7 @@ pub fn run(args: LrFindArgs) -> Result<ExitCode> {
 fn bound_summary(c: &Curvature, rule: &StepRule, optimizer: &str) -> (String, SgdForm, f64) {
     // The bound drawn is the optimizer's own; for one without a fixed bound, plain
     // gradient descent's, named as such.
-    let (form, bound, note) = match (&rule, stable_lr(&rule, c.lambda_max)) {
+    let (form, bound, note) = match (rule, stable_lr(rule, c.lambda_max)) {
         (StepRule::Sgd(f), StableLr::Bound(b)) => (*f, b, String::new()),
         (_, other) => {
             let f = SgdForm::gd();
@@ -156,7 +156,7 @@ fn bound_summary(c: &Curvature, rule: &StepRule, optimizer: &str) -> (String, Sg
         Some(k) => format!("{k:.4e}"),
         None => unknown(),
     };
-    let best = match fastest_lr(&SgdForm::gd(), &c) {
+    let best = match fastest_lr(&SgdForm::gd(), c) {
         Some((lr, _)) => format!("{lr:.6e}"),
         None => unknown(),
     };

@@ -209,7 +209,7 @@ fn momentum_growth(f: &RunFacts<'_>) -> Option<(f64, f64)> {
 ///
 /// For least squares with an SGD form (`sgd` with any momentum, dampening, Nesterov or
 /// weight decay; `momentum-ema`) the learning rate is compared with the bound of
-/// [`stable_lr`] on the exact `λ_max` of [`curvature`], for the run's number of targets.
+/// [`stable_lr`] on the exact `λ_max` of [`curvature()`], for the run's number of targets.
 pub fn diagnose_divergence(f: &RunFacts<'_>) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(bound_claim(f));
