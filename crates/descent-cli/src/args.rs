@@ -49,6 +49,10 @@ pub enum Command {
     Gradcheck(Box<crate::viz_args::GradcheckArgs>),
     /// Learning-rate range test: loss against a growing lr, and a suggested lr.
     LrFind(Box<crate::viz_args::LrFindArgs>),
+    /// The curvature of a least-squares problem and what it implies: λ_max, λ_min, the
+    /// condition number and rank, the stable lr of the optimizer, the fastest fixed step and
+    /// heavy ball with their rates, predicted epochs, and the closed-form solution.
+    Analyze(Box<crate::viz_args::AnalyzeArgs>),
     /// The classic lessons of gradient descent replayed, with figures and an HTML report.
     Tour(crate::viz_args::TourArgs),
     /// List every optimizer: its PyTorch class, options and defaults.
@@ -178,6 +182,11 @@ pub struct TrainArgs {
     pub deterministic: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Scaling of the regression targets, fitted on the training data: standard | minmax |
+    /// none. Training sees the scaled targets; model.json stores the scaler and `predict`
+    /// undoes it, so predictions are in the targets' own units.
+    #[arg(long, default_value = "none")]
+    pub scale_target: Scaling,
     /// Number of epochs (passes over the training data) [default: 100; with --resume: the
     /// checkpointed run's total].
     #[arg(long)]
@@ -228,7 +237,9 @@ pub struct OptimArgs {
     /// Nesterov momentum (sgd).
     #[arg(long)]
     pub nesterov: bool,
-    /// EMA factor β of momentum-ema: v = β v + (1-β) g.
+    /// EMA factor β of momentum-ema [default: 0.9]. The first step sets v = g (no 1-β
+    /// factor: torch's SGD skips dampening on its first step), so it moves the parameters by
+    /// lr·g; every later step sets v = β v + (1-β) g, then p = p - lr·v.
     #[arg(long)]
     pub beta: Option<f64>,
     /// Weight decay (L2 penalty; decoupled for adamw or with --decoupled-weight-decay).

@@ -138,6 +138,23 @@ pub struct LrFindArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `descent analyze`: the data, model and optimizer flags of `train`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub optim: crate::args::OptimArgs,
+    /// Predict the full-batch epochs that shrink the distance to the least-squares optimum
+    /// by this factor (the loss gap shrinks by its square).
+    #[arg(long, default_value_t = 1e-6)]
+    pub tol: f64,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct TourArgs {
     /// Output directory for the figures and index.html.

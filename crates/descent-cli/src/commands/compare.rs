@@ -87,10 +87,18 @@ impl<'a> Table<'a> {
         Table { rows, tol }
     }
 
-    fn final_loss(r: &Run) -> String {
-        match r.diverged_at {
-            Some(k) => format!("diverged@{k}"),
-            None => format!("{:.6e}", r.final_loss),
+    /// The epoch a run diverged at, unless it reached the tolerance first: a run whose loss
+    /// got there converged, whatever it did after (it is reported as stopped, with the loss
+    /// of the best parameters the trainer restored).
+    fn diverged(r: &Run, reached: Option<usize>) -> Option<usize> {
+        r.diverged_at.filter(|_| reached.is_none())
+    }
+
+    fn final_loss(r: &Run, reached: Option<usize>) -> String {
+        match (r.diverged_at, reached) {
+            (Some(k), None) => format!("diverged@{k}"),
+            (Some(k), Some(_)) => format!("{:.6e} stopped@{k}", r.final_loss),
+            (None, _) => format!("{:.6e}", r.final_loss),
         }
     }
 
@@ -110,7 +118,7 @@ impl<'a> Table<'a> {
                 "{:<14} {:>10} {:>16} {:>14} {:>10.4}",
                 e.label,
                 e.lr,
-                Self::final_loss(r),
+                Self::final_loss(r, *reached),
                 reached.map_or("-".to_string(), |k| k.to_string()),
                 r.seconds
             );
@@ -129,7 +137,7 @@ impl<'a> Table<'a> {
                 r.final_loss,
                 reached.map_or("-".to_string(), |k| k.to_string()),
                 r.seconds,
-                r.diverged_at.map_or("-".to_string(), |k| k.to_string()),
+                Self::diverged(r, *reached).map_or("-".to_string(), |k| k.to_string()),
             );
         }
         s

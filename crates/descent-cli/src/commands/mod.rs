@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod analyze;
 mod bench;
 mod compare;
 mod generate;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Surface(args) => surface::run(args),
         Command::Gradcheck(args) => gradcheck::run(*args),
         Command::LrFind(args) => lr_find::run(*args),
+        Command::Analyze(args) => analyze::run(*args),
         Command::Tour(args) => tour::run(args),
         Command::Optimizers => {
             for info in descent::optim::describe() {

@@ -173,6 +173,7 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
         model,
         loss: a.model.loss,
         scale: a.model.scale,
+        scale_target: a.scale_target,
         dtype: a.dtype,
         optimizer,
         no_decay_bias: a.optim.no_decay_bias,
@@ -206,7 +207,7 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
 
 /// The optimizer spec from the flags that were given (only those: an option that does not
 /// apply to the optimizer is an error from the spec, not silently ignored).
-fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
+pub(crate) fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
     let mut spec = OptimizerSpec::new(&o.optimizer);
     let pair = |name: &str, v: &Vec<f64>| -> Result<serde_json::Value> {
         ensure!(
@@ -320,6 +321,18 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
     run.model().save(&o.out.join(name))?;
     let train = &run.train_set;
     let lr = spec.lr()?;
+    // Whether a run that ended on its own reached what the model can reach.
+    let fit = match &outcome.stop {
+        Stop::Completed | Stop::EarlyStopped { .. } => {
+            Some(run.check_fit(&checkpoints.history.records, &report)?)
+        }
+        _ => None,
+    };
+    let converged = match (&fit, diverged) {
+        (Some(f), _) => Some(f.converged),
+        (None, true) => Some(false),
+        (None, false) => None,
+    };
     let summary = json!({
         "descent_version": env!("CARGO_PKG_VERSION"),
         "spec": spec,
@@ -344,6 +357,8 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
         "seed": spec.seed,
         "outcome": outcome,
         "final": report,
+        "converged": converged,
+        "fit": fit,
         "seconds": seconds,
     });
     write_json_atomic(&o.out.join("summary.json"), &summary)?;
@@ -365,14 +380,11 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
         let facts = RunFacts {
             model: &spec.model,
             loss: run.trainer.loss(),
-            optimizer: spec.optimizer.canonical_name()?,
+            optimizer: &spec.optimizer,
             lr,
-            momentum: spec
-                .optimizer
-                .options
-                .get("momentum")
-                .and_then(serde_json::Value::as_f64),
+            no_decay_bias: spec.no_decay_bias,
             x: train.x.view(),
+            targets: train.y.ncols(),
             scaled: spec.scale != Scaling::None,
             feature_names: &train.feature_names,
         };
@@ -395,6 +407,15 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
         .and_then(|baseline| diagnose_stall(&checkpoints.history.records, baseline));
     if let Some(w) = stall {
         eprintln!("warning: {w}");
+    }
+    if let Some(f) = fit.filter(|f| !f.converged) {
+        eprintln!(
+            "warning: the run did not converge: {}.",
+            f.reasons.join("; ")
+        );
+        for (i, line) in f.advice.iter().enumerate() {
+            eprintln!("  {}. {line}", i + 1);
+        }
     }
     if interrupted {
         eprintln!(

@@ -41,7 +41,8 @@ pub use newton::{
 };
 pub use normal_equation::{normal_equation, LeastSquares, LeastSquaresMethod};
 pub use optima::{
-    best_lr_for_momentum, optimal_gd, optimal_heavy_ball, predicted_iterations, Spectrum, Tuning,
+    best_lr_for_momentum, optimal_gd, optimal_heavy_ball, predicted_iterations, rate_of, Spectrum,
+    Tuning,
 };
 
 use ndarray::ArrayView2;

@@ -35,6 +35,7 @@
 //! G. Goh, "Why Momentum Really Works", Distill (2017); B. T. Polyak, "Introduction to
 //! Optimization" (1987), section 3.2.1.
 
+use super::bounds::SgdForm;
 use super::curvature::Curvature;
 use crate::{Error, Result};
 
@@ -164,6 +165,44 @@ pub fn best_lr_for_momentum(s: &Spectrum, momentum: f64) -> Result<Tuning> {
     })
 }
 
+/// The asymptotic worst-case factor by which torch's SGD of form `f` at learning rate `lr`
+/// shrinks the error per step on a quadratic with spectrum `s`: the largest modulus of the
+/// roots of `z² - T z + D` (see [`bounds`](super::bounds)) over the eigenvalues in `s`, shifted
+/// by the form's weight decay. A value of 1 or more means no convergence.
+///
+/// The modulus is unimodal in `λ` for every form (heavy ball: symmetric about
+/// `h = 1 + μ`; Nesterov: falling to 0 at `h = 1`, rising after), so the worst case is at
+/// `λ_min` or `λ_max`; a unit test checks that against a dense grid. `maximize` ascends:
+/// `f64::INFINITY`.
+pub fn rate_of(f: &SgdForm, lr: f64, s: &Spectrum) -> f64 {
+    if f.maximize {
+        return f64::INFINITY;
+    }
+    [s.lambda_min, s.lambda_max]
+        .into_iter()
+        .map(|l| root_modulus(f, lr, l + f.weight_decay))
+        .fold(0.0, f64::max)
+}
+
+/// The spectral radius of the 2x2 recurrence of form `f` along an eigenvalue `lambda`.
+fn root_modulus(f: &SgdForm, lr: f64, lambda: f64) -> f64 {
+    let mu = f.momentum;
+    let (t, d) = if mu == 0.0 {
+        (1.0 - lr * lambda, 0.0)
+    } else if f.nesterov {
+        let h = lr * lambda;
+        ((1.0 + mu) * (1.0 - h), mu * (1.0 - h))
+    } else {
+        (1.0 + mu - lr * (1.0 - f.dampening) * lambda, mu)
+    };
+    let disc = t * t - 4.0 * d;
+    if disc < 0.0 {
+        d.sqrt()
+    } else {
+        (t.abs() + disc.sqrt()) / 2.0
+    }
+}
+
 /// `⌈ln(reduction) / ln(rate)⌉`: iterations for an error shrinking by `rate` per step to
 /// reach `reduction` times its start. `None` when `rate ≥ 1` (no finite prediction) or
 /// `reduction` is not positive; `Some(0)` when `reduction ≥ 1`; `Some(1)` when `rate = 0`.
@@ -232,5 +271,41 @@ mod tests {
         assert!(Spectrum::new(2.0, 1.0).is_err());
         assert!(Spectrum::new(-1.0, 1.0).is_err());
         assert!(best_lr_for_momentum(&Spectrum::new(1.0, 2.0).unwrap(), 1.0).is_err());
+    }
+
+    #[test]
+    fn the_rate_of_a_form_is_its_worst_end_of_the_spectrum() {
+        let s = Spectrum::new(0.05, 3.0).unwrap();
+        // The optima contract at their own rates.
+        let gd = optimal_gd(&s);
+        assert!((rate_of(&SgdForm::gd(), gd.lr, &s) - gd.rate).abs() < 1e-15);
+        let hb = optimal_heavy_ball(&s);
+        let at = rate_of(&SgdForm::heavy_ball(hb.momentum), hb.lr, &s);
+        assert!((at - hb.rate).abs() < 1e-7, "{at} vs {}", hb.rate);
+        // The ends hold the worst case: a dense grid over the spectrum finds nothing worse.
+        let forms = [
+            SgdForm::gd(),
+            SgdForm::heavy_ball(0.7),
+            SgdForm::nesterov(0.5),
+            SgdForm::nesterov(0.95),
+            SgdForm::ema(0.9),
+            SgdForm::heavy_ball(0.8).with_dampening(0.3),
+            SgdForm::nesterov(0.9).with_weight_decay(0.2),
+        ];
+        for f in &forms {
+            for lr in [0.01, 0.1, 0.3, 0.6, 1.0, 3.0] {
+                let grid = (0..=20_000)
+                    .map(|i| {
+                        let l = s.lambda_min + (s.lambda_max - s.lambda_min) * i as f64 / 2e4;
+                        root_modulus(f, lr, l + f.weight_decay)
+                    })
+                    .fold(0.0, f64::max);
+                let ends = rate_of(f, lr, &s);
+                assert!(
+                    grid <= ends * (1.0 + 1e-12),
+                    "{f:?} lr {lr}: {grid} > {ends}"
+                );
+            }
+        }
     }
 }

@@ -46,6 +46,19 @@ pub struct ModelFile {
     pub classes: Option<Vec<String>>,
     pub scaler: Scaler,
     pub parameters: Vec<Tensor>,
+    /// The regression targets' scaling, undone at predict time; absent (and not written)
+    /// when the targets were not scaled, so version-1 files from before it load unchanged and
+    /// models saved without it are byte-identical.
+    #[serde(default = "no_scaler", skip_serializing_if = "is_no_scaler")]
+    pub target_scaler: Scaler,
+}
+
+fn no_scaler() -> Scaler {
+    Scaler::None
+}
+
+fn is_no_scaler(s: &Scaler) -> bool {
+    *s == Scaler::None
 }
 
 fn inconsistent(reason: String) -> Error {
@@ -101,6 +114,17 @@ impl ModelFile {
                 format!(
                     "the scaler has {k} columns but there are {} features",
                     self.features.len()
+                )
+            })?;
+        }
+        if let Some(k) = self.target_scaler.n_columns() {
+            require(!self.loss.is_classification(), || {
+                "a classifier has no `target_scaler`".to_string()
+            })?;
+            require(k == self.targets.len(), || {
+                format!(
+                    "the target scaler has {k} columns but there are {} targets",
+                    self.targets.len()
                 )
             })?;
         }

@@ -43,6 +43,9 @@ pub struct Model {
     pub classes: Option<Vec<String>>,
     /// Applied to raw features before the network.
     pub scaler: Scaler,
+    /// The regression targets' scaling the network was trained on; [`Model::outputs`] undoes
+    /// it (`Scaler::None`: the targets were not scaled).
+    pub target_scaler: Scaler,
     /// Flat parameters in the network's layout, widened to `f64` (exact for `f32`).
     pub params: Vec<f64>,
 }
@@ -109,8 +112,15 @@ impl Model {
             targets,
             classes,
             scaler,
+            target_scaler: Scaler::None,
             params: params.values.iter().map(|v| v.f64()).collect(),
         }
+    }
+
+    /// The same model trained on targets scaled by `target_scaler` (undone at predict time).
+    pub fn with_target_scaler(mut self, target_scaler: Scaler) -> Self {
+        self.target_scaler = target_scaler;
+        self
     }
 
     /// `path` may be a run directory (its `model.json` is read) or a model file.
@@ -165,6 +175,7 @@ impl Model {
             classes: self.classes.clone(),
             scaler: self.scaler.clone(),
             parameters,
+            target_scaler: self.target_scaler.clone(),
         }
     }
 
@@ -180,6 +191,7 @@ impl Model {
             targets: f.targets,
             classes: f.classes,
             scaler: f.scaler,
+            target_scaler: f.target_scaler,
             params: f.parameters.into_iter().flat_map(|t| t.values).collect(),
         })
     }
@@ -192,8 +204,9 @@ impl Model {
         )
     }
 
-    /// Raw network outputs (predictions, or logits for a classifier) for unscaled features,
-    /// computed in the model's precision.
+    /// Raw network outputs (predictions in the targets' own units, or logits for a
+    /// classifier) for unscaled features, computed in the model's precision; a target scaling
+    /// is undone (in f64).
     pub fn outputs(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         if x.ncols() != self.features.len() {
             return Err(Error::ShapeMismatch {
@@ -204,10 +217,12 @@ impl Model {
         }
         let mut x = x.to_owned();
         self.scaler.transform(&mut x)?;
-        match self.dtype {
+        let mut out = match self.dtype {
             DType::F32 => self.outputs_in::<f32>(&x),
             DType::F64 => self.outputs_in::<f64>(&x),
-        }
+        }?;
+        self.target_scaler.inverse(&mut out)?;
+        Ok(out)
     }
 
     fn outputs_in<F: Float>(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
@@ -270,5 +285,61 @@ impl Model {
             DType::F32 => format!("{}", v as f32),
             DType::F64 => format!("{v}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Scaling;
+    use crate::RunSpec;
+
+    #[test]
+    fn a_target_scaler_is_stored_undone_at_predict_time_and_absent_otherwise() {
+        let spec = RunSpec::builtin("diabetes")
+            .scale(Scaling::Standard)
+            .optimizer("sgd", 0.2)
+            .batch_full()
+            .epochs(300);
+        let plain = crate::fit(&spec).unwrap().model;
+        let scaled = crate::fit(&spec.clone().scale_target(Scaling::Standard))
+            .unwrap()
+            .model;
+        let text = serde_json::to_string(&plain.to_file()).unwrap();
+        assert!(!text.contains("target_scaler"), "{text}");
+        let text = serde_json::to_string(&scaled.to_file()).unwrap();
+        assert!(
+            text.contains("\"target_scaler\":{\"kind\":\"standard\""),
+            "{text}"
+        );
+        let back = Model::parse("model.json", &text).unwrap();
+        assert_eq!(back, scaled);
+        // Both predict diabetes progression in its own units (25 .. 346): gradient descent
+        // on standardized targets reaches the same fit up to rounding.
+        let x = crate::data::builtin::load(
+            "diabetes",
+            &crate::data::Columns::default(),
+            crate::data::TargetKind::Real,
+        )
+        .unwrap()
+        .x;
+        let (a, b) = (
+            plain.outputs(x.view()).unwrap(),
+            back.outputs(x.view()).unwrap(),
+        );
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-6, "{worst}");
+        // A target scaler of the wrong width is refused.
+        let mut bad: serde_json::Value = serde_json::from_str(&text).unwrap();
+        bad["targets"] = serde_json::json!(["a", "b"]);
+        let err = Model::parse("m", &bad.to_string()).unwrap_err().to_string();
+        assert!(
+            err.contains("the target scaler has 1 columns but there are 2"),
+            "{err}"
+        );
     }
 }

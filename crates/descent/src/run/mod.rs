@@ -18,11 +18,13 @@
 pub mod checkpoint_file;
 mod report;
 mod spec;
+mod verdict;
 
 use std::time::Instant;
 
 pub use report::{Report, SplitMetrics};
 pub use spec::{check_loss_fits_model, DataSpec, RunSpec, RUN_SPEC_VERSION};
+pub use verdict::{FitCheck, FALLING, GAP};
 
 use crate::data::BatchSource;
 use crate::data::{Columns, Dataset, Scaler, TargetKind, TrainData};
@@ -110,6 +112,9 @@ pub struct Run<F: Float> {
     pub val_set: Option<Dataset>,
     /// Fitted on the training split.
     pub scaler: Scaler,
+    /// Of the targets, fitted on the training split (`Scaler::None` unless the spec's
+    /// `scale_target` asks for one); the splits above hold the scaled targets.
+    pub target_scaler: Scaler,
     pub trainer: Trainer<F>,
     train_data: TrainData<F>,
     val_data: Option<TrainData<F>>,
@@ -140,6 +145,12 @@ impl<F: Float> Run<F> {
         scaler.transform(&mut train.x)?;
         if let Some(v) = &mut val {
             scaler.transform(&mut v.x)?;
+        }
+        // `validate` refused a target scaling for classes.
+        let target_scaler = Scaler::fit(spec.scale_target, &train.y);
+        target_scaler.transform(&mut train.y)?;
+        if let Some(v) = &mut val {
+            target_scaler.transform(&mut v.y)?;
         }
         let model = spec
             .model
@@ -181,6 +192,7 @@ impl<F: Float> Run<F> {
             train_set: train,
             val_set: val,
             scaler,
+            target_scaler,
             trainer,
             spec,
         })
@@ -242,21 +254,24 @@ impl<F: Float> Run<F> {
             self.scaler.clone(),
             &self.trainer.params,
         )
+        .with_target_scaler(self.target_scaler.clone())
     }
 
-    /// Final metrics on the training and validation data at the current parameters.
+    /// Final metrics on the training and validation data at the current parameters: the
+    /// loss as training saw it, mse and R² in the targets' own units.
     pub fn report(&self) -> Result<Report> {
         let (net, loss, p) = (
             self.trainer.model(),
             self.trainer.loss(),
             &self.trainer.params,
         );
+        let t = &self.target_scaler;
         Ok(Report {
-            train: SplitMetrics::new(net, loss, p, &self.train_data)?,
+            train: SplitMetrics::with_target_scaler(net, loss, p, &self.train_data, t)?,
             val: self
                 .val_data
                 .as_ref()
-                .map(|v| SplitMetrics::new(net, loss, p, v))
+                .map(|v| SplitMetrics::with_target_scaler(net, loss, p, v, t))
                 .transpose()?,
         })
     }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::TrainData;
+use crate::data::{Scaler, TrainData};
 use crate::loss::{accuracy, r2_score, Loss};
 use crate::nn::Sequential;
 use crate::params::Params;
@@ -25,6 +25,19 @@ impl SplitMetrics {
         params: &Params<F>,
         d: &TrainData<F>,
     ) -> Result<Self> {
+        Self::with_target_scaler(model, loss, params, d, &Scaler::None)
+    }
+
+    /// The metrics of a model trained on targets scaled by `target_scaler`: the loss in the
+    /// scaled units training minimized, mse and R² after undoing the scaling of both the
+    /// predictions and the targets.
+    pub fn with_target_scaler<F: Float>(
+        model: &Sequential,
+        loss: Loss,
+        params: &Params<F>,
+        d: &TrainData<F>,
+        target_scaler: &Scaler,
+    ) -> Result<Self> {
         let l = evaluate(model, loss, params, d.x.view(), d.y.view())?;
         let out = model.predict(params, d.x.view())?;
         let mut m = SplitMetrics {
@@ -35,6 +48,13 @@ impl SplitMetrics {
         };
         if loss.is_classification() {
             m.accuracy = Some(accuracy(out.view(), d.y.view()));
+        } else if target_scaler.n_columns().is_some() {
+            let mut pred = out.mapv(|v| v.f64());
+            let mut y = d.y.mapv(|v| v.f64());
+            target_scaler.inverse(&mut pred)?;
+            target_scaler.inverse(&mut y)?;
+            m.mse = Some((&pred - &y).mapv(|e| e * e).mean().unwrap_or(f64::NAN));
+            m.r2 = Some(r2_score(pred.view(), y.view()));
         } else {
             let sq: f64 = out
                 .iter()

@@ -63,6 +63,12 @@ pub struct RunSpec {
     #[serde(default)]
     pub init: Option<Init>,
     pub scale: Scaling,
+    /// Scaling of the regression targets, fitted on the training split: training sees the
+    /// scaled targets, the model stores the scaler and undoes it when it predicts. Absent
+    /// (and not written) when `none`, so specifications from before it load and write
+    /// unchanged.
+    #[serde(default = "no_scaling", skip_serializing_if = "is_no_scaling")]
+    pub scale_target: Scaling,
     pub dtype: DType,
     /// The optimizer with its options; its `lr` is the run's learning rate (the schedule,
     /// if any, starts from it).
@@ -112,6 +118,7 @@ impl RunSpec {
             loss: None,
             init: None,
             scale: Scaling::None,
+            scale_target: Scaling::None,
             dtype: DType::F64,
             optimizer: OptimizerSpec::new("sgd"),
             no_decay_bias: false,
@@ -159,6 +166,12 @@ impl RunSpec {
 
     pub fn scale(mut self, scale: Scaling) -> Self {
         self.scale = scale;
+        self
+    }
+
+    /// Scales the regression targets (see [`RunSpec::scale_target`]).
+    pub fn scale_target(mut self, scale: Scaling) -> Self {
+        self.scale_target = scale;
         self
     }
 
@@ -293,6 +306,16 @@ impl RunSpec {
             return Err(Error::invalid("val_fraction", v, "must be in [0, 1)"));
         }
         check_loss_fits_model(&self.model, self.resolved_loss())?;
+        if self.scale_target != Scaling::None && self.resolved_loss().is_classification() {
+            return Err(Error::invalid(
+                "scale_target",
+                format!("{:?}", self.scale_target).to_lowercase(),
+                format!(
+                    "applies to regression targets; {} predicts classes",
+                    self.resolved_loss()
+                ),
+            ));
+        }
         if self.lr()? <= 0.0 {
             return Err(Error::invalid(
                 "lr",
@@ -305,6 +328,14 @@ impl RunSpec {
             .build::<f64>(vec![(0..1, GroupOptions::default())])?;
         self.train_config().validate()
     }
+}
+
+fn no_scaling() -> Scaling {
+    Scaling::None
+}
+
+fn is_no_scaling(s: &Scaling) -> bool {
+    *s == Scaling::None
 }
 
 /// Whether `loss` is one `kind` can train with.

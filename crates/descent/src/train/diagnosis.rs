@@ -4,75 +4,231 @@
 use ndarray::ArrayView2;
 
 use super::EpochRecord;
-use crate::analysis::{lr_bound, PowerIteration};
+use crate::analysis::{
+    best_lr_for_momentum, curvature, optimal_gd, stable_lr, Curvature, CurvatureConfig, SgdForm,
+    Spectrum, StableLr, StepRule,
+};
 use crate::data::{Scaler, Scaling};
 use crate::loss::Loss;
 use crate::nn::ModelKind;
+use crate::optim::OptimizerSpec;
 
 /// What the diagnosis looks at.
 #[derive(Debug)]
 pub struct RunFacts<'a> {
     pub model: &'a ModelKind,
     pub loss: Loss,
-    /// Command-line optimizer name (`sgd`, `adam`, ...).
-    pub optimizer: &'a str,
+    /// The optimizer with all its options.
+    pub optimizer: &'a OptimizerSpec,
+    /// The learning rate the run started with.
     pub lr: f64,
-    /// SGD/RMSprop momentum, if any.
-    pub momentum: Option<f64>,
+    /// Biases have no weight decay (a parameter group of their own): the bound then holds
+    /// with the smallest decay, none.
+    pub no_decay_bias: bool,
     /// The training features as the model saw them (after scaling).
     pub x: ArrayView2<'a, f64>,
+    /// Target columns of a regression (the mean over `k` targets makes the Hessian `1/k` as
+    /// large).
+    pub targets: usize,
     /// Whether the features were scaled (`--scale standard|minmax`).
     pub scaled: bool,
     pub feature_names: &'a [String],
 }
 
+impl RunFacts<'_> {
+    /// A linear model under the mean squared error: the loss is a quadratic with a constant
+    /// Hessian, and the bounds of [`crate::analysis::bounds`] hold.
+    pub fn is_least_squares(&self) -> bool {
+        matches!(self.model, ModelKind::Linear | ModelKind::LinearNobias) && self.loss == Loss::Mse
+    }
+
+    /// The curvature of the least-squares loss (`None` for other models, or when even
+    /// `λ_max` could not be found).
+    pub fn curvature(&self) -> Option<Curvature> {
+        if !self.is_least_squares() {
+            return None;
+        }
+        let bias = *self.model == ModelKind::Linear;
+        curvature(
+            self.x,
+            bias,
+            self.targets.max(1),
+            &CurvatureConfig::default(),
+        )
+        .ok()
+    }
+
+    /// The stability analysis's view of the optimizer, with the smallest weight decay any
+    /// parameter gets.
+    pub fn step_rule(&self) -> Option<StepRule> {
+        let rule = StepRule::try_from(self.optimizer).ok()?;
+        Some(match rule {
+            StepRule::Sgd(f) if self.no_decay_bias && *self.model != ModelKind::LinearNobias => {
+                StepRule::Sgd(f.with_weight_decay(0.0))
+            }
+            other => other,
+        })
+    }
+}
+
+/// The bound of `f` as a formula in `λ` (`λ_max`, or `λ_max + wd` with weight decay).
+pub fn bound_formula(f: &SgdForm) -> String {
+    let lambda = if f.weight_decay > 0.0 {
+        "(λ_max + weight_decay)"
+    } else {
+        "λ_max"
+    };
+    if f.nesterov {
+        format!("2(1 + μ)/((1 + 2μ)·{lambda})")
+    } else if f.momentum > 0.0 && f.dampening != 0.0 {
+        if f.dampening == f.momentum {
+            format!("2(1 + β)/((1 - β)·{lambda})")
+        } else {
+            format!("2(1 + μ)/((1 - dampening)·{lambda})")
+        }
+    } else if f.momentum > 0.0 {
+        format!("2(1 + μ)/{lambda}")
+    } else {
+        format!("2/{lambda}")
+    }
+}
+
+/// The form in words: `plain gradient descent`, `heavy-ball momentum 0.9`, ...
+pub fn form_name(f: &SgdForm) -> String {
+    let mut s = if f.nesterov {
+        format!("Nesterov momentum {}", f.momentum)
+    } else if f.momentum > 0.0 && f.dampening == f.momentum {
+        format!("momentum-ema β = {}", f.momentum)
+    } else if f.momentum > 0.0 && f.dampening != 0.0 {
+        format!(
+            "heavy-ball momentum {} with dampening {}",
+            f.momentum, f.dampening
+        )
+    } else if f.momentum > 0.0 {
+        format!("heavy-ball momentum {}", f.momentum)
+    } else {
+        "plain gradient descent".to_string()
+    };
+    if f.weight_decay > 0.0 {
+        s += &format!(" with weight decay {}", f.weight_decay);
+    }
+    s
+}
+
+/// The fastest constant lr of the form `f` on the spectrum of `c` (weight decay shifts it):
+/// `2/(λ_min + λ_max)` for plain gradient descent, `2(1 + μ)/(λ_min + λ_max)` for heavy ball,
+/// divided by `1 - dampening` for a dampened buffer (the same iterates); `None` for Nesterov,
+/// an unknown `λ_min`, or a momentum of 1 or more.
+pub fn fastest_lr(f: &SgdForm, c: &Curvature) -> Option<(f64, String)> {
+    if f.nesterov || f.maximize {
+        return None;
+    }
+    let s = Spectrum::of(c)?.with_weight_decay(f.weight_decay).ok()?;
+    if f.momentum == 0.0 {
+        return Some((optimal_gd(&s).lr, "2/(λ_min + λ_max)".into()));
+    }
+    let t = best_lr_for_momentum(&s, f.momentum).ok()?;
+    let d = f.dampening;
+    (d < 1.0).then(|| {
+        let formula = if d == 0.0 {
+            "2(1 + μ)/(λ_min + λ_max)"
+        } else {
+            "2(1 + μ)/((1 - dampening)(λ_min + λ_max))"
+        };
+        (t.lr / (1.0 - d), formula.to_string())
+    })
+}
+
+/// The sentence on the stability bound, when the run is least squares with an SGD form and
+/// its lr is above the bound (or no lr is stable).
+fn bound_claim(f: &RunFacts<'_>) -> Option<String> {
+    let rule = f.step_rule()?;
+    let StepRule::Sgd(form) = &rule else {
+        return None;
+    };
+    let c = f.curvature()?;
+    let targets = if f.targets > 1 {
+        format!(
+            ", for the mean over {} targets, which makes it 1/{} as large",
+            f.targets, f.targets
+        )
+    } else {
+        String::new()
+    };
+    match stable_lr(&rule, c.lambda_max) {
+        StableLr::Bound(bound) if f.lr > bound => {
+            let fastest = match fastest_lr(form, &c) {
+                Some((lr, formula)) if form.momentum > 0.0 => {
+                    format!(
+                        "with this momentum the fastest lr is {formula} = {}",
+                        num(lr)
+                    )
+                }
+                Some((lr, formula)) => format!("the fastest fixed step is {formula} = {}", num(lr)),
+                None if c.lambda_min.is_none() => {
+                    "λ_min did not converge, so no fastest step is given".to_string()
+                }
+                None => "a smaller lr converges".to_string(),
+            };
+            Some(format!(
+                "The learning rate {} is {:.3} times the largest stable one for {} on this data: on a least-squares loss it diverges when lr > {} = {} (λ_max = {} is the largest curvature of the loss{targets}). Use --lr below {}; {fastest}.",
+                f.lr,
+                f.lr / bound,
+                form_name(form),
+                bound_formula(form),
+                num(bound),
+                num(c.lambda_max),
+                num(bound),
+            ))
+        }
+        StableLr::Unstable { reason } => Some(format!(
+            "No learning rate is stable with these settings: {reason}."
+        )),
+        _ => None,
+    }
+}
+
+/// How many times the plain step the momentum buffer lets a step grow on a steady gradient
+/// (`(1 - dampening)/(1 - μ)`; `1/(1 - μ)` for Nesterov and RMSprop), if momentum is used.
+fn momentum_growth(f: &RunFacts<'_>) -> Option<(f64, f64)> {
+    let get = |k: &str| f.optimizer.options.get(k).and_then(|v| v.as_f64());
+    let name = f.optimizer.canonical_name().ok()?;
+    let mu = match name {
+        "sgd" | "rmsprop" => get("momentum").filter(|&m| m > 0.0 && m < 1.0)?,
+        _ => return None,
+    };
+    let d = if name == "sgd" {
+        get("dampening").unwrap_or(0.0)
+    } else {
+        0.0
+    };
+    Some((mu, (1.0 - d) / (1.0 - mu)))
+}
+
 /// Sentences explaining a divergence, most likely cause first, each with a fix.
+///
+/// For least squares with an SGD form (`sgd` with any momentum, dampening, Nesterov or
+/// weight decay; `momentum-ema`) the learning rate is compared with the bound of
+/// [`stable_lr`] on the exact `λ_max` of [`curvature()`], for the run's number of targets.
 pub fn diagnose_divergence(f: &RunFacts<'_>) -> Vec<String> {
     let mut out = Vec::new();
-    let least_squares =
-        matches!(f.model, ModelKind::Linear | ModelKind::LinearNobias) && f.loss == Loss::Mse;
-    if least_squares && matches!(f.optimizer, "sgd" | "momentum-ema") {
-        let opts = PowerIteration {
-            max_iter: 20_000,
-            tol: 1e-12,
-            seed: 0,
-        };
-        if let Ok(b) = lr_bound(f.x, *f.model == ModelKind::Linear, &opts) {
-            let bound = match f.momentum {
-                // Heavy-ball momentum widens the stable range to 2 (1 + m) / λ_max.
-                Some(m) if m > 0.0 && f.optimizer == "sgd" => b.lr_max_stable * (1.0 + m),
-                _ => b.lr_max_stable,
-            };
-            if f.lr > bound {
-                out.push(format!(
-                    "The learning rate {} is {:.3} times the largest stable one for this data: gradient descent on a least-squares loss diverges when lr > {}2/λ_max = {} (λ_max = {} is the largest curvature of the loss). Use --lr below {}; the fastest fixed step is 2/(λ_min+λ_max) = {}.",
-                    f.lr,
-                    f.lr / bound,
-                    if bound != b.lr_max_stable { "(1 + momentum)·" } else { "" },
-                    num(bound),
-                    num(b.lambda_max),
-                    num(bound),
-                    num(b.lr_best)
-                ));
-            }
-        }
-    }
+    out.extend(bound_claim(f));
     if !f.scaled {
         if let Some(s) = unscaled_columns(f.x, f.feature_names) {
             out.push(s);
         }
     }
-    if let Some(m) = f.momentum.filter(|&m| m >= 0.5) {
+    if let Some((m, growth)) = momentum_growth(f).filter(|&(_, g)| g >= 2.0) {
         out.push(format!(
-            "Momentum {m} lets steps grow up to 1/(1 - {m}) = {} times the plain step; with it, use a smaller --lr (about {}) or less momentum.",
-            num(1.0 / (1.0 - m)),
-            num(f.lr * (1.0 - m))
+            "Momentum {m} lets steps grow up to {} times the plain step; with it, use a smaller --lr (about {}) or less momentum.",
+            num(growth),
+            num(f.lr / growth)
         ));
     }
-    if matches!(f.optimizer, "adam" | "adamw" | "adamax" | "nadam" | "radam") && f.lr > 0.01 {
+    let name = f.optimizer.canonical_name().unwrap_or("");
+    if matches!(name, "adam" | "adamw" | "adamax" | "nadam" | "radam") && f.lr > 0.01 {
         out.push(format!(
-            "{} moves every parameter by about lr per step whatever the gradient's size, so lr {} is a large step; values between 1e-4 and 1e-2 are usual (try --lr {:.0e}).",
-            f.optimizer,
+            "{name} moves every parameter by about lr per step whatever the gradient's size, so lr {} is a large step; values between 1e-4 and 1e-2 are usual (try --lr {:.0e}).",
             f.lr,
             (f.lr / 10.0).max(1e-4)
         ));
@@ -113,7 +269,7 @@ pub fn num(x: f64) -> String {
 
 /// Names feature columns whose spread is far larger than the others' (which makes the loss
 /// surface a narrow valley that needs a tiny learning rate).
-fn unscaled_columns(x: ArrayView2<'_, f64>, names: &[String]) -> Option<String> {
+pub(crate) fn unscaled_columns(x: ArrayView2<'_, f64>, names: &[String]) -> Option<String> {
     // The population std of each column, as `--scale standard` would compute it.
     let Scaler::Standard { std, .. } = Scaler::fit(Scaling::Standard, &x.to_owned()) else {
         return None;

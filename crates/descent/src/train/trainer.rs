@@ -615,21 +615,8 @@ impl<F: Float> Trainer<F> {
             w.best_params.copy_from_slice(at);
         }
         let rule = &self.config.divergence;
-        let best_train = w.best_train_loss.map_or(rec.loss, |b| b.min(rec.loss));
-        w.best_train_loss = Some(best_train);
-        let floor = 1e-12 * *w.first_train_loss.get_or_insert(rec.loss);
-        w.rising = if rec.loss > rule.factor * best_train && rec.loss > floor {
-            w.rising + 1
-        } else {
-            0
-        };
-        if w.rising >= rule.patience && rule.on_divergence != OnDivergence::Continue {
-            let cause = format!(
-                "the loss rose above {} times its best ({}) for {} epochs in a row",
-                rule.factor,
-                super::diagnosis::num(best_train),
-                rule.patience
-            );
+        let rose = w.observe_train_loss(rec.loss, rule);
+        if let Some(cause) = rose.filter(|_| rule.on_divergence != OnDivergence::Continue) {
             return self.diverged(rec.epoch, rec.step, rec.loss, cause, false);
         }
         if let Some(es) = &self.config.early_stopping {
@@ -666,8 +653,7 @@ impl<F: Float> Trainer<F> {
         if retry && rule.on_divergence == OnDivergence::ReduceLr {
             self.watch.reductions += 1;
             self.watch.lr_scale *= 0.1;
-            self.watch.rising = 0;
-            self.watch.best_train_loss = None;
+            self.watch.restart_divergence_window();
             // A fresh optimizer state: momentum built up while diverging would carry on.
             if self
                 .optimizer

@@ -151,6 +151,12 @@ fn optimizers(tour: &mut Tour) -> Result<()> {
     Ok(())
 }
 
+/// The step number of the value at index `i`: the series and its averages count from
+/// t = 1, as the EMA formulas do (`v_t` after the t-th value).
+fn t_of(i: usize) -> f64 {
+    (i + 1) as f64
+}
+
 fn moving_average(tour: &mut Tour) -> Result<()> {
     tour.lesson("The exponential moving average");
     let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -176,7 +182,7 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
         points: noisy
             .iter()
             .enumerate()
-            .map(|(t, &v)| (t as f64, v))
+            .map(|(i, &v)| (t_of(i), v))
             .collect(),
     }];
     for beta in [0.5, 0.9, 0.98] {
@@ -188,23 +194,20 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
         ));
         series.push(Series {
             name: format!("β = {beta} (bias-corrected)"),
-            points: m.iter().enumerate().map(|(t, &v)| (t as f64, v)).collect(),
+            points: m.iter().enumerate().map(|(i, &v)| (t_of(i), v)).collect(),
         });
     }
     tour.say("A larger β smooths more but lags behind the signal: past a point the lag costs more than the noise it removes.");
     let raw = ema(&noisy, 0.98)?;
+    // raw[t - 1] is v_t, the average after the t-th value.
     tour.say(format!(
-        "Without bias correction the average starts at zero: at t = 10 the raw β = 0.98 average is {:.3}, the corrected one {:.3}. Adam corrects its averages the same way.",
-        raw[10],
-        ema_corrected(&noisy, 0.98)?[10]
+        "Without bias correction the average starts at zero: at t = 10 (after the 10th value) the raw β = 0.98 average is {:.3}, the corrected one {:.3}. Adam corrects its averages the same way.",
+        raw[9],
+        ema_corrected(&noisy, 0.98)?[9]
     ));
     series.push(Series {
         name: "β = 0.98 without correction".into(),
-        points: raw
-            .iter()
-            .enumerate()
-            .map(|(t, &v)| (t as f64, v))
-            .collect(),
+        points: raw.iter().enumerate().map(|(i, &v)| (t_of(i), v)).collect(),
     });
     let chart = LineChart {
         title: "exponential moving averages of a noisy series",
@@ -514,4 +517,13 @@ fn closed_form(tour: &mut Tour) -> Result<()> {
         ..LineChart::default()
     };
     tour.figure(&chart, "gap")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_first_value_is_t_1() {
+        assert_eq!(super::t_of(0), 1.0);
+        assert_eq!(super::t_of(9), 10.0);
+    }
 }
