@@ -2,6 +2,8 @@
 //! derivatives, the Newton step, saddle points and the normal equation.
 
 use anyhow::{Context, Result};
+use descent::analysis::optima::{optimal_gd, optimal_heavy_ball, Spectrum, Tuning};
+use descent::analysis::{curvature, CurvatureConfig};
 use descent::analysis::{
     ema, ema_corrected, gradcheck, loss_and_gradient, lr_bound, model_hessian, newton_step_1d,
     newton_step_objective, normal_equation, GradCheckConfig, PowerIteration,
@@ -234,6 +236,19 @@ fn scaling(tour: &mut Tour) -> Result<()> {
             "{label} bmi: condition number {:.1}, lr {:.3e}; after 100 epochs the loss is {:.2} against the optimum {:.2}.",
             b.condition_number, lr, run.final_loss, ls.mse
         ));
+        let c = curvature(x, true, 1, &CurvatureConfig::default())?;
+        if let Some(s) = Spectrum::of(&c) {
+            let (gd, hb) = (optimal_gd(&s), optimal_heavy_ball(&s));
+            let steps = |t: &Tuning| match t.iterations(1e-3) {
+                Some(1) => "1 step".to_string(),
+                Some(n) => format!("{n} steps"),
+                None => "no finite number of steps".to_string(),
+            };
+            tour.say(format!(
+                "The theory for this bowl (λ_min {:.4}, λ_max {:.4}): the fastest fixed step, lr = 2/(λ_max+λ_min) = {:.4}, shrinks the error by (κ−1)/(κ+1) = {:.4} a step ({} for a thousandfold); the best heavy ball, lr = (2/(√λ_max+√λ_min))² = {:.4} with momentum ((√κ−1)/(√κ+1))² = {:.4}, by (√κ−1)/(√κ+1) = {:.4} ({}). Reproduce: descent analyze --data builtin:diabetes --features bmi --scale {scale}",
+                s.lambda_min, s.lambda_max, gd.lr, gd.rate, steps(&gd), hb.lr, hb.momentum, hb.rate, steps(&hb)
+            ));
+        }
         let field = field_around(run.path.iter().chain(std::iter::once(&opt)), |w, c| {
             prep.loss_at(&[w, c]).unwrap_or(f64::NAN)
         });
