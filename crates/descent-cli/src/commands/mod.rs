@@ -2,8 +2,10 @@
 
 mod bench;
 mod compare;
+mod completions;
 mod generate;
 mod gradcheck;
+mod inspect;
 mod lr_find;
 mod predict;
 mod schedule;
@@ -37,5 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gradcheck(args) => gradcheck::run(*args),
         Command::LrFind(args) => lr_find::run(*args),
         Command::Tour(args) => tour::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }
