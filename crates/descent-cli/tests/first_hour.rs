@@ -104,9 +104,9 @@ fn a_text_column_is_one_hot_encoded_on_request_and_applied_at_predict_time() {
     std::fs::write(d.join("homes.csv"), homes(40, 3)).unwrap();
     let base = format!("train --data homes.csv --features sqft,rooms,city {FIT}");
     // The mistake: a text column, no flag. The message names both ways out.
-    let e = exits(1, &argv(&format!("train --data homes.csv --out x -q")), d);
+    let e = exits(1, &argv("train --data homes.csv --out x -q"), d);
     assert!(
-        e.contains("column id: `H0` is not a number; `id` holds text (40 distinct values"),
+        e.contains("column id: `H0` is not a number; `id` holds a different text in every row (an identifier?): leave it out with --features sqft,rooms,city"),
         "{e}"
     );
     let e = exits(1, &argv(&format!("{base} --out x")), d);
@@ -212,7 +212,7 @@ fn a_text_column_is_one_hot_encoded_on_request_and_applied_at_predict_time() {
     std::fs::write(d.join("typo.csv"), "sqft,rooms\n1500,three\n1200,two\n").unwrap();
     let e = exits(1, &argv("predict --model plain --data typo.csv"), d);
     assert!(
-        e.contains("but the model was trained on it as numbers: retrain with --one-hot rooms"),
+        e.contains("but the model was trained on it as numbers: retrain it with `descent train ... --one-hot rooms`"),
         "{e}"
     );
 }

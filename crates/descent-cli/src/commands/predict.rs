@@ -202,7 +202,26 @@ fn read(
         TargetKind::Real
     };
     match model.dtype {
-        DType::F32 => read_csv_bytes_with::<f32>(origin, bytes, columns, kind, options),
+        // The reader's advice is for training; here the model's precision is fixed.
+        DType::F32 => read_csv_bytes_with::<f32>(origin, bytes, columns, kind, options).map_err(
+            |e| match e {
+                descent::Error::Csv {
+                    path,
+                    line,
+                    column,
+                    reason,
+                } => descent::Error::Csv {
+                    path,
+                    line,
+                    column,
+                    reason: reason.replace(
+                        "rescale this column or train in f64 (--dtype f64)",
+                        "the model predicts in f32; retrain it in f64 (`descent train ... --dtype f64`) for such values",
+                    ),
+                },
+                other => other,
+            },
+        ),
         DType::F64 => read_csv_bytes_with::<f64>(origin, bytes, columns, kind, options),
     }
 }

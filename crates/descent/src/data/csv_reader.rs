@@ -490,6 +490,19 @@ impl Plan<'_> {
         }
         let n_text = text.len();
         let name = &self.header[j];
+        let others: Vec<&str> = self
+            .features
+            .iter()
+            .filter(|&&f| f != j)
+            .map(|&f| self.header[f].as_str())
+            .collect();
+        let apply = matches!(mode, OneHotMode::Apply { .. });
+        if n_text == text_cells && n_text >= 10 && !others.is_empty() && !apply {
+            return format!(
+                "; `{name}` holds a different text in every row (an identifier?): leave it out with --features {}",
+                others.join(",")
+            );
+        }
         let shown: Vec<&str> = text.iter().take(4).map(String::as_str).collect();
         let more = if n_text > 4 { ", ..." } else { "" };
         let what = format!(
@@ -497,17 +510,11 @@ impl Plan<'_> {
             if n_text == 1 { "" } else { "s" },
             shown.join(", ")
         );
-        if matches!(mode, OneHotMode::Apply { .. }) {
+        if apply {
             return format!(
-                "{what}, but the model was trained on it as numbers: retrain with --one-hot {name}"
+                "{what}, but the model was trained on it as numbers: retrain it with `descent train ... --one-hot {name}`"
             );
         }
-        let others: Vec<&str> = self
-            .features
-            .iter()
-            .filter(|&&f| f != j)
-            .map(|&f| self.header[f].as_str())
-            .collect();
         let leave_out = if others.is_empty() {
             String::new()
         } else {

@@ -87,9 +87,9 @@ impl From<Delimiter> for String {
 }
 
 /// The separator of `bytes` (a CSV text, byte-order mark already removed): the first of
-/// [`CANDIDATES`] that splits the header into two or more fields and every sampled line into
-/// as many; failing that, the first that splits the header at all (so that a ragged row is
-/// reported as such); a comma when none does (a file of one column).
+/// comma, tab, semicolon and pipe that splits the header into two or more fields and every
+/// sampled line (the first 20) into as many; failing that, the first that splits the header
+/// at all (so that a ragged row is reported as such); a comma when none does (one column).
 ///
 /// ```
 /// use descent::data::detect_delimiter;
