@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use descent::data::{BatchSize, Scaling};
+use descent::data::{BatchSize, DataSource, Delimiter, OneHotColumns, Scaling, UnknownCategory};
 use descent::loss::Loss;
 use descent::nn::{Activation, ModelKind};
 use descent::params::Init;
+use descent::run::DataSpec;
 use descent::schedule::ScheduleSpec;
 use descent::train::{EarlyStopping, OnDivergence};
 use descent::DType;
@@ -53,6 +54,11 @@ pub enum Command {
     /// condition number and rank, the stable lr of the optimizer, the fastest fixed step and
     /// heavy ball with their rates, predicted epochs, and the closed-form solution.
     Analyze(Box<crate::viz_args::AnalyzeArgs>),
+    /// Print a trained model: architecture, parameters by name, coefficients in the features'
+    /// original units, scaler, one-hot encoding, class labels.
+    Inspect(InspectArgs),
+    /// Print a shell completion script: descent completions bash > ~/.local/share/bash-completion/completions/descent
+    Completions(CompletionsArgs),
     /// The classic lessons of gradient descent replayed, with figures and an HTML report.
     Tour(crate::viz_args::TourArgs),
     /// List every optimizer: its PyTorch class, options and defaults.
@@ -76,6 +82,35 @@ pub struct DataArgs {
     /// column, and report how many, instead of stopping at the first one.
     #[arg(long)]
     pub drop_missing: bool,
+    /// Field separator: , ; | tab or another character [default: detected from the header
+    /// and the first lines among comma, tab, semicolon and pipe].
+    #[arg(long)]
+    pub delimiter: Option<Delimiter>,
+    /// One-hot encode text feature columns: COL[,COL...], or auto (every feature column
+    /// holding text; says what it encoded). The encoding is saved with the model.
+    #[arg(long, value_name = "COLS|auto")]
+    pub one_hot: Option<OneHotColumns>,
+    /// The most distinct values a one-hot encoded column may have [default: 32].
+    #[arg(long, value_name = "N")]
+    pub max_categories: Option<usize>,
+}
+
+impl DataArgs {
+    /// The data part of a run specification (no validation split).
+    pub fn spec(&self) -> anyhow::Result<DataSpec> {
+        anyhow::ensure!(
+            self.max_categories != Some(0),
+            "--max-categories must be at least 1"
+        );
+        let mut data = DataSpec::new(DataSource::parse(self.data.as_deref().unwrap_or_default()));
+        data.targets = self.target.clone();
+        data.features = self.features.clone();
+        data.drop_missing = self.drop_missing;
+        data.delimiter = self.delimiter;
+        data.one_hot = self.one_hot.clone();
+        data.max_categories = self.max_categories;
+        Ok(data)
+    }
 }
 
 /// The model kinds of `--model`.
@@ -209,9 +244,14 @@ pub struct TrainArgs {
     /// Output directory [default: runs/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// No progress bar and no summary on stderr.
+    /// Print nothing on success (no progress bar, no notes, no summary); warnings and errors
+    /// still go to stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the end-of-run summary as one JSON object on stdout (instead of the text
+    /// summary): outcome, final metrics, output directory, seconds.
+    #[arg(long)]
+    pub json: bool,
     /// Also draw loss and lr per epoch, and the fit (with fit.gif) or decision boundary.
     #[arg(long)]
     pub plot: bool,
@@ -309,19 +349,43 @@ pub struct OptimArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["data", "input"])))]
 pub struct PredictArgs {
-    /// The run directory (or its model.json).
+    /// The run directory (or a model file, e.g. runs/x/best-model.json).
     #[arg(long)]
     pub model: PathBuf,
-    /// CSV file (with the model's feature columns) or builtin:NAME.
-    #[arg(long, conflicts_with = "input", required_unless_present = "input")]
-    pub data: Option<String>,
-    /// One input, feature values comma-separated in the model's feature order, e.g. 4 or 1.5,2.0.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
-    pub input: Option<Vec<f64>>,
-    /// Write predictions as CSV here [default: stdout].
+    /// The data flags of `train` (--data: a CSV file with the model's input columns, or
+    /// builtin:NAME; --target: the column to score the predictions against [default: the
+    /// model's target, when the file has it]).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// One input, values comma-separated in the model's input order, e.g. 4 or 1.5,2.0 (a
+    /// one-hot encoded column takes its text, e.g. 1500,Shelbyville).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub input: Option<Vec<String>>,
+    /// Write the predictions as CSV here [default: stdout]; the metric, when the target is
+    /// there, also goes to OUT with the extension .metrics.json.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Input columns copied into the output, comma-separated [default: every column].
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub keep: Option<Vec<String>>,
+    /// A category the model was not trained on: error (naming it), or zeros (all its
+    /// indicators 0, with a warning).
+    #[arg(long, default_value = "error")]
+    pub unknown_category: UnknownCategory,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A run directory or a model file.
+    pub model: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@
 
 mod args;
 mod commands;
+mod flags;
 mod fsutil;
+mod lock;
 mod observers;
 mod optimizer_list;
 mod plot;
@@ -25,10 +27,27 @@ pub fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined by `: ` (as `{:#}` does), leaving out a cause whose text
+/// the message already ends with: an I/O error wrapped with its path says the OS text once.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Restores the default SIGPIPE action, so that `descent ... | head` ends quietly when the

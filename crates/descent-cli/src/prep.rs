@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
-use descent::data::{BatchOrder, BatchSize, Columns, DataSource, Dataset, Scaler};
+use descent::data::{BatchOrder, BatchSize, DataSource, Dataset, Scaler};
 use descent::loss::Loss;
 use descent::nn::{ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
@@ -16,6 +16,7 @@ use descent::params::{Init, Params};
 use descent::schedule::{Constant, ScheduleSpec, Scheduler};
 use descent::train::{evaluate, History, Observer, Stop, TrainConfig, TrainData, Trainer};
 
+use crate::flags::with_flags;
 use crate::viz_args::ProbeArgs;
 
 /// Data, model and initial parameters, ready to train or probe.
@@ -35,26 +36,26 @@ impl Prepared {
     pub fn new(a: &ProbeArgs) -> Result<Self> {
         let m = &a.model;
         let kind = m.kind()?;
-        let loss = m.loss.unwrap_or_else(|| kind.default_loss(None));
-        check_loss_fits_model(&kind, loss)?;
+        if let Some(loss) = m.loss {
+            check_loss_fits_model(&kind, loss)?;
+        }
         let init = match m.init()? {
             Some(init) => init,
             None if matches!(kind, ModelKind::Mlp { .. }) => Init::Torch { seed: m.seed },
             None => Init::Zeros,
         };
-        let source = DataSource::parse(a.data.data.as_deref().unwrap_or_default());
-        let columns = Columns {
-            targets: a.data.target.clone(),
-            features: a.data.features.clone(),
-            drop_missing: a.data.drop_missing,
-        };
-        let mut data = source.load::<f64>(&columns, descent::run::target_kind(loss))?;
-        check_binary_labels(&source, &data, loss)?;
+        let spec = a.data.spec()?;
+        let mut data = descent::run::load_data::<f64>(&spec, &kind, m.loss).map_err(with_flags)?;
+        // An mlp without a loss follows its labels (classes when they are text).
+        let loss = m
+            .loss
+            .unwrap_or_else(|| kind.default_loss(data.n_classes()));
+        check_binary_labels(&spec.source, &data, loss)?;
         let scaler = Scaler::fit(m.scale, &data.x);
         scaler.transform(&mut data.x)?;
         let model = kind.build(data.n_features(), n_outputs(loss, &data))?;
         Ok(Prepared {
-            name: source.describe(),
+            name: spec.source.describe(),
             kind,
             loss,
             data,

@@ -206,7 +206,6 @@ fn breast_cancer_logistic_regression_is_accurate() {
             "300",
             "--out",
             "L",
-            "-q",
         ],
         dir.path(),
     );
@@ -257,7 +256,7 @@ fn softmax_on_iris_with_validation_split_and_csv_predictions() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,predicted,p_0,p_1,p_2"
+        "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,species,predicted,p_0,p_1,p_2"
     );
     assert_eq!(lines.count(), 150);
     // The val_loss column is filled when there is a validation split.

@@ -3,8 +3,10 @@
 mod analyze;
 mod bench;
 mod compare;
+mod completions;
 mod generate;
 mod gradcheck;
+mod inspect;
 mod lr_find;
 mod predict;
 mod schedule;
@@ -45,5 +47,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Inspect(args) => inspect::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
-use descent::data::{DataSource, Scaling};
+use descent::data::Scaling;
 use descent::nn::ModelKind;
 use descent::optim::OptimizerSpec;
 use descent::run::checkpoint_file::{self, Origin, SavedRun};
@@ -21,7 +21,9 @@ use serde_json::json;
 
 use super::{EXIT_DIVERGED, EXIT_INTERRUPTED};
 use crate::args::{Cli, Command, OptimArgs, SchedulePerArg, TrainArgs};
+use crate::flags::with_flags;
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
+use crate::lock::RunLock;
 use crate::observers::{interrupt, CheckpointWriter, Interrupt, MetricsCsv, Plots, Progress};
 
 /// What `train` does besides the run itself: where its files go and what it draws. Stored
@@ -32,6 +34,9 @@ pub struct Outputs {
     pub out: PathBuf,
     #[serde(skip)]
     pub quiet: bool,
+    /// The end-of-run summary as JSON on stdout (`--json`).
+    #[serde(skip)]
+    pub json: bool,
     pub checkpoint_every: Option<usize>,
     pub plot: bool,
 }
@@ -43,8 +48,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     }
     let (spec, outputs) = from_args(&args)?;
     match spec.dtype {
-        DType::F64 => train::<f64>(spec, outputs, None),
-        DType::F32 => train::<f32>(spec, outputs, None),
+        DType::F64 => train::<f64>(spec, outputs, None, None),
+        DType::F32 => train::<f32>(spec, outputs, None, None),
     }
 }
 
@@ -66,6 +71,17 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<ExitCode> {
 
 fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitCode> {
     let saved = checkpoint_file::load::<F>(dir, text)?;
+    // A live run in the directory would overwrite what this one writes: refuse it before
+    // the data is read.
+    let lock = acquire_lock(dir, args.quiet)?;
+    let ignored =
+        crate::flags::given_train_flags(&["resume", "epochs", "threads", "quiet", "json"]);
+    if !ignored.is_empty() {
+        eprintln!(
+            "warning: {} ignored with --resume: the run continues with its own settings from the checkpoint (only --epochs, --threads, --quiet and --json apply); to change them, start a new run with another --out",
+            ignored.join(", ")
+        );
+    }
     let (mut spec, mut outputs) = match &saved.origin {
         Origin::Spec(spec) => {
             let outputs: Outputs = saved
@@ -82,6 +98,7 @@ fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitC
                 .unwrap_or(Outputs {
                     out: PathBuf::new(),
                     quiet: false,
+                    json: false,
                     checkpoint_every: None,
                     plot: false,
                 });
@@ -110,11 +127,30 @@ fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitC
     };
     outputs.out = dir.to_path_buf();
     outputs.quiet = args.quiet;
-    if let Some(e) = args.epochs {
+    outputs.json = args.json;
+    let mut overridden = Vec::new();
+    if let Some(e) = args.epochs.filter(|&e| e != spec.epochs) {
+        overridden.push(format!(
+            "--epochs {e} (the run's total was {})",
+            spec.epochs
+        ));
         spec.epochs = e;
     }
-    if let Some(t) = args.threads {
+    if let Some(t) = args.threads.filter(|&t| spec.threads != Some(t)) {
+        ensure!(t > 0, "--threads must be at least 1");
+        descent::parallel::check_threads(t).context("--threads")?;
+        let was = spec
+            .threads
+            .map_or_else(|| "all cores".to_string(), |n| n.to_string());
+        overridden.push(format!("--threads {t} (the run had {was})"));
         spec.threads = Some(t);
+    }
+    if !overridden.is_empty() && !args.quiet {
+        eprintln!(
+            "note: resuming {} with {}; every other setting is the run's own",
+            dir.display(),
+            overridden.join(" and ")
+        );
     }
     ensure!(
         spec.epochs >= saved.state.epoch,
@@ -122,7 +158,7 @@ fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitC
         saved.state.epoch,
         spec.epochs
     );
-    train::<F>(spec, outputs, Some(saved))
+    train::<F>(spec, outputs, Some(saved), Some(lock))
 }
 
 /// The run specification and the output settings from the command line, checked before
@@ -152,23 +188,25 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
         a.val_fraction
     );
     let optimizer = optimizer_spec(&a.optim)?;
+    let lr = optimizer.lr()?;
+    if lr < 0.0 {
+        bail!("--lr must be positive, not {lr}: a negative learning rate climbs the loss instead of descending it");
+    }
     ensure!(
-        optimizer.lr()? > 0.0,
-        "--lr must be > 0: with a zero or negative learning rate nothing is learned"
+        lr > 0.0,
+        "--lr must be > 0: with a zero learning rate nothing is learned"
     );
     if let Some(l) = a.model.loss {
         descent::run::check_loss_fits_model(&model, l)
             .with_context(|| format!("--loss {l} does not fit --model {}", model.name()))?;
     }
+    let data = DataSpec {
+        val_fraction: a.val_fraction,
+        ..a.data.spec()?
+    };
     let spec = RunSpec {
         version: RUN_SPEC_VERSION,
-        data: DataSpec {
-            source: DataSource::parse(a.data.data.as_deref().unwrap_or_default()),
-            targets: a.data.target.clone(),
-            features: a.data.features.clone(),
-            drop_missing: a.data.drop_missing,
-            val_fraction: a.val_fraction,
-        },
+        data,
         init: a.model.init()?,
         model,
         loss: a.model.loss,
@@ -199,6 +237,7 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
     let outputs = Outputs {
         out: a.out.clone().unwrap_or_else(default_run_dir),
         quiet: a.quiet,
+        json: a.json,
         checkpoint_every: a.checkpoint_every,
         plot: a.plot,
     };
@@ -260,7 +299,12 @@ pub(crate) fn optimizer_spec(o: &OptimArgs) -> Result<OptimizerSpec> {
     Ok(spec)
 }
 
-fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> Result<ExitCode> {
+fn train<F: Float>(
+    spec: RunSpec,
+    o: Outputs,
+    resumed: Option<SavedRun<F>>,
+    lock: Option<RunLock>,
+) -> Result<ExitCode> {
     let started = Instant::now();
     let mut run = Run::<F>::new(spec.clone()).map_err(with_flags)?;
     let dropped = run.train_set.dropped_rows;
@@ -271,7 +315,17 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
             dropped + rows
         );
     }
+    if let (Some(e), false) = (&run.train_set.one_hot, o.quiet) {
+        for line in e.describe() {
+            eprintln!("note: one-hot encoded {line}");
+        }
+    }
     create_dir(&o.out)?;
+    // Held until the run returns: a second run into the directory is refused meanwhile.
+    let _lock = match lock {
+        Some(lock) => lock,
+        None => acquire_lock(&o.out, o.quiet)?,
+    };
     let previous = resumed
         .as_ref()
         .map(|r| r.metrics.clone())
@@ -361,8 +415,26 @@ fn train<F: Float>(spec: RunSpec, o: Outputs, resumed: Option<SavedRun<F>>) -> R
         "fit": fit,
         "seconds": seconds,
     });
+    let mut summary = summary;
+    if let Some(e) = &train.one_hot {
+        summary["data"]["one_hot"] = json!(e);
+    }
+    if let Some(c) = run.model().coefficients() {
+        summary["coefficients"] = json!(c);
+    }
     write_json_atomic(&o.out.join("summary.json"), &summary)?;
-    print_summary(&spec, &o, &outcome, &report, seconds);
+    if o.json {
+        let end = json!({
+            "out": o.out,
+            "model": o.out.join(name),
+            "outcome": outcome,
+            "final": report,
+            "seconds": seconds,
+        });
+        println!("{end}");
+    } else if !o.quiet {
+        print_summary(&spec, &o, &outcome, &report, seconds);
+    }
     plots.write(
         &o.out,
         run.trainer.model(),
@@ -450,19 +522,14 @@ fn print_summary(spec: &RunSpec, o: &Outputs, outcome: &Outcome, r: &Report, sec
     println!("  wrote {}", o.out.display());
 }
 
-/// A library error in the command line's words: the settings it names become the flags
-/// that set them.
-fn with_flags(e: descent::Error) -> anyhow::Error {
-    const FLAGS: [(&str, &str); 2] = [
-        ("use a softmax model", "use --model softmax"),
-        (
-            "use a logistic (binary) or softmax (classes) model",
-            "use --model logistic (binary) or --model softmax (classes)",
-        ),
-    ];
-    let mut text = e.to_string();
-    for (words, flags) in FLAGS {
-        text = text.replace(words, flags);
+/// The lock on the run directory `dir`, with a note when it takes over a stale one.
+fn acquire_lock(dir: &Path, quiet: bool) -> Result<RunLock> {
+    let (lock, stale) = RunLock::acquire(dir)?;
+    if let (Some(pid), false) = (stale, quiet) {
+        eprintln!(
+            "note: {} held a lock of process {pid}, which is no longer running (killed?); taking it over",
+            dir.display()
+        );
     }
-    anyhow::anyhow!(text)
+    Ok(lock)
 }

@@ -1,59 +1,63 @@
 //! `metrics.csv`: one row per epoch, `epoch,step,loss,val_loss,lr,grad_norm`.
 //!
-//! Rows go to a hidden temporary file beside the target as they come (flushed every epoch,
-//! so a long run can be followed), and the file is renamed into place when the run ends: a
-//! run that fails never replaces a previous good `metrics.csv`.
+//! The file is the run's live record: each row is appended to `metrics.csv` itself as its
+//! epoch ends, with one `write` call of the whole line and no buffer in between, so that
+//! `tail -f` follows the run and a killed run leaves every finished epoch, each line complete
+//! (a line is written whole or not at all). The header and the rows a resumed run starts
+//! from (its checkpoint's) are written atomically first, which also drops any rows a killed
+//! run wrote after its last checkpoint.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use descent::train::{EpochRecord, Event, Observer, Signal};
 use descent::{Error, Float, Result};
 
-use crate::fsutil::tmp_path;
-
 pub struct MetricsCsv {
     path: PathBuf,
-    tmp: PathBuf,
-    out: Option<BufWriter<File>>,
+    out: File,
     /// Every row, for the summary and later plots.
     pub rows: Vec<EpochRecord>,
 }
 
+const HEADER: &str = "epoch,step,loss,val_loss,lr,grad_norm\n";
+
 impl MetricsCsv {
+    /// Starts `path` with the header and the `previous` rows, then appends as epochs end.
     pub fn create(path: &Path, previous: Vec<EpochRecord>) -> Result<Self> {
-        let tmp = tmp_path(path);
-        let io = |source| Error::Io {
-            path: tmp.clone(),
-            source,
-        };
-        let mut out = BufWriter::new(File::create(&tmp).map_err(io)?);
-        writeln!(out, "epoch,step,loss,val_loss,lr,grad_norm").map_err(io)?;
+        let mut text = String::from(HEADER);
         for r in &previous {
-            write_row(&mut out, r).map_err(io)?;
+            text.push_str(&row(r));
         }
+        descent::files::write_atomic(path, text.as_bytes())?;
+        let out = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(MetricsCsv {
             path: path.to_path_buf(),
-            tmp,
-            out: Some(out),
+            out,
             rows: previous,
         })
     }
 
     fn io(&self) -> impl Fn(std::io::Error) -> Error + '_ {
         |source| Error::Io {
-            path: self.tmp.clone(),
+            path: self.path.clone(),
             source,
         }
     }
 }
 
-fn write_row(out: &mut impl Write, r: &EpochRecord) -> std::io::Result<()> {
+/// One line, newline included.
+fn row(r: &EpochRecord) -> String {
     let val = r.val_loss.map(|v| v.to_string()).unwrap_or_default();
-    writeln!(
-        out,
-        "{},{},{},{},{},{}",
+    format!(
+        "{},{},{},{},{},{}\n",
         r.epoch, r.step, r.loss, val, r.lr, r.grad_norm
     )
 }
@@ -63,33 +67,50 @@ impl<F: Float> Observer<F> for MetricsCsv {
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         match event {
             Event::Epoch(r, _) => {
-                let mut out = self.out.take().expect("open until the end");
-                let res = write_row(&mut out, r).and_then(|()| out.flush());
-                self.out = Some(out);
-                res.map_err(self.io())?;
+                // One call with the whole line: a reader sees it complete or not at all.
+                self.out.write_all(row(r).as_bytes()).map_err(self.io())?;
                 self.rows.push((*r).clone());
             }
-            Event::End(..) => {
-                if let Some(mut out) = self.out.take() {
-                    out.flush().map_err(self.io())?;
-                    drop(out);
-                    std::fs::rename(&self.tmp, &self.path).map_err(|source| Error::Io {
-                        path: self.path.clone(),
-                        source,
-                    })?;
-                }
-            }
+            Event::End(..) => self.out.sync_data().map_err(self.io())?,
             _ => {}
         }
         Ok(Signal::Continue)
     }
 }
 
-impl Drop for MetricsCsv {
-    fn drop(&mut self) {
-        // The run ended with an error before `End`: leave no temporary file behind.
-        if self.out.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(epoch: usize) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            step: epoch,
+            loss: 0.5,
+            val_loss: None,
+            lr: 0.1,
+            grad_norm: 1.0,
         }
+    }
+
+    #[test]
+    fn rows_reach_the_file_as_epochs_end_and_a_restart_keeps_only_the_given_rows() {
+        let dir = std::env::temp_dir().join(format!("descent-metrics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metrics.csv");
+        let mut m = MetricsCsv::create(&path, Vec::new()).unwrap();
+        for epoch in 1..=3 {
+            let params = [0.0f64];
+            Observer::<f64>::on_event(&mut m, &Event::Epoch(&record(epoch), &params)).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.lines().count(), 1 + epoch, "{text}");
+            assert!(text.ends_with('\n'));
+        }
+        drop(m);
+        // A resumed run starts again from its checkpoint's rows (here two).
+        MetricsCsv::create(&path, vec![record(1), record(2)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, format!("{HEADER}1,1,0.5,,0.1,1\n2,2,0.5,,0.1,1\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,12 +1,13 @@
 //! Reading a CSV file with a header row into a [`Dataset`], with errors that name the file,
 //! the line and the column.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
-use super::Dataset;
+use super::onehot::{Categories, Encoder, OneHot, OneHotColumns, OneHotMode, Refused};
+use super::{Dataset, Delimiter};
 use crate::{Error, Float, Result};
 
 /// Which columns are targets and which are features (by header name).
@@ -85,6 +86,45 @@ pub fn read_csv_bytes_for<F: Float>(
     columns: &Columns,
     kind: TargetKind,
 ) -> Result<Dataset> {
+    read_csv_bytes_with::<F>(origin, bytes, columns, kind, &ReadOptions::default())
+}
+
+/// How to read a CSV file besides its columns: the separator and the one-hot encoding of
+/// text columns. The default detects the separator and encodes nothing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadOptions {
+    /// `None`: detected from the header and the first lines ([`detect_delimiter`]).
+    ///
+    /// [`detect_delimiter`]: super::detect_delimiter
+    pub delimiter: Option<Delimiter>,
+    pub one_hot: OneHotMode,
+}
+
+/// Reads `path` with `options` (see [`read_csv_bytes_with`]).
+pub fn read_csv_with<F: Float>(
+    path: &Path,
+    columns: &Columns,
+    kind: TargetKind,
+    options: &ReadOptions,
+) -> Result<Dataset> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_csv_bytes_with::<F>(path, &bytes, columns, kind, options)
+}
+
+/// [`read_csv_bytes_for`] with a separator (given or detected) and one-hot encoding of text
+/// feature columns ([`OneHotMode`]). A header that parses as one column when the selection
+/// needs more is an error saying which separators were tried; a text cell in a column read
+/// as numbers is an error suggesting to encode the column or leave it out.
+pub fn read_csv_bytes_with<F: Float>(
+    origin: &Path,
+    bytes: &[u8],
+    columns: &Columns,
+    kind: TargetKind,
+    options: &ReadOptions,
+) -> Result<Dataset> {
     let parse_cell = |cell: &str| parse_cell(cell).and_then(fits::<F>(cell));
     let err = |line: Option<u64>, column: Option<&str>, reason: String| Error::Csv {
         path: origin.to_path_buf(),
@@ -93,10 +133,15 @@ pub fn read_csv_bytes_for<F: Float>(
         reason,
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
+    let delimiter = options
+        .delimiter
+        .map_or_else(|| super::detect_delimiter(bytes), |d| d.0);
+    let mut builder = csv::ReaderBuilder::new();
+    builder
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_reader(bytes);
+        .delimiter(delimiter);
+    let mut reader = builder.from_reader(bytes);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| csv_error(origin, e))?
@@ -111,8 +156,19 @@ pub fn read_csv_bytes_for<F: Float>(
         ));
     }
     check_header(&header).map_err(|reason| err(Some(1), None, reason))?;
-    let (feature_idx, target_idx) =
-        select_columns(&header, columns).map_err(|r| err(Some(1), None, r))?;
+    let (feature_idx, target_idx) = select_columns(&header, columns)
+        .map_err(|r| err(Some(1), None, one_column(r, &header, options.delimiter)))?;
+    let plan = Plan {
+        bytes,
+        builder: &builder,
+        header: &header,
+        features: &feature_idx,
+        targets: &target_idx,
+    };
+    let (mut encoders, text_samples) = plan
+        .encoders(&options.one_hot)
+        .map_err(|r| err(Some(1), None, r))?;
+    let mut unknown: BTreeMap<(String, String), usize> = BTreeMap::new();
 
     let mut xs: Vec<f64> = Vec::new();
     let mut target_cells: Vec<String> = Vec::new();
@@ -139,8 +195,32 @@ pub fn read_csv_bytes_for<F: Float>(
             dropped += 1;
             continue;
         }
-        for &j in &feature_idx {
-            xs.push(parse_cell(&record[j]).map_err(|r| err(line, Some(&header[j]), r))?);
+        for (pos, &j) in feature_idx.iter().enumerate() {
+            let cell = &record[j];
+            let Some(encoder) = &mut encoders[pos] else {
+                let v = parse_cell(cell).map_err(|r| {
+                    let hint = plan.text_hint(pos, cell, &options.one_hot);
+                    err(line, Some(&header[j]), r + &hint)
+                })?;
+                xs.push(v);
+                continue;
+            };
+            if cell.is_empty() {
+                let reason = parse_cell(cell).expect_err("an empty cell is no number");
+                return Err(err(line, Some(&header[j]), reason));
+            }
+            match encoder.push(cell) {
+                Ok(true) => {}
+                Ok(false) => {
+                    *unknown
+                        .entry((header[j].clone(), cell.to_string()))
+                        .or_default() += 1
+                }
+                Err(refused) => {
+                    let reason = plan.refusal(pos, cell, refused, encoder, &text_samples[pos]);
+                    return Err(err(line, Some(&header[j]), reason));
+                }
+            }
         }
         for &j in &target_idx {
             match kind {
@@ -181,12 +261,319 @@ pub fn read_csv_bytes_for<F: Float>(
         classes = Some(labels);
     }
     let name = |idx: &[usize]| idx.iter().map(|&j| header[j].clone()).collect::<Vec<_>>();
-    let x = Array2::from_shape_vec((rows, feature_idx.len()), xs).expect("row-major fill");
+    let (x, feature_names, one_hot) = if encoders.iter().all(Option::is_none) {
+        let x = Array2::from_shape_vec((rows, feature_idx.len()), xs).expect("row-major fill");
+        (x, name(&feature_idx), None)
+    } else {
+        let (x, encoding) = assemble(rows, name(&feature_idx), &xs, encoders);
+        (x, encoding.feature_names(), Some(encoding))
+    };
     let y = Array2::from_shape_vec((rows, target_idx.len()), ys).expect("row-major fill");
-    let mut data = Dataset::new(x, y, name(&feature_idx), name(&target_idx))?;
+    let mut data = Dataset::new(x, y, feature_names, name(&target_idx))?;
     data.classes = classes;
     data.dropped_rows = dropped;
+    data.one_hot = one_hot;
+    data.unknown_categories = unknown.into_iter().map(|((c, v), n)| (c, v, n)).collect();
     Ok(data)
+}
+
+/// The header and the data rows of CSV `bytes` as trimmed text, with the separator given or
+/// detected, blank lines skipped as [`read_csv_bytes_with`] skips them: for front ends that
+/// copy a file's columns into their output (a prediction beside its input row).
+pub fn read_text_table(
+    origin: &Path,
+    bytes: &[u8],
+    delimiter: Option<Delimiter>,
+) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let delimiter = delimiter.map_or_else(|| super::detect_delimiter(bytes), |d| d.0);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .delimiter(delimiter)
+        .from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| csv_error(origin, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(origin, e))?;
+        if record.len() == 1 && record[0].is_empty() {
+            continue;
+        }
+        rows.push(record.iter().map(str::to_string).collect());
+    }
+    Ok((header, rows))
+}
+
+/// The feature matrix with each encoded column replaced by its indicator columns, and the
+/// encoding (`xs`: the numeric feature cells, row-major).
+fn assemble(
+    rows: usize,
+    inputs: Vec<String>,
+    xs: &[f64],
+    encoders: Vec<Option<Encoder>>,
+) -> (Array2<f64>, OneHot) {
+    let n_numeric = encoders.iter().filter(|e| e.is_none()).count();
+    let finished: Vec<Option<(Categories, Vec<u32>)>> = encoders
+        .into_iter()
+        .map(|e| e.map(Encoder::finish))
+        .collect();
+    let width: usize = finished
+        .iter()
+        .map(|f| f.as_ref().map_or(1, |(c, _)| c.categories.len()))
+        .sum();
+    let mut x = Array2::zeros((rows, width));
+    for (i, mut row) in x.rows_mut().into_iter().enumerate() {
+        let out = row.as_slice_mut().expect("a standard-layout row");
+        let (mut at, mut numeric) = (0, 0);
+        for f in &finished {
+            match f {
+                None => {
+                    out[at] = xs[i * n_numeric + numeric];
+                    numeric += 1;
+                    at += 1;
+                }
+                Some((c, codes)) => {
+                    let k = c.categories.len();
+                    Encoder::indicators(codes, i, &mut out[at..at + k]);
+                    at += k;
+                }
+            }
+        }
+    }
+    let encoding = OneHot {
+        inputs,
+        columns: finished.into_iter().flatten().map(|(c, _)| c).collect(),
+    };
+    (x, encoding)
+}
+
+/// The reason for a failed column selection; for a header of one column, that it is one
+/// column and which separators were tried.
+fn one_column(reason: String, header: &[String], given: Option<Delimiter>) -> String {
+    if header.len() != 1 {
+        return reason;
+    }
+    let tried = match given {
+        Some(d) => format!("with the separator {} (--delimiter)", d.describe()),
+        None => {
+            let names: Vec<String> = super::delimiter::CANDIDATES
+                .iter()
+                .map(|&d| Delimiter(d).describe())
+                .collect();
+            format!("with each separator tried ({})", names.join(", "))
+        }
+    };
+    format!(
+        "the header parses as one column, `{}`, {tried}; if the file separates its columns with another character, pass it with --delimiter",
+        header[0]
+    )
+}
+
+/// What the reader needs to plan the encoding and to explain a text cell.
+struct Plan<'a> {
+    bytes: &'a [u8],
+    builder: &'a csv::ReaderBuilder,
+    header: &'a [String],
+    features: &'a [usize],
+    targets: &'a [usize],
+}
+
+/// A text cell seen in a column: its line and value.
+type TextSample = Option<(Option<u64>, String)>;
+
+impl Plan<'_> {
+    /// One encoder per feature position (`None`: read as numbers), and for `auto` the first
+    /// text cell of each chosen column.
+    fn encoders(
+        &self,
+        mode: &OneHotMode,
+    ) -> std::result::Result<(Vec<Option<Encoder>>, Vec<TextSample>), String> {
+        let n = self.features.len();
+        let mut encoders: Vec<Option<Encoder>> = (0..n).map(|_| None).collect();
+        let mut samples: Vec<TextSample> = vec![None; n];
+        match mode {
+            OneHotMode::Off => {}
+            OneHotMode::Fit {
+                columns: OneHotColumns::Named(names),
+                max_categories,
+            } => {
+                for name in names {
+                    let pos = self.feature_position(name)?;
+                    encoders[pos] = Some(Encoder::fit(name, *max_categories));
+                }
+            }
+            OneHotMode::Fit {
+                columns: OneHotColumns::Auto,
+                max_categories,
+            } => {
+                samples = self.text_cells();
+                for (pos, sample) in samples.iter().enumerate() {
+                    if sample.is_some() {
+                        let name = &self.header[self.features[pos]];
+                        encoders[pos] = Some(Encoder::fit(name, *max_categories));
+                    }
+                }
+            }
+            OneHotMode::Apply { encoding, unknown } => {
+                encoding.check()?;
+                for c in &encoding.columns {
+                    let pos = self.feature_position(&c.column)?;
+                    encoders[pos] = Some(Encoder::apply(c, *unknown));
+                }
+            }
+        }
+        Ok((encoders, samples))
+    }
+
+    /// The position of feature column `name`, or why it is none.
+    fn feature_position(&self, name: &str) -> std::result::Result<usize, String> {
+        let j = self.header.iter().position(|h| h == name).ok_or_else(|| {
+            format!(
+                "no column named `{name}` to one-hot encode; the columns are: {}",
+                self.header.join(", ")
+            )
+        })?;
+        if self.targets.contains(&j) {
+            return Err(format!(
+                "`{name}` is the target; one-hot encoding applies to feature columns"
+            ));
+        }
+        self.features.iter().position(|&f| f == j).ok_or_else(|| {
+            format!("`{name}` is not one of the feature columns, so it cannot be one-hot encoded")
+        })
+    }
+
+    /// For every feature position, the first cell that is neither a number nor missing.
+    fn text_cells(&self) -> Vec<TextSample> {
+        let mut samples: Vec<TextSample> = vec![None; self.features.len()];
+        let mut reader = self.builder.from_reader(self.bytes);
+        let mut record = csv::StringRecord::new();
+        while let Ok(true) = reader.read_record(&mut record) {
+            for (pos, &j) in self.features.iter().enumerate() {
+                let Some(cell) = record.get(j) else { continue };
+                if samples[pos].is_none() && is_text(cell) {
+                    samples[pos] = Some((record.position().map(|p| p.line()), cell.to_string()));
+                }
+            }
+        }
+        samples
+    }
+
+    /// For a cell that is not a number: if its column holds mostly text, how to use or drop
+    /// it (`; ...`); nothing for a number column with a stray cell (a typo).
+    fn text_hint(&self, pos: usize, cell: &str, mode: &OneHotMode) -> String {
+        if !is_text(cell) {
+            return String::new();
+        }
+        let j = self.features[pos];
+        let (mut text, mut text_cells, mut numbers) = (BTreeSet::new(), 0usize, 0usize);
+        let mut reader = self.builder.from_reader(self.bytes);
+        let mut record = csv::StringRecord::new();
+        while let Ok(true) = reader.read_record(&mut record) {
+            match record.get(j) {
+                Some(c) if is_text(c) => {
+                    text_cells += 1;
+                    text.insert(c.to_string());
+                }
+                Some(c) if !is_missing(c) => numbers += 1,
+                _ => {}
+            }
+        }
+        // Mostly numbers: a typo, not a text column.
+        if text_cells <= numbers {
+            return String::new();
+        }
+        let n_text = text.len();
+        let name = &self.header[j];
+        let others: Vec<&str> = self
+            .features
+            .iter()
+            .filter(|&&f| f != j)
+            .map(|&f| self.header[f].as_str())
+            .collect();
+        let apply = matches!(mode, OneHotMode::Apply { .. });
+        if n_text == text_cells && n_text >= 10 && !others.is_empty() && !apply {
+            return format!(
+                "; `{name}` holds a different text in every row (an identifier?): leave it out with --features {}",
+                others.join(",")
+            );
+        }
+        let shown: Vec<&str> = text.iter().take(4).map(String::as_str).collect();
+        let more = if n_text > 4 { ", ..." } else { "" };
+        let what = format!(
+            "; `{name}` holds text ({n_text} distinct value{}: {}{more})",
+            if n_text == 1 { "" } else { "s" },
+            shown.join(", ")
+        );
+        if apply {
+            return format!(
+                "{what}, but the model was trained on it as numbers: retrain it with `descent train ... --one-hot {name}`"
+            );
+        }
+        let leave_out = if others.is_empty() {
+            String::new()
+        } else {
+            format!(", or leave it out with --features {}", others.join(","))
+        };
+        format!("{what}: encode it with --one-hot {name} (or --one-hot auto){leave_out}")
+    }
+
+    /// Why an encoder refused `cell`.
+    fn refusal(
+        &self,
+        pos: usize,
+        cell: &str,
+        refused: Refused,
+        encoder: &Encoder,
+        sample: &TextSample,
+    ) -> String {
+        let name = &self.header[self.features[pos]];
+        match refused {
+            Refused::Unknown => {
+                let known = encoder.categories();
+                let shown: Vec<&str> = known.iter().take(8).map(String::as_str).collect();
+                let more = if known.len() > 8 { ", ..." } else { "" };
+                format!(
+                    "`{cell}` is not one of the categories the model was trained on for `{name}` ({}{more}); pass --unknown-category zeros to predict with all its `{name}` indicators at 0",
+                    shown.join(", ")
+                )
+            }
+            Refused::TooMany => {
+                let max = encoder.categories().len();
+                let why = match sample {
+                    Some((line, text)) => format!(
+                        " (one-hot auto chose it for the text `{text}`{}: if it is a number column, fix that cell)",
+                        line.map(|l| format!(" on line {l}")).unwrap_or_default()
+                    ),
+                    None => String::new(),
+                };
+                let others: Vec<&str> = self
+                    .features
+                    .iter()
+                    .filter(|&&f| self.header[f] != *name)
+                    .map(|&f| self.header[f].as_str())
+                    .collect();
+                let leave_out = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(", or leave it out with --features {}", others.join(","))
+                };
+                format!(
+                    "`{name}` has more than {max} distinct values, too many to one-hot encode{why}; raise --max-categories{leave_out}"
+                )
+            }
+        }
+    }
+}
+
+/// A cell that is neither a number nor a missing-value marker.
+fn is_text(cell: &str) -> bool {
+    !cell.is_empty() && cell.parse::<f64>().is_err() && !is_missing(cell)
 }
 
 fn csv_error(origin: &Path, e: csv::Error) -> Error {
@@ -274,8 +661,9 @@ fn fits<F: Float>(cell: &str) -> impl Fn(f64) -> std::result::Result<f64, String
     }
 }
 
-/// Whether `cell` marks a missing value (see [`Columns::drop_missing`]).
-fn is_missing(cell: &str) -> bool {
+/// Whether `cell` (trimmed) marks a missing value: empty, `NA`, `N/A`, `null`, `none`, `?`
+/// (any case), `NaN` or infinite: the rows [`Columns::drop_missing`] drops.
+pub fn is_missing(cell: &str) -> bool {
     const MARKERS: [&str; 5] = ["na", "n/a", "null", "none", "?"];
     cell.is_empty()
         || MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m))
@@ -329,6 +717,7 @@ fn encode_labels(cells: &[String]) -> (Vec<f64>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::UnknownCategory;
 
     fn read(text: &str, kind: TargetKind) -> Result<Dataset> {
         read_csv_bytes(
@@ -441,6 +830,136 @@ mod tests {
             e.contains("no column named `z`; the columns are: a, y"),
             "{e}"
         );
+    }
+
+    fn read_with(text: &str, cols: &Columns, one_hot: OneHotMode) -> Result<Dataset> {
+        let options = ReadOptions {
+            delimiter: None,
+            one_hot,
+        };
+        read_csv_bytes_with::<f64>(
+            Path::new("t.csv"),
+            text.as_bytes(),
+            cols,
+            TargetKind::Real,
+            &options,
+        )
+    }
+
+    fn fit(columns: OneHotColumns, max_categories: usize) -> OneHotMode {
+        OneHotMode::Fit {
+            columns,
+            max_categories,
+        }
+    }
+
+    #[test]
+    fn tab_and_semicolon_files_read_as_the_comma_file() {
+        let comma = read("a,b,y\n1,2,3\n4,5,6\n", TargetKind::Real).unwrap();
+        for sep in ["\t", ";", "|"] {
+            let text = "a,b,y\n1,2,3\n4,5,6\n".replace(',', sep);
+            assert_eq!(read(&text, TargetKind::Real).unwrap(), comma, "{sep:?}");
+        }
+    }
+
+    #[test]
+    fn a_header_of_one_column_says_which_separators_were_tried() {
+        let e = read("a:b:y\n1:2:3\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.csv, line 1: the header parses as one column, `a:b:y`, with each separator tried \
+             (comma, tab, semicolon, pipe); if the file separates its columns with another \
+             character, pass it with --delimiter"
+        );
+        // One column is fine when the selection needs no more (a one-feature model predicts).
+        let cols = Columns {
+            targets: Some(vec![]),
+            ..Columns::default()
+        };
+        let d = read_with("x\n1\n2\n", &cols, OneHotMode::Off).unwrap();
+        assert_eq!(d.x.column(0).to_vec(), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn a_text_column_gets_a_hint_and_a_typo_does_not() {
+        let e = read("a,city,y\n1,Paris,3\n2,Rome,4\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.csv, line 2, column city: `Paris` is not a number; `city` holds text (2 distinct \
+             values: Paris, Rome): encode it with --one-hot city (or --one-hot auto), or leave it \
+             out with --features a"
+        );
+        let e = read("a,y\n1,2\n2,3\nx,4\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "t.csv, line 4, column a: `x` is not a number");
+    }
+
+    #[test]
+    fn one_hot_fits_sorted_categories_in_place_and_applies_them() {
+        let text = "a,city,y\n1,Rome,3\n2,Paris,4\n3,Rome,5\n";
+        let named = fit(OneHotColumns::Named(vec!["city".into()]), 32);
+        let d = read_with(text, &Columns::default(), named).unwrap();
+        assert_eq!(d.feature_names, ["a", "city=Paris", "city=Rome"]);
+        assert_eq!(d.x.row(0).to_vec(), [1.0, 0.0, 1.0]);
+        assert_eq!(d.x.row(1).to_vec(), [2.0, 1.0, 0.0]);
+        let auto = read_with(text, &Columns::default(), fit(OneHotColumns::Auto, 32)).unwrap();
+        assert_eq!(auto, d);
+        // Applied to new rows: the same columns; an unseen value is an error or zeros.
+        let encoding = d.one_hot.clone().unwrap();
+        let new = "a,city\n7,Paris\n8,Oslo\n";
+        let cols = Columns {
+            targets: Some(vec![]),
+            features: Some(encoding.inputs.clone()),
+            ..Columns::default()
+        };
+        let apply = |unknown| OneHotMode::Apply {
+            encoding: encoding.clone(),
+            unknown,
+        };
+        let e = read_with(new, &cols, apply(UnknownCategory::Error))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.csv, line 3, column city: `Oslo` is not one of the categories"),
+            "{e}"
+        );
+        let z = read_with(new, &cols, apply(UnknownCategory::Zeros)).unwrap();
+        assert_eq!(z.x.row(1).to_vec(), [8.0, 0.0, 0.0]);
+        assert_eq!(
+            z.unknown_categories,
+            [("city".to_string(), "Oslo".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn one_hot_refuses_too_many_categories_and_columns_it_cannot_encode() {
+        let text = "a,city,y\n1,Rome,3\n2,Paris,4\n3,Oslo,5\n";
+        let e = read_with(text, &Columns::default(), fit(OneHotColumns::Auto, 2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 4, column city: `city` has more than 2 distinct values"),
+            "{e}"
+        );
+        assert!(
+            e.contains("one-hot auto chose it for the text `Rome` on line 2"),
+            "{e}"
+        );
+        for (name, expected) in [
+            ("y", "`y` is the target"),
+            ("zip", "no column named `zip` to one-hot encode"),
+        ] {
+            let mode = fit(OneHotColumns::Named(vec![name.into()]), 32);
+            let e = read_with(text, &Columns::default(), mode)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expected), "{e}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::OneHot;
 use crate::{Error, Result};
 
 /// Features `x` (`n x d`), targets `y` (`n x k`), names, and the label mapping.
@@ -34,6 +35,12 @@ pub struct Dataset {
     pub classes: Option<Vec<String>>,
     /// Rows left out while reading because of a missing value (`--drop-missing`).
     pub dropped_rows: usize,
+    /// The one-hot encoding of text columns the features came from, if any
+    /// ([`OneHotMode`](super::OneHotMode)).
+    pub one_hot: Option<OneHot>,
+    /// Values an applied encoding had not seen and set to all-zero indicators:
+    /// `(column, value, cells)`.
+    pub unknown_categories: Vec<(String, String, usize)>,
 }
 
 impl Dataset {
@@ -63,6 +70,8 @@ impl Dataset {
             target_names,
             classes: None,
             dropped_rows: 0,
+            one_hot: None,
+            unknown_categories: Vec::new(),
         })
     }
 
@@ -85,6 +94,8 @@ impl Dataset {
             target_names: self.target_names.clone(),
             classes: self.classes.clone(),
             dropped_rows: self.dropped_rows,
+            one_hot: self.one_hot.clone(),
+            unknown_categories: self.unknown_categories.clone(),
         }
     }
 

@@ -9,9 +9,11 @@ mod batches;
 pub mod builtin;
 mod csv_reader;
 mod dataset;
+mod delimiter;
 pub mod gather;
 pub mod generate;
 pub mod memory;
+mod onehot;
 mod origin;
 mod scale;
 mod source;
@@ -19,9 +21,14 @@ mod table;
 
 pub use batches::{BatchOrder, BatchSize, Batches};
 pub use csv_reader::{
-    read_csv, read_csv_bytes, read_csv_bytes_for, read_csv_for, Columns, TargetKind,
+    is_missing, read_csv, read_csv_bytes, read_csv_bytes_for, read_csv_bytes_with, read_csv_for,
+    read_csv_with, read_text_table, Columns, ReadOptions, TargetKind,
 };
 pub use dataset::Dataset;
+pub use delimiter::{detect as detect_delimiter, Delimiter};
+pub use onehot::{
+    Categories, OneHot, OneHotColumns, OneHotMode, UnknownCategory, DEFAULT_MAX_CATEGORIES,
+};
 pub use origin::DataSource;
 pub use scale::{Scaler, Scaling};
 pub use source::{Batch, BatchSource, TableBatches};

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{builtin, read_csv_for, Columns, Dataset, TargetKind};
+use super::{
+    builtin, read_csv_bytes_with, read_csv_with, Columns, Dataset, ReadOptions, TargetKind,
+};
 use crate::{Float, Result};
 
 /// A CSV file or a built-in data set; written as text `PATH` or `builtin:NAME`.
@@ -29,9 +31,24 @@ impl DataSource {
     /// Reads the data with the given columns, for a run in precision `F` (a number too large
     /// for `F` is an error naming its line and column).
     pub fn load<F: Float>(&self, columns: &Columns, kind: TargetKind) -> Result<Dataset> {
+        self.load_with::<F>(columns, kind, &ReadOptions::default())
+    }
+
+    /// [`load`](Self::load) with a separator and one-hot encoding ([`ReadOptions`]).
+    pub fn load_with<F: Float>(
+        &self,
+        columns: &Columns,
+        kind: TargetKind,
+        options: &ReadOptions,
+    ) -> Result<Dataset> {
         match self {
-            DataSource::File(p) => read_csv_for::<F>(p, columns, kind),
-            DataSource::Builtin(name) => builtin::load(name, columns, kind),
+            DataSource::File(p) => read_csv_with::<F>(p, columns, kind, options),
+            DataSource::Builtin(name) => {
+                let text = builtin::csv_text(name)?;
+                let origin = std::path::Path::new(&format!("builtin:{name}")).to_path_buf();
+                // Built-in data is read in f64, as `builtin::load` does.
+                read_csv_bytes_with::<f64>(&origin, &text, columns, kind, options)
+            }
         }
     }
 

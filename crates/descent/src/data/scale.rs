@@ -112,8 +112,9 @@ impl Scaler {
         }
     }
 
-    /// Per-column `(shift, scale)`; `None` for no scaling.
-    fn affine(&self) -> Option<Vec<(f64, f64)>> {
+    /// Per-column `(shift, scale)` of `x' = (x - shift) / scale` (a zero or non-finite
+    /// scale is 1); `None` for no scaling.
+    pub fn affine(&self) -> Option<Vec<(f64, f64)>> {
         let safe = |s: f64| if s == 0.0 || !s.is_finite() { 1.0 } else { s };
         match self {
             Scaler::None => None,

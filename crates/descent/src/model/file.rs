@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Scaler;
+use crate::data::{OneHot, Scaler};
 use crate::loss::Loss;
 use crate::nn::{Layer, ModelKind, Sequential};
 use crate::{Error, Result};
@@ -46,6 +46,10 @@ pub struct ModelFile {
     pub classes: Option<Vec<String>>,
     pub scaler: Scaler,
     pub parameters: Vec<Tensor>,
+    /// The one-hot encoding of text columns that `features` come from (absent: none; a
+    /// model without one is written as release 0.1 wrote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_hot: Option<OneHot>,
     /// The regression targets' scaling, undone at predict time; absent (and not written)
     /// when the targets were not scaled, so version-1 files from before it load unchanged and
     /// models saved without it are byte-identical.
@@ -101,6 +105,13 @@ impl ModelFile {
             format!("field `dtype` must be f32 or f64, not `{}`", self.dtype)
         })?;
         self.check_layer_sizes()?;
+        if let Some(e) = &self.one_hot {
+            e.check()
+                .map_err(|r| inconsistent(format!("field `one_hot`: {r}")))?;
+            require(e.feature_names() == self.features, || {
+                "field `one_hot` does not expand to `features`".to_string()
+            })?;
+        }
         let seq = Sequential::new(self.layers.clone())?;
         require(seq.n_in() == self.features.len(), || {
             format!(

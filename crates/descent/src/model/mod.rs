@@ -2,15 +2,17 @@
 //! mapping, precision), saved to and loaded from `model.json` ([`file`](mod@file)), predicting on raw,
 //! unscaled features.
 
+mod coefficients;
 pub mod file;
 
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayView2};
 
+pub use coefficients::{Affine, Coefficients};
 pub use file::{ModelFile, Tensor};
 
-use crate::data::Scaler;
+use crate::data::{Delimiter, OneHot, OneHotMode, ReadOptions, Scaler, UnknownCategory};
 use crate::files::{read_text, write_json_atomic};
 use crate::loss::{predicted_class, Loss};
 use crate::nn::{ModelKind, Sequential};
@@ -48,6 +50,9 @@ pub struct Model {
     pub target_scaler: Scaler,
     /// Flat parameters in the network's layout, widened to `f64` (exact for `f32`).
     pub params: Vec<f64>,
+    /// The one-hot encoding of text columns that `features` come from, if any: applied to
+    /// raw data before the scaler (see [`Model::read_options`]).
+    pub one_hot: Option<OneHot>,
 }
 
 /// What [`Model::predict`] returns for a batch of rows.
@@ -114,6 +119,36 @@ impl Model {
             scaler,
             target_scaler: Scaler::None,
             params: params.values.iter().map(|v| v.f64()).collect(),
+            one_hot: None,
+        }
+    }
+
+    /// The model with the one-hot encoding its features come from (`None`: plain numbers).
+    pub fn with_one_hot(mut self, one_hot: Option<OneHot>) -> Self {
+        self.one_hot = one_hot;
+        self
+    }
+
+    /// The columns a data file must hold for this model: its features, or for a one-hot
+    /// encoded model the text columns the indicators come from.
+    pub fn inputs(&self) -> &[String] {
+        self.one_hot.as_ref().map_or(&self.features, |e| &e.inputs)
+    }
+
+    /// How to read raw data for this model: its encoding applied (an unseen value handled
+    /// as `unknown` says), the separator `delimiter` or a detected one.
+    pub fn read_options(
+        &self,
+        delimiter: Option<Delimiter>,
+        unknown: UnknownCategory,
+    ) -> ReadOptions {
+        let encoding = self.one_hot.clone().unwrap_or_else(|| OneHot {
+            inputs: self.features.clone(),
+            columns: Vec::new(),
+        });
+        ReadOptions {
+            delimiter,
+            one_hot: OneHotMode::Apply { encoding, unknown },
         }
     }
 
@@ -176,6 +211,7 @@ impl Model {
             scaler: self.scaler.clone(),
             parameters,
             target_scaler: self.target_scaler.clone(),
+            one_hot: self.one_hot.clone(),
         }
     }
 
@@ -193,6 +229,7 @@ impl Model {
             scaler: f.scaler,
             target_scaler: f.target_scaler,
             params: f.parameters.into_iter().flat_map(|t| t.values).collect(),
+            one_hot: f.one_hot,
         })
     }
 

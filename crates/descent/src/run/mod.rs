@@ -27,10 +27,10 @@ pub use spec::{check_loss_fits_model, DataSpec, RunSpec, RUN_SPEC_VERSION};
 pub use verdict::{FitCheck, FALLING, GAP};
 
 use crate::data::BatchSource;
-use crate::data::{Columns, Dataset, Scaler, TargetKind, TrainData};
+use crate::data::{Dataset, Scaler, TargetKind, TrainData};
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::nn::Sequential;
+use crate::nn::{ModelKind, Sequential};
 use crate::optim::GroupOptions;
 use crate::params::{scalar_names, Params};
 use crate::schedule::{Constant, Scheduler};
@@ -124,13 +124,7 @@ impl<F: Float> Run<F> {
     /// Reads the data the spec names and builds the run.
     pub fn new(spec: RunSpec) -> Result<Self> {
         spec.validate()?;
-        let loss = spec.resolved_loss();
-        let columns = Columns {
-            targets: spec.data.targets.clone(),
-            features: spec.data.features.clone(),
-            drop_missing: spec.data.drop_missing,
-        };
-        let data = spec.data.source.load::<F>(&columns, target_kind(loss))?;
+        let data = load_data::<F>(&spec.data, &spec.model, spec.loss)?;
         Self::from_dataset(spec, data)
     }
 
@@ -138,7 +132,7 @@ impl<F: Float> Run<F> {
     /// a name then.
     pub fn from_dataset(spec: RunSpec, data: Dataset) -> Result<Self> {
         spec.validate()?;
-        let loss = spec.resolved_loss();
+        let loss = spec.loss_for(&data);
         check_labels(&spec, &data, loss)?;
         let (mut train, mut val) = data.split(spec.data.val_fraction, spec.seed)?;
         let scaler = Scaler::fit(spec.scale, &train.x);
@@ -255,6 +249,7 @@ impl<F: Float> Run<F> {
             &self.trainer.params,
         )
         .with_target_scaler(self.target_scaler.clone())
+        .with_one_hot(self.train_set.one_hot.clone())
     }
 
     /// Final metrics on the training and validation data at the current parameters: the
@@ -325,5 +320,58 @@ fn check_labels(spec: &RunSpec, data: &Dataset, loss: Loss) -> Result<()> {
 /// The network a spec builds for `data` (for front ends that only need the shape).
 pub fn network(spec: &RunSpec, data: &Dataset) -> Result<Sequential> {
     spec.model
-        .build(data.n_features(), n_outputs(spec.resolved_loss(), data))
+        .build(data.n_features(), n_outputs(spec.loss_for(data), data))
+}
+
+/// Reads the data of a run on `model` with `loss` (`None`: the model's default), in
+/// precision `F`: class labels for a classification loss, numbers otherwise.
+///
+/// Labels that are text decide for an MLP without a loss: they are read as classes (and
+/// [`RunSpec::loss_for`] picks BCE for 2 classes, cross-entropy for more). For another
+/// model, or a regression loss, they are an error naming the model or loss that fits them.
+/// Numeric labels are read as numbers, as they always were.
+pub fn load_data<F: Float>(
+    data: &DataSpec,
+    model: &ModelKind,
+    loss: Option<Loss>,
+) -> Result<Dataset> {
+    let (columns, options) = (data.columns(), data.read_options());
+    let kind = target_kind(loss.unwrap_or_else(|| model.default_loss(None)));
+    let first = data.source.load_with::<F>(&columns, kind, &options);
+    let error = match first {
+        Err(e) if kind == TargetKind::Real => e,
+        done => return done,
+    };
+    // Did the labels fail as numbers? Read them as classes to see.
+    let Ok(labelled) = data
+        .source
+        .load_with::<F>(&columns, TargetKind::Classes, &options)
+    else {
+        return Err(error);
+    };
+    // Labels when no label is a number (`2` beside `abc` is a typo in a number column).
+    let classes = labelled.classes.clone().unwrap_or_default();
+    let text = |c: &String| c.parse::<f64>().is_err() && !crate::data::is_missing(c);
+    if !classes.iter().all(text) {
+        return Err(error);
+    }
+    let is_mlp = matches!(model, ModelKind::Mlp { .. });
+    if is_mlp && loss.is_none() {
+        return Ok(labelled);
+    }
+    let k = classes.len();
+    let shown: Vec<&str> = classes.iter().take(6).map(String::as_str).collect();
+    let more = if k > 6 { ", ..." } else { "" };
+    let fix = match (is_mlp, k) {
+        (true, 2) => "train with loss bce-with-logits, or leave the loss out (an mlp's loss follows the labels)",
+        (true, _) => "train with loss cross-entropy, or leave the loss out (an mlp's loss follows the labels)",
+        (false, 2) => "use a logistic model (or an mlp, whose loss follows the labels)",
+        (false, _) => "use a softmax model (or an mlp, whose loss follows the labels)",
+    };
+    Err(Error::Data(format!(
+        "{}: the target `{}` holds class labels ({k}: {}{more}), not numbers; {fix}",
+        data.source.describe(),
+        labelled.target_names[0],
+        shown.join(", ")
+    )))
 }

@@ -8,7 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{BatchOrder, BatchSize, DataSource, Scaling};
+use crate::data::{
+    BatchOrder, BatchSize, Columns, DataSource, Dataset, Delimiter, OneHotColumns, OneHotMode,
+    ReadOptions, Scaling, DEFAULT_MAX_CATEGORIES,
+};
 use crate::loss::Loss;
 use crate::nn::ModelKind;
 use crate::optim::{GroupOptions, OptimizerSpec};
@@ -38,6 +41,55 @@ pub struct DataSpec {
     /// The fraction of rows held out for validation (a seeded split), in `[0, 1)`.
     #[serde(default)]
     pub val_fraction: f64,
+    /// The field separator; `None`: detected from the header and the first lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<Delimiter>,
+    /// Text feature columns to one-hot encode (named ones, or `auto`); `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_hot: Option<OneHotColumns>,
+    /// The most distinct values an encoded column may have; `None`:
+    /// [`DEFAULT_MAX_CATEGORIES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_categories: Option<usize>,
+}
+
+impl DataSpec {
+    /// The data `source` with every column choice at its default.
+    pub fn new(source: DataSource) -> Self {
+        DataSpec {
+            source,
+            targets: None,
+            features: None,
+            drop_missing: false,
+            val_fraction: 0.0,
+            delimiter: None,
+            one_hot: None,
+            max_categories: None,
+        }
+    }
+
+    /// The columns to read.
+    pub fn columns(&self) -> Columns {
+        Columns {
+            targets: self.targets.clone(),
+            features: self.features.clone(),
+            drop_missing: self.drop_missing,
+        }
+    }
+
+    /// The separator and the one-hot encoding to fit.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            delimiter: self.delimiter,
+            one_hot: match &self.one_hot {
+                None => OneHotMode::Off,
+                Some(columns) => OneHotMode::Fit {
+                    columns: columns.clone(),
+                    max_categories: self.max_categories.unwrap_or(DEFAULT_MAX_CATEGORIES),
+                },
+            },
+        }
+    }
 }
 
 /// A training run, complete: what [`crate::fit`] and [`crate::Run`] take.
@@ -107,13 +159,7 @@ impl RunSpec {
     pub fn new(source: &str) -> Self {
         RunSpec {
             version: RUN_SPEC_VERSION,
-            data: DataSpec {
-                source: DataSource::parse(source),
-                targets: None,
-                features: None,
-                drop_missing: false,
-                val_fraction: 0.0,
-            },
+            data: DataSpec::new(DataSource::parse(source)),
             model: ModelKind::Linear,
             loss: None,
             init: None,
@@ -254,6 +300,13 @@ impl RunSpec {
         self.loss.unwrap_or_else(|| self.model.default_loss(None))
     }
 
+    /// The loss for `data`: the one given, else the model's default for its labels (an MLP
+    /// on class labels classifies: 2 classes with BCE on a logit, more with cross-entropy).
+    pub fn loss_for(&self, data: &Dataset) -> Loss {
+        self.loss
+            .unwrap_or_else(|| self.model.default_loss(data.n_classes()))
+    }
+
     /// The initialisation: the one given, else zeros (torch's for an MLP).
     pub fn resolved_init(&self) -> Init {
         match &self.init {
@@ -315,6 +368,9 @@ impl RunSpec {
                     self.resolved_loss()
                 ),
             ));
+        }
+        if self.data.max_categories == Some(0) {
+            return Err(Error::invalid("max_categories", 0, "must be at least 1"));
         }
         if self.lr()? <= 0.0 {
             return Err(Error::invalid(

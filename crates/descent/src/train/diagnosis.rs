@@ -284,15 +284,32 @@ pub(crate) fn unscaled_columns(x: ArrayView2<'_, f64>, names: &[String]) -> Opti
     if !big {
         return None;
     }
-    let listed: Vec<String> = stds
-        .iter()
-        .take(3)
-        .map(|(s, name)| format!("`{name}` (std {})", num(*s)))
-        .collect();
+    // Name only the wide columns: one whose std equals the smallest is not "more than the rest".
+    let wide: Vec<&(f64, &str)> = stds.iter().filter(|(s, _)| *s > smallest).collect();
+    let listed: Vec<String> = (if wide.is_empty() {
+        stds.iter().collect()
+    } else {
+        wide
+    })
+    .into_iter()
+    .take(3)
+    .map(|(s, name)| format!("`{name}` (std {})", num(*s)))
+    .collect();
+    let spread = if largest > smallest {
+        format!(
+            "spread much more than the rest{}",
+            if smallest > 0.0 {
+                format!(" (smallest std {})", num(smallest))
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        "spread widely".to_string()
+    };
     Some(format!(
-        "The features are not scaled: {} spread much more than the rest{}. Large, uneven feature scales make the loss surface steep in some directions and flat in others, so no single learning rate suits it. Use --scale standard.",
+        "The features are not scaled: {} {spread}. Large, uneven feature scales make the loss surface steep in some directions and flat in others, so no single learning rate suits it. Use --scale standard.",
         listed.join(", "),
-        if smallest > 0.0 { format!(" (smallest std {})", num(smallest)) } else { String::new() }
     ))
 }
 

@@ -46,6 +46,9 @@ pub fn with_features(
             target: None,
             features,
             drop_missing: false,
+            delimiter: None,
+            one_hot: None,
+            max_categories: None,
         },
         model: ModelArgs {
             model: ModelName::from_str(model, false).map_err(anyhow::Error::msg)?,
