@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
-use descent::data::{BatchOrder, BatchSize, DataSource, Dataset, Scaler};
+use descent::data::{BatchOrder, BatchSize, Dataset, Scaler};
 use descent::loss::Loss;
 use descent::nn::{ModelKind, Sequential};
 use descent::optim::{GroupOptions, OptimizerSpec};
@@ -50,7 +50,7 @@ impl Prepared {
         let loss = m
             .loss
             .unwrap_or_else(|| kind.default_loss(data.n_classes()));
-        check_binary_labels(&spec.source, &data, loss)?;
+        descent::run::check_labels(&spec.source.describe(), &data, loss).map_err(with_flags)?;
         let scaler = Scaler::fit(m.scale, &data.x);
         scaler.transform(&mut data.x)?;
         let model = kind.build(data.n_features(), n_outputs(loss, &data))?;
@@ -123,36 +123,6 @@ pub use descent::run::n_outputs;
 pub fn check_loss_fits_model(kind: &ModelKind, loss: Loss) -> Result<()> {
     descent::run::check_loss_fits_model(kind, loss)
         .with_context(|| format!("--loss {loss} does not fit --model {}", kind.name()))
-}
-
-pub fn check_binary_labels(source: &DataSource, data: &Dataset, loss: Loss) -> Result<()> {
-    if let (Some(classes), Loss::BceWithLogits) = (&data.classes, loss) {
-        ensure!(
-            classes.len() == 2,
-            "{}: binary classification needs exactly 2 distinct labels in `{}`, found {}: {}",
-            source.describe(),
-            data.target_names[0],
-            classes.len(),
-            classes
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse().ok()).collect();
-        if let Some(n) = numeric {
-            ensure!(
-                n == [0.0, 1.0],
-                "{}: logistic regression needs labels 0 and 1 in `{}`, found {} and {}; recode them, or use --model softmax",
-                source.describe(),
-                data.target_names[0],
-                classes[0],
-                classes[1]
-            );
-        }
-    }
-    Ok(())
 }
 
 /// One training run recorded for a figure: the loss and parameters after every epoch.

@@ -330,7 +330,7 @@ fn train<F: Float>(
         .as_ref()
         .map(|r| r.metrics.clone())
         .unwrap_or_default();
-    let mut metrics = MetricsCsv::create(&o.out.join("metrics.csv"), previous.clone())?;
+    let mut metrics = MetricsCsv::create(&o.out.join("metrics.csv"), &previous)?;
     let front_end = serde_json::to_value(&o).context("cannot record the output settings")?;
     let mut checkpoints = CheckpointWriter::new(
         o.out.clone(),

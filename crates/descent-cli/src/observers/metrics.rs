@@ -17,17 +17,15 @@ use descent::{Error, Float, Result};
 pub struct MetricsCsv {
     path: PathBuf,
     out: File,
-    /// Every row, for the summary and later plots.
-    pub rows: Vec<EpochRecord>,
 }
 
 const HEADER: &str = "epoch,step,loss,val_loss,lr,grad_norm\n";
 
 impl MetricsCsv {
     /// Starts `path` with the header and the `previous` rows, then appends as epochs end.
-    pub fn create(path: &Path, previous: Vec<EpochRecord>) -> Result<Self> {
+    pub fn create(path: &Path, previous: &[EpochRecord]) -> Result<Self> {
         let mut text = String::from(HEADER);
-        for r in &previous {
+        for r in previous {
             text.push_str(&row(r));
         }
         descent::files::write_atomic(path, text.as_bytes())?;
@@ -41,7 +39,6 @@ impl MetricsCsv {
         Ok(MetricsCsv {
             path: path.to_path_buf(),
             out,
-            rows: previous,
         })
     }
 
@@ -69,7 +66,6 @@ impl<F: Float> Observer<F> for MetricsCsv {
             Event::Epoch(r, _) => {
                 // One call with the whole line: a reader sees it complete or not at all.
                 self.out.write_all(row(r).as_bytes()).map_err(self.io())?;
-                self.rows.push((*r).clone());
             }
             Event::End(..) => self.out.sync_data().map_err(self.io())?,
             _ => {}
@@ -98,7 +94,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("descent-metrics-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("metrics.csv");
-        let mut m = MetricsCsv::create(&path, Vec::new()).unwrap();
+        let mut m = MetricsCsv::create(&path, &[]).unwrap();
         for epoch in 1..=3 {
             let params = [0.0f64];
             Observer::<f64>::on_event(&mut m, &Event::Epoch(&record(epoch), &params)).unwrap();
@@ -108,7 +104,7 @@ mod tests {
         }
         drop(m);
         // A resumed run starts again from its checkpoint's rows (here two).
-        MetricsCsv::create(&path, vec![record(1), record(2)]).unwrap();
+        MetricsCsv::create(&path, &[record(1), record(2)]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, format!("{HEADER}1,1,0.5,,0.1,1\n2,2,0.5,,0.1,1\n"));
         std::fs::remove_dir_all(&dir).unwrap();

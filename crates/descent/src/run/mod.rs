@@ -133,7 +133,7 @@ impl<F: Float> Run<F> {
     pub fn from_dataset(spec: RunSpec, data: Dataset) -> Result<Self> {
         spec.validate()?;
         let loss = spec.loss_for(&data);
-        check_labels(&spec, &data, loss)?;
+        check_labels(&spec.data.source.describe(), &data, loss)?;
         let (mut train, mut val) = data.split(spec.data.val_fraction, spec.seed)?;
         let scaler = Scaler::fit(spec.scale, &train.x);
         scaler.transform(&mut train.x)?;
@@ -291,12 +291,12 @@ pub fn n_outputs(loss: Loss, data: &Dataset) -> usize {
     }
 }
 
-/// Binary classification needs exactly two labels, and numeric labels must be 0 and 1.
-fn check_labels(spec: &RunSpec, data: &Dataset, loss: Loss) -> Result<()> {
+/// Binary classification needs exactly two labels, and numeric labels must be 0 and 1;
+/// `source` names the data in the message.
+pub fn check_labels(source: &str, data: &Dataset, loss: Loss) -> Result<()> {
     let (Some(classes), Loss::BceWithLogits) = (&data.classes, loss) else {
         return Ok(());
     };
-    let source = spec.data.source.describe();
     let target = &data.target_names[0];
     if classes.len() != 2 {
         return Err(Error::Data(format!(
