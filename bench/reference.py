@@ -43,7 +43,8 @@ float32 unless stated):
            sklearn's per-sample SGD loop is single-threaded whatever the
            thread setting, so these lines report "threads": 1.
   P4       MLP 784-256-10, ReLU, CrossEntropyLoss, Adam(1e-3), batch 128,
-           one epoch over 60,000 random samples, sequential batches.
+           one epoch over 60,000 random samples in shuffled batches (a seeded
+           permutation each epoch, each batch gathered from it, as descent does).
   P5       one Adam(1e-3) step over a flat 10,000,000-element float32
            parameter with a random gradient; only optimizer.step() is timed.
            impls: "pytorch-fused" (fused=True), "pytorch-foreach"
@@ -269,9 +270,11 @@ def bench_p4(args):
         torch.manual_seed(SEED)
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(SEED))
         for i in range(0, n, batch):
-            xb = X[i:i + batch]
-            yb = y[i:i + batch]
+            idx = order[i:i + batch]
+            xb = X[idx]
+            yb = y[idx]
             opt.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()

@@ -6,8 +6,16 @@
 //!   of four optimizer settings;
 //! - P2-sgd, P2-adam: linear regression, 10^6 × 100 f32, shuffled batches of 256, one epoch;
 //! - P3-reg, P3-clf: per-sample SGD, linear and logistic regression, 10^6 × 100 f64;
-//! - P4: an MLP 784-256-10 with cross-entropy, 60,000 f32 rows, batches of 128, Adam;
+//! - P4: an MLP 784-256-10 with cross-entropy, 60,000 f32 rows, shuffled batches of 128, Adam;
 //! - P5: one Adam step over 10^7 f32 parameters.
+//!
+//! and the small runs people start with, where threads cost more than they give unless
+//! the count follows the work (`descent bench S-... --threads 1` against the default):
+//!
+//! - S-tour: the tour's two-parameter line on `builtin:classic`, 200 full-batch epochs of SGD;
+//! - S-iris-mlp: a 4-8-3 ReLU MLP on iris, Adam, batches of 16, 100 epochs;
+//! - S-wine-mlp: a 13-32-3 ReLU MLP on standardized wine, Adam, batches of 16, 100 epochs;
+//! - S-linear-10k: linear regression, 10^4 × 10 f64, shuffled batches of 32, 5 epochs.
 
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
@@ -15,6 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::data::memory::huge_vec;
+use crate::data::Scaling;
 use crate::data::{BatchOrder, BatchSize, TrainData};
 use crate::loss::Loss;
 use crate::nn::{Activation, Layer, ModelKind, Sequential};
@@ -22,10 +31,22 @@ use crate::optim::{DynOptimizer, GroupOptions, OptimizerSpec};
 use crate::params::{Init, Params};
 use crate::schedule::Constant;
 use crate::train::{TrainConfig, Trainer};
-use crate::{Error, Float, Result};
+use crate::{Error, Float, Result, Run, RunSpec};
 
 /// Every workload id, in order.
-pub const WORKLOADS: [&str; 7] = ["P1", "P2-sgd", "P2-adam", "P3-reg", "P3-clf", "P4", "P5"];
+pub const WORKLOADS: [&str; 11] = [
+    "P1",
+    "P2-sgd",
+    "P2-adam",
+    "P3-reg",
+    "P3-clf",
+    "P4",
+    "P5",
+    "S-tour",
+    "S-iris-mlp",
+    "S-wine-mlp",
+    "S-linear-10k",
+];
 
 /// One speed workload, its data prepared (not timed).
 #[derive(Debug)]
@@ -48,6 +69,12 @@ pub enum Workload {
         params: Vec<f32>,
         grads: Vec<f32>,
         optimizer: Box<dyn DynOptimizer<f32>>,
+    },
+    /// A whole run of a built-in data set, as `descent train` does it (data read included).
+    Small(RunSpec),
+    /// Linear regression on a small generated table, several epochs.
+    SmallLinear {
+        data: TrainData<f64>,
     },
 }
 
@@ -127,6 +154,17 @@ impl Workload {
                     optimizer,
                 }
             }
+            "S-tour" => Workload::Small(
+                RunSpec::builtin("classic")
+                    .optimizer("sgd", 0.1)
+                    .batch_full()
+                    .epochs(200),
+            ),
+            "S-iris-mlp" => Workload::Small(small_mlp("iris", 8)),
+            "S-wine-mlp" => Workload::Small(small_mlp("wine", 32).scale(Scaling::Standard)),
+            "S-linear-10k" => Workload::SmallLinear {
+                data: linear_data(rows.unwrap_or(10_000), 10, false),
+            },
             other => {
                 return Err(Error::invalid(
                     "workload",
@@ -157,6 +195,7 @@ impl Workload {
                     BatchOrder::Shuffle { seed: 1 },
                     Init::Zeros,
                     threads,
+                    1,
                 )
             }
             Workload::P3 { data, kind, loss } => {
@@ -171,6 +210,7 @@ impl Workload {
                     BatchOrder::Sequential,
                     Init::Zeros,
                     threads,
+                    1,
                 )
             }
             Workload::P4 { data } => {
@@ -186,9 +226,10 @@ impl Workload {
                     "adam",
                     1e-3,
                     BatchSize::Rows(128),
-                    BatchOrder::Sequential,
+                    BatchOrder::Shuffle { seed: 1 },
                     Init::Torch { seed: 0 },
                     threads,
+                    1,
                 )
             }
             Workload::P5 {
@@ -199,8 +240,40 @@ impl Workload {
                 optimizer.step(1e-3, params, grads);
                 Ok(())
             }
+            Workload::Small(spec) => {
+                let mut run = Run::<f64>::new(spec.clone().threads(threads))?;
+                std::hint::black_box(run.train(&mut [])?);
+                Ok(())
+            }
+            Workload::SmallLinear { data } => {
+                let model = ModelKind::Linear.build(10, 1)?;
+                train(
+                    &model,
+                    Loss::Mse,
+                    data,
+                    "sgd",
+                    0.01,
+                    BatchSize::Rows(32),
+                    BatchOrder::Shuffle { seed: 1 },
+                    Init::Zeros,
+                    threads,
+                    5,
+                )
+            }
         }
     }
+}
+
+/// A one-hidden-layer ReLU MLP of `hidden` units on the built-in set `name`.
+fn small_mlp(name: &str, hidden: usize) -> RunSpec {
+    RunSpec::builtin(name)
+        .model(ModelKind::Mlp {
+            hidden: vec![hidden],
+            activation: Activation::Relu,
+        })
+        .optimizer("adam", 0.01)
+        .batch(16)
+        .epochs(100)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -214,6 +287,7 @@ fn train<F: Float>(
     order: BatchOrder,
     init: Init,
     threads: usize,
+    epochs: usize,
 ) -> Result<()> {
     let params = Params::<F>::init(model.layout(), &init)?;
     let opt = OptimizerSpec::new(optimizer)
@@ -221,7 +295,7 @@ fn train<F: Float>(
         .build::<F>(vec![(0..params.len(), GroupOptions::default())])?;
     let config = TrainConfig {
         threads: Some(threads),
-        ..TrainConfig::new(1, batch, order)
+        ..TrainConfig::new(epochs, batch, order)
     };
     let mut t = Trainer::new(model, loss, config, params, opt, Box::new(Constant { lr }))?;
     std::hint::black_box(t.run(data, None, &mut [])?);

@@ -39,6 +39,11 @@ pub struct Grouped<O: Optimizer, F: Float> {
 /// Elements per shard of a large parameter group (4 MiB of `f32`).
 pub const SHARD: usize = 1 << 20;
 
+/// Elements each thread must have to step before a step is split across threads: starting a
+/// thread costs tens of microseconds, the time to step about 10⁵ elements. Below this the
+/// calling thread steps everything (the same bits, as the shards are the same).
+pub const MIN_ELEMENTS_PER_THREAD: usize = 1 << 17;
+
 impl<O: Optimizer, F: Float> Grouped<O, F> {
     /// One group covering `range`.
     pub fn new(config: O, range: GroupRange) -> Self {
@@ -98,7 +103,11 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
     }
 
     fn step(&mut self, lr: f64, params: &mut [F], grads: &[F]) {
-        let threads = self.threads.min(self.groups.len());
+        let total: usize = self.groups.iter().map(|g| g.range.len()).sum();
+        let threads = self
+            .threads
+            .min(self.groups.len())
+            .min(total / MIN_ELEMENTS_PER_THREAD);
         if threads > 1 && self.disjoint && self.groups.len() > 2 {
             step_parallel(&mut self.groups, threads, lr, params, grads);
             return;
