@@ -161,6 +161,12 @@ for w in workloads:
     dt = sorted({str(r.get("threads")) for r in recs if r["side"] == "descent" and r["workload"] == w})
     ft = sorted({str(r.get("threads")) for r in ref})
     ref_name = ref[0].get("impl", "reference") if ref else "-"
+    # How close descent is to the machine's limit for this work (measured by descent bench
+    # in the same process, right after the workload): floor time / descent's time.
+    fr = [r["fraction_of_limit"] for r in recs if r["side"] == "descent" and r["workload"] == w
+          and r.get("fraction_of_limit") is not None]
+    lim = next((r["limit"] for r in recs if r["side"] == "descent" and r["workload"] == w
+                and r.get("limit")), None)
     rows.append([
         w,
         "-" if dm is None else f"{dm:.4g} s",
@@ -168,13 +174,14 @@ for w in workloads:
         "-" if ratio is None else f"{ratio:.2f}x",
         f">={tgt}x",
         met,
+        "-" if not fr else f"{statistics.median(fr):.2f} of {lim}",
         ref_name,
         ",".join(dt) + "/" + ",".join(ft),
         str(len(d)) + "/" + str(len(f)),
     ])
 
 head = ["workload", "descent median", "reference median", "ratio (ref/descent)",
-        "target", "met", "reference impl", "threads d/r", "runs d/r"]
+        "target", "met", "fraction of limit", "reference impl", "threads d/r", "runs d/r"]
 widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
 fmt = lambda cells: "  ".join(c.ljust(wd) for c, wd in zip(cells, widths))
 print("== results (ratio > 1: descent faster)")
@@ -189,7 +196,10 @@ print(f"{e['DATE']}; {e['NPROC']} cores, {e['CPU_MODEL']}, {e['MEM_GIB']} GiB; "
       f"memory bandwidth {e['BW']}; load before run {e['LOAD']}; "
       f"torch {e['TORCH_V']}, scikit-learn {e['SK_V']}; "
       f"{e['ROUNDS']} rounds x {e['REPEAT']} repeats, medians of run medians; "
-      "ratio = reference / descent (> 1: descent faster).")
+      "ratio = reference / descent (> 1: descent faster); fraction of limit = the time the "
+      "machine's limit allows (P2: table bytes / copy rate; P4: FLOPs / GEMM rate on 1024^3 f32; "
+      "P5: 28 B per parameter / bytes moved per second by a copy of the same working set) "
+      "/ descent's time, measured in the same process.")
 print()
 print("| " + " | ".join(head) + " |")
 print("|" + "|".join("---" for _ in head) + "|")

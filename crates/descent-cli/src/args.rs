@@ -466,7 +466,8 @@ pub struct ScheduleArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// all | P1 | P2-sgd | P2-adam | P3-reg | P3-clf | P4 | P5.
+    /// all | P1 | P2-sgd | P2-adam | P3-reg | P3-clf | P4 | P5 | S-tour | S-iris-mlp |
+    /// S-wine-mlp | S-linear-10k.
     #[arg(default_value = "all")]
     pub workload: String,
     /// Timed repetitions (after one warm-up run); the median is reported.
@@ -478,7 +479,9 @@ pub struct BenchArgs {
     /// Rows of data (P2, P3, P4) or parameters (P5) instead of the workload's default.
     #[arg(long)]
     pub rows: Option<usize>,
-    /// One JSON object per line: {"workload", "impl", "seconds", "min", "max", "repeat", "threads"}.
+    /// One JSON object per line: {"workload", "impl", "seconds", "min", "max", "repeat",
+    /// "threads", "limit", "floor_seconds", "fraction_of_limit"} (the last three null where
+    /// no one machine limit bounds the workload).
     #[arg(long)]
     pub json: bool,
 }

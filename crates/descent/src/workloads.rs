@@ -347,3 +347,121 @@ fn p1(threads: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// The machine limit a workload runs against, measured in the same process as the workload
+/// (so that `descent bench` can say how close each result is to it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Floor {
+    /// Which limit: `"copy"` (memory bandwidth, measured by copying a buffer the size of
+    /// the workload's data) or `"gemm"` (the GEMM crate's f32 rate on a 1024³ product).
+    pub limit: &'static str,
+    /// The time the workload's data movement or arithmetic takes at that limit.
+    pub seconds: f64,
+}
+
+impl Workload {
+    /// The shortest time the machine allows for one repetition, where one limit bounds it:
+    /// - P2: reading the table once, at the copy rate of a buffer the table's size
+    ///   (table bytes / bytes copied per second);
+    /// - P4: the epoch's floating-point work (4·784·256 + 6·256·10 FLOPs a row: forward,
+    ///   weight gradients, and the hidden layer's input gradient) at the GEMM rate;
+    /// - P5: Adam's 28 bytes a parameter (read p, g, m, v; write p, m, v) at the rate a copy
+    ///   moves bytes (read + written) through a working set of P5's 16 bytes a parameter.
+    ///
+    /// `None` for workloads bound by arithmetic that no one figure stands for (P1, P3, the
+    /// small runs).
+    pub fn floor(&self, threads: usize) -> Option<Floor> {
+        match self {
+            Workload::P2 { data, .. } => {
+                let bytes = std::mem::size_of_val(data.x.as_slice()?);
+                Some(Floor {
+                    limit: "copy",
+                    seconds: bytes as f64 / copy_rate(bytes, threads),
+                })
+            }
+            Workload::P4 { data } => {
+                let flops = data.x.nrows() as f64 * (4.0 * 784.0 * 256.0 + 6.0 * 256.0 * 10.0);
+                Some(Floor {
+                    limit: "gemm",
+                    seconds: flops / gemm_rate(),
+                })
+            }
+            Workload::P5 { params, .. } => {
+                let n = params.len();
+                let moved = 28.0 * n as f64;
+                // A copy of 8n bytes into 8n more: a working set of 16 bytes a parameter,
+                // moving 2 bytes (one read, one written) per byte copied.
+                Some(Floor {
+                    limit: "copy",
+                    seconds: moved / (2.0 * copy_rate(8 * n, threads)),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Bytes copied per second from one buffer of `bytes` into another, on `threads` threads
+/// (each copying a contiguous share); the best of five copies after a first that touches
+/// every page.
+pub fn copy_rate(bytes: usize, threads: usize) -> f64 {
+    let n = bytes.max(8) / 8;
+    let src: Vec<u64> = (0..n as u64).collect();
+    let mut dst = vec![0u64; n];
+    let threads = threads.max(1);
+    let share = n.div_ceil(threads);
+    let mut best = f64::INFINITY;
+    for _ in 0..6 {
+        let t = std::time::Instant::now();
+        std::thread::scope(|scope| {
+            for (d, s) in dst.chunks_mut(share).zip(src.chunks(share)) {
+                scope.spawn(move || d.copy_from_slice(s));
+            }
+        });
+        best = best.min(t.elapsed().as_secs_f64());
+        std::hint::black_box(&mut dst);
+    }
+    (8 * n) as f64 / best
+}
+
+/// FLOPs per second of the MLP kernel's GEMM (ndarray's `general_mat_mul`, f32) on a 1024³
+/// product; the best of three after one warm-up. Its threads are the GEMM crate's own
+/// setting (`MATMUL_NUM_THREADS`), as in the MLP kernel.
+pub fn gemm_rate() -> f64 {
+    let n = 1024;
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let a = normal_matrix::<f32>(&mut rng, n, n);
+    let b = normal_matrix::<f32>(&mut rng, n, n);
+    let mut c = Array2::<f32>::zeros((n, n));
+    let mut best = f64::INFINITY;
+    for _ in 0..4 {
+        let t = std::time::Instant::now();
+        ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+        best = best.min(t.elapsed().as_secs_f64());
+        std::hint::black_box(&mut c);
+    }
+    2.0 * (n * n * n) as f64 / best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floors_are_given_where_one_limit_bounds_the_work() {
+        let p2 = Workload::prepare("P2-sgd", Some(4096), 1).unwrap();
+        let f = p2.floor(1).unwrap();
+        assert_eq!(f.limit, "copy");
+        assert!(f.seconds > 0.0 && f.seconds.is_finite());
+        let p5 = Workload::prepare("P5", Some(1 << 16), 1).unwrap();
+        assert_eq!(p5.floor(1).unwrap().limit, "copy");
+        assert!(Workload::prepare("P1", None, 1).unwrap().floor(1).is_none());
+    }
+
+    #[test]
+    fn the_copy_rate_counts_bytes_copied() {
+        // 4 MiB copied: at any real machine's rate between 100 MB/s and 10 TB/s.
+        let r = copy_rate(4 << 20, 2);
+        assert!((1e8..1e13).contains(&r), "{r}");
+    }
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use descent::workloads::{Workload, WORKLOADS};
+use descent::workloads::{Floor, Workload, WORKLOADS};
 use serde_json::json;
 
 use crate::args::BenchArgs;
@@ -44,13 +44,13 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     };
     let rows = args.rows;
     for id in ids {
-        let times = time_workload(id, args.repeat, rows)?;
-        report(id, &times, args.json);
+        let (times, floor) = time_workload(id, args.repeat, rows)?;
+        report(id, &times, floor, args.json);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(id: &str, times: &[f64], as_json: bool) {
+fn report(id: &str, times: &[f64], floor: Option<Floor>, as_json: bool) {
     let mut sorted = times.to_vec();
     sorted.sort_by(f64::total_cmp);
     let median = if sorted.len() % 2 == 1 {
@@ -68,6 +68,9 @@ fn report(id: &str, times: &[f64], as_json: bool) {
             "max": sorted[sorted.len() - 1],
             "repeat": times.len(),
             "threads": threads,
+            "limit": floor.map(|f| f.limit),
+            "floor_seconds": floor.map(|f| f.seconds),
+            "fraction_of_limit": floor.map(|f| f.seconds / median),
         });
         println!("{line}");
     } else {
@@ -77,18 +80,33 @@ fn report(id: &str, times: &[f64], as_json: bool) {
             sorted[sorted.len() - 1],
             times.len()
         );
+        if let Some(f) = floor {
+            println!(
+                "{:<8} floor  {:>10.6} s   ({} limit): {:.0}% of the limit",
+                "",
+                f.seconds,
+                f.limit,
+                100.0 * f.seconds / median
+            );
+        }
     }
 }
 
-/// Runs the workload `repeat` times after one warm-up; returns the timings in seconds.
-fn time_workload(id: &str, repeat: usize, rows: Option<usize>) -> Result<Vec<f64>> {
+/// Runs the workload `repeat` times after one warm-up; returns the timings in seconds and
+/// the machine's floor for it, measured right after.
+fn time_workload(
+    id: &str,
+    repeat: usize,
+    rows: Option<usize>,
+) -> Result<(Vec<f64>, Option<Floor>)> {
     let mut w = Workload::prepare(id, rows, threads())?;
     w.run(threads())?;
-    (0..repeat)
+    let times = (0..repeat)
         .map(|_| {
             let t = Instant::now();
             w.run(threads())?;
             Ok(t.elapsed().as_secs_f64())
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((times, w.floor(threads())))
 }
