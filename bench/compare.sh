@@ -142,7 +142,7 @@ import os
 import json, statistics, sys
 
 raw, workloads = sys.argv[1], sys.argv[2:]
-TARGETS = {"P1": 100, "P2-sgd": 10, "P2-adam": 10, "P3-reg": 3, "P3-clf": 3, "P4": 1, "P5": 1}
+TARGETS = {"P1": 100, "P2-sgd": 20, "P2-adam": 20, "P3-reg": 5, "P3-clf": 5, "P4": 2, "P5": 1}  # round two
 REF_IMPL = {"P5": "pytorch-fused"}
 
 recs = [json.loads(l) for l in open(raw) if l.strip()]
