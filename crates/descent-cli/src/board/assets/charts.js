@@ -70,7 +70,10 @@
     return { keep, lo, hi };
   }
 
-  const fmt = (v) => v == null ? "–" : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : +v.toPrecision(5);
+  const fmt = (v) => v == null ? "–" : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+    ? v.toExponential(3).replace(/\.?0+e/, "e") : String(+v.toPrecision(5));
+  // On a log axis, labels and grid lines at powers of ten only.
+  const decades = (u, splits) => splits.map((v) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? v : null);
 
   // One panel: several runs' series over a shared x scale.
   class Panel {
@@ -108,11 +111,11 @@
         series.push({ label: l.label, stroke: l.color, width: l.dash ? 1.2 : 2, dash: l.dash ? [6, 4] : undefined, spanGaps: true, value: (u, v) => fmt(v) });
         if (l.envelope && settings.raw) {
           cols.push(t.keep.map((i) => pos(l.y[i])));
-          series.push({ label: l.label + " raw", stroke: l.color + "55", width: 1, spanGaps: true, value: (u, v) => fmt(v) });
+          series.push({ label: l.label + " raw", stroke: l.color + "55", width: 1, spanGaps: true, value: (u, v) => fmt(v), helper: true });
           cols.push(t.lo.map(pos)); cols.push(t.hi.map(pos));
           const base = series.length;
-          series.push({ label: l.label + " min", stroke: "transparent", width: 0, spanGaps: true, show: true, value: (u, v) => fmt(v) });
-          series.push({ label: l.label + " max", stroke: "transparent", width: 0, spanGaps: true, value: (u, v) => fmt(v) });
+          series.push({ label: l.label + " min", stroke: "transparent", width: 0, spanGaps: true, value: (u, v) => fmt(v), helper: true });
+          series.push({ label: l.label + " max", stroke: "transparent", width: 0, spanGaps: true, value: (u, v) => fmt(v), helper: true });
           bands.push({ series: [base + 1, base], fill: l.color + "22" });
         }
         tables.push(cols);
@@ -129,7 +132,8 @@
         width: px, height: 260, series, bands,
         scales: { x: { time: false }, y: { distr: logy ? 3 : 1 } },
         axes: [{ label: settings.xlabel, size: 40, grid: { stroke: "#eef0f4" } },
-               { label: ylabel, size: 64, grid: { stroke: "#eef0f4" }, values: (u, vs) => vs.map(fmt) }],
+               { label: ylabel, size: 64, grid: { stroke: "#eef0f4" }, values: (u, vs) => vs.map((v) => v == null ? "" : fmt(v)),
+                 filter: logy ? decades : undefined }],
         legend: { live: true },
         cursor: { drag: { x: true, y: false } },
         hooks: { setSelect: [(u) => this.zoom(u)] },
@@ -139,6 +143,9 @@
       this.plot = new uPlot(opts, data, this.el);
       if (this.view) this.plot.setScale("x", { min: this.view[0], max: this.view[1] });
       this.plot.over.ondblclick = () => { this.view = null; this.draw(); };
+      // The raw curve and the envelope's bounds stay out of the legend.
+      const rows = this.el.querySelectorAll(".u-legend .u-series");
+      series.forEach((st, i) => { if (st.helper && rows[i]) rows[i].style.display = "none"; });
     }
 
     // A drag selects a range: thin again at full resolution for it.
@@ -188,5 +195,5 @@
 
   function esc(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
 
-  window.Charts = { Panel, smooth, thin, PALETTE, fmt, esc };
+  window.Charts = { Panel, smooth, thin, PALETTE, fmt, esc, decades };
 })();

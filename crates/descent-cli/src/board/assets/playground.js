@@ -3,7 +3,7 @@
 // fastest settings (least squares) are marked on the sliders. Exposes window.Playground.
 "use strict";
 (function () {
-  const { fmt, esc } = window.Charts;
+  const { fmt, esc, decades } = window.Charts;
   const $ = (id) => document.getElementById(id);
   let presets = [], started = false, inFlight = false, again = false, lossPlot = null, last = null;
 
@@ -70,15 +70,17 @@
     return RAMP[i].map((c, k) => Math.round(c + f * (RAMP[i + 1][k] - c)));
   }
 
+  const tick = (v) => String(+v.toPrecision(3));
+
   function draw(v) {
     const cv = $("pg-contour"), ctx = cv.getContext("2d");
-    const W = cv.width, H = cv.height, L = 64, R = 16, T = 12, B = 44;
+    const W = cv.width, H = cv.height, L = 84, R = 20, T = 12, B = 44;
     const f = v.field, pw = W - L - R, ph = H - T - B;
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H);
     // The loss on log scale, banded into levels so that the bands read as contours.
     const vals = f.values.filter((z) => z != null && z > 0);
     const lo = Math.log(Math.min(...vals)), hi = Math.log(Math.max(...vals));
-    const levels = 14;
+    const levels = 20;
     const img = ctx.createImageData(pw, ph);
     for (let py = 0; py < ph; py++) for (let px = 0; px < pw; px++) {
       const i = Math.min(f.nx - 1, Math.floor(px / pw * f.nx)), j = Math.min(f.ny - 1, Math.floor((1 - py / ph) * f.ny));
@@ -97,8 +99,8 @@
     ctx.strokeRect(L, T, pw, ph);
     for (let k = 0; k <= 4; k++) {
       const x = f.x[0] + k / 4 * (f.x[1] - f.x[0]), y = f.y[0] + k / 4 * (f.y[1] - f.y[0]);
-      ctx.textAlign = "center"; ctx.fillText(fmt(x), sx(x), T + ph + 16);
-      ctx.textAlign = "right"; ctx.fillText(fmt(y), L - 6, sy(y) + 4);
+      ctx.textAlign = "center"; ctx.fillText(tick(x), sx(x), T + ph + 16);
+      ctx.textAlign = "right"; ctx.fillText(tick(y), L - 6, sy(y) + 4);
     }
     ctx.textAlign = "center"; ctx.fillText(v.names[0], L + pw / 2, H - 8);
     ctx.save(); ctx.translate(14, T + ph / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(v.names[1], 0, 0); ctx.restore();
@@ -131,7 +133,7 @@
     const el = $("pg-loss");
     const opts = { width: Math.max(300, el.clientWidth), height: 300, scales: { x: { time: false }, y: { distr: 3 } },
       series: [{ label: "epoch" }, { label: "loss", stroke: "#2f6fde", width: 2, value: (u, v) => fmt(v) }],
-      axes: [{ label: "epoch (or step)" }, { label: "loss (log)", size: 64, values: (u, vs) => vs.map(fmt) }] };
+      axes: [{ label: "epoch (or step)" }, { label: "loss (log)", size: 64, filter: decades, values: (u, vs) => vs.map((v) => v == null ? "" : fmt(v)) }] };
     if (lossPlot) lossPlot.destroy();
     el.innerHTML = "";
     lossPlot = new uPlot(opts, [xs, ys], el);
