@@ -122,7 +122,7 @@ fn dechunk(mut body: &str) -> String {
             break;
         }
         out.push_str(&rest[..n]);
-        body = &rest[n..].trim_start_matches("\r\n");
+        body = rest[n..].trim_start_matches("\r\n");
     }
     out
 }
@@ -148,27 +148,14 @@ fn wait_for(r: &mut BufReader<TcpStream>, kind: &str, want: impl Fn(&Value) -> b
 }
 
 fn train(dir: &Path, out: &str, lr: &str) {
-    ok(
-        &[
-            "train",
-            "--data",
-            "builtin:classic",
-            "--model",
-            "linear",
-            "--optimizer",
-            "sgd",
-            "--lr",
-            lr,
-            "--epochs",
-            "30",
-            "--batch",
-            "full",
-            "--out",
-            out,
-            "-q",
-        ],
-        dir,
-    );
+    train_with(dir, out, "sgd", lr);
+}
+
+fn train_with(dir: &Path, out: &str, optimizer: &str, lr: &str) {
+    let args = "train --data builtin:classic --model linear --epochs 30 --batch full -q";
+    let mut args: Vec<&str> = args.split(' ').collect();
+    args.extend(["--optimizer", optimizer, "--lr", lr, "--out", out]);
+    ok(&args, dir);
 }
 
 #[test]
@@ -176,6 +163,7 @@ fn lists_runs_serves_metrics_and_summary_and_marks_corrupt_runs() {
     let d = tempfile::tempdir().unwrap();
     train(d.path(), "runs/a", "0.05");
     train(d.path(), "runs/group/b", "0.02");
+    train_with(d.path(), "runs/adam", "adam", "0.1");
     // A run of an earlier release: metrics.csv only.
     let old = d.path().join("runs/old");
     std::fs::create_dir_all(&old).unwrap();
@@ -192,7 +180,7 @@ fn lists_runs_serves_metrics_and_summary_and_marks_corrupt_runs() {
     let list = board.json("/api/runs");
     let runs = list["runs"].as_array().unwrap();
     let by_name = |n: &str| runs.iter().find(|r| r["name"] == n).unwrap().clone();
-    assert_eq!(runs.len(), 4, "{list}");
+    assert_eq!(runs.len(), 5, "{list}");
     let a = by_name("a");
     assert_eq!(a["status"], "completed");
     assert_eq!(a["optimizer"], "sgd");
@@ -228,6 +216,17 @@ fn lists_runs_serves_metrics_and_summary_and_marks_corrupt_runs() {
         .collect();
     assert_eq!(served, losses);
     assert!(m["time"][0].as_f64().is_some());
+    // Adam's effective steps: one summary per epoch, ordered quantiles; none for SGD.
+    let e = &board.json("/api/runs/adam/metrics")["effective_step"];
+    assert_eq!(e["epoch"].as_array().unwrap().len(), 30, "{e}");
+    for i in 0..30 {
+        let q: Vec<f64> = ["min", "p10", "p50", "p90", "max"]
+            .iter()
+            .map(|k| e[k][i].as_f64().unwrap())
+            .collect();
+        assert!(q[0] > 0.0 && q.windows(2).all(|w| w[0] <= w[1]), "{q:?}");
+    }
+    assert_eq!(m["effective_step"]["epoch"], serde_json::json!([]));
     let old = board.json("/api/runs/old/metrics");
     assert_eq!(old["loss"], serde_json::json!([2.5, 1.5]));
 

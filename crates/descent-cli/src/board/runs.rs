@@ -93,6 +93,8 @@ pub struct RunData {
     pub dir: PathBuf,
     pub records: Vec<Record>,
     pub steps: Vec<Record>,
+    /// Per epoch of an adaptive optimizer: the effective step's quantiles (the line as read).
+    pub effective: Vec<Value>,
     pub start: Option<Value>,
     pub end: Option<Value>,
     pub summary: Option<Value>,
@@ -144,6 +146,7 @@ impl RunData {
                     self.from_events = true;
                     self.records.clear();
                     self.steps.clear();
+                    self.effective.clear();
                     self.start = None;
                     self.end = None;
                 }
@@ -168,11 +171,17 @@ impl RunData {
                             out.push(update("step", serde_json::to_value(&r).unwrap_or_default()));
                             self.steps.push(r);
                         }
+                        Some("effective_step") => {
+                            out.push(update("effective_step", v.clone()));
+                            self.effective.push(v);
+                        }
                         Some("start") => {
                             // A resumed run goes on from its checkpoint's epoch.
                             let from = v["from_epoch"].as_u64().unwrap_or(0) as usize;
                             self.records.retain(|r| r.epoch <= from);
                             self.steps.retain(|r| r.epoch <= from);
+                            self.effective
+                                .retain(|v| v["epoch"].as_u64().unwrap_or(0) as usize <= from);
                             self.end = None;
                             self.start = Some(v.clone());
                             out.push(update("start", v));
@@ -328,6 +337,12 @@ impl RunData {
         v["run"] = json!(name);
         v["status"] = json!(self.status());
         v["steps"] = cols(&self.steps, false);
+        let column =
+            |k: &str| -> Vec<Value> { self.effective.iter().map(|e| e[k].clone()).collect() };
+        v["effective_step"] = json!({
+            "epoch": column("epoch"), "min": column("min"), "p10": column("p10"),
+            "p50": column("p50"), "p90": column("p90"), "max": column("max"),
+        });
         v
     }
 
@@ -459,7 +474,8 @@ impl Index {
             } else {
                 name
             };
-            if !self.runs.contains_key(&name) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = self.runs.entry(name) {
+                let name = slot.key().clone();
                 let mut run = RunData::new(dir);
                 run.refresh(&name);
                 out.push(Update {
@@ -467,7 +483,7 @@ impl Index {
                     kind: "new",
                     data: run.listing(&name),
                 });
-                self.runs.insert(name, run);
+                slot.insert(run);
             }
         }
         out

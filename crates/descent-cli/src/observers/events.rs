@@ -6,6 +6,8 @@
 //!   squares with this optimizer, when there is one);
 //! - `epoch`: one per epoch, the fields of a `metrics.csv` row;
 //! - `step`: a sampled update (loss, lr, gradient norm), at most one per [`STEP_INTERVAL`];
+//! - `effective_step`: after each epoch of an adaptive optimizer (Adam, AdamW, RMSprop), the
+//!   quantiles of the per-parameter step `lr / (√v̂ + ε)` ([`StepQuantiles`]);
 //! - `end`: the [`Outcome`](descent::train::Outcome), and how many step samples were dropped.
 //!
 //! Training never waits on the disk: lines go through a bounded channel to a writer thread.
@@ -21,6 +23,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use descent::optim::StepQuantiles;
 use descent::train::{Event, Observer, Signal, StepEvents};
 use descent::{Error, Float, Result};
 use serde_json::{json, Value};
@@ -187,6 +190,17 @@ impl<F: Float> Observer<F> for EventFile {
     // Sampled steps keep the fast paths on.
     fn step_events(&self) -> StepEvents {
         StepEvents::Sparse
+    }
+
+    fn wants_effective_steps(&self) -> bool {
+        true
+    }
+
+    fn on_effective_steps(&mut self, epoch: usize, q: &StepQuantiles) -> Result<()> {
+        self.send(json!({
+            "type": "effective_step", "time": now(), "epoch": epoch,
+            "min": q.min, "p10": q.p10, "p50": q.p50, "p90": q.p90, "max": q.max,
+        }))
     }
 }
 

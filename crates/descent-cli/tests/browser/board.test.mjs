@@ -20,8 +20,8 @@ const runs = join(dir, "runs");
 let board, browser, page, url;
 const children = [];
 
-function train(out, ...flags) {
-  execFileSync(bin, ["train", "--data", "builtin:classic", "--model", "linear", "--optimizer", "sgd",
+function train(out, optimizer, ...flags) {
+  execFileSync(bin, ["train", "--data", "builtin:classic", "--model", "linear", "--optimizer", optimizer,
     "--batch", "full", "--out", join(runs, out), "-q", ...flags], { cwd: dir });
 }
 
@@ -46,9 +46,9 @@ function pixelsOf(hex) {
 
 before(async () => {
   mkdirSync(runs);
-  train("sgd-lr0.05", "--lr", "0.05", "--epochs", "300");
-  train("sgd-lr0.02", "--lr", "0.02", "--epochs", "300");
-  train("momentum-0.9", "--lr", "0.01", "--momentum", "0.9", "--epochs", "300");
+  train("sgd-lr0.05", "sgd", "--lr", "0.05", "--epochs", "300");
+  train("sgd-lr0.02", "sgd", "--lr", "0.02", "--epochs", "300");
+  train("adam-lr0.1", "adam", "--lr", "0.1", "--epochs", "300");
   board = spawn(bin, ["board", runs, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(board);
   const line = await new Promise((ok) => createInterface({ input: board.stdout }).once("line", ok));
@@ -78,6 +78,14 @@ test("two selected runs are both drawn", async () => {
   const rows = await page.locator("#config tr").allInnerTexts();
   assert.ok(rows.some((r) => r.includes("optimizer.options.lr")), rows.join("\n"));
   assert.ok(!rows.some((r) => r.startsWith("epochs")), rows.join("\n"));
+});
+
+test("an Adam run shows its effective steps", async () => {
+  assert.ok(await page.locator("#chart-eff").isHidden(), "no adaptive run selected: no panel");
+  await page.click('.run[data-run="adam-lr0.1"]');
+  await until(() => +document.querySelector("#chart-eff").dataset.points >= 5 * 300);
+  assert.ok(await page.locator("#chart-eff").isVisible());
+  await page.click('.run[data-run="adam-lr0.1"]');
 });
 
 test("a run started now appears and its curve grows live", async () => {

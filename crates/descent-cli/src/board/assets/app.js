@@ -15,6 +15,7 @@
     loss: new Panel($("chart-loss"), { ylabel: "loss" }),
     lr: new Panel($("chart-lr"), { ylabel: "learning rate" }),
     grad: new Panel($("chart-grad"), { ylabel: "gradient norm" }),
+    eff: new Panel($("chart-eff"), { ylabel: "effective step" }),
   };
 
   function color(name) {
@@ -131,6 +132,11 @@
       }
       if (state.selected.has(u.run)) { append(u.run, u.data); redrawSoon(); } else redrawSoon();
     });
+    on("effective_step", (u) => {
+      const e = state.data.get(u.run)?.m.effective_step;
+      if (!e || (e.epoch.length && u.data.epoch <= e.epoch[e.epoch.length - 1])) return;
+      for (const k of ["epoch", "min", "p10", "p50", "p90", "max"]) e[k].push(u.data[k]);
+    });
     on("start", (u) => { state.data.delete(u.run); if (state.selected.has(u.run)) { state.selected.delete(u.run); select(u.run, true); } });
     on("end", (u) => { const r = state.runs.get(u.run); if (r) r.status = u.data.outcome?.stop?.status || "stopped"; refreshSummary(u.run); redrawSoon(); });
     on("status", (u) => { const r = state.runs.get(u.run); if (r) r.status = u.data.status; redrawSoon(); });
@@ -157,7 +163,7 @@
     $("window-out").textContent = s.window;
     $("smoothing-note").textContent = s.smoother === "none" ? "Curves: raw values, thinned for display keeping each pixel's min, max and last point."
       : `Bold curves: ${s.smoother === "ema" ? `exponential moving average, span ${s.window} points (α = 2/(span+1), started at the first value, not debiased)` : `trailing moving average of ${s.window} points`}, computed on every record before thinning; ${s.raw ? "faint: raw values with their min/max envelope per pixel." : ""}`;
-    const loss = [], lr = [], grad = [], guides = [];
+    const loss = [], lr = [], grad = [], eff = [], guides = [];
     const bounds = [];
     for (const name of [...state.selected].sort()) {
       const d = state.data.get(name);
@@ -167,6 +173,17 @@
       if (d.m.val_loss.some((v) => v != null)) loss.push({ label: name + " val", color: c, x, y: d.m.val_loss, smooth: true, dash: true });
       lr.push({ label: name, color: c, x, y: d.m.lr });
       grad.push({ label: name, color: c, x, y: d.m.grad_norm, smooth: true, envelope: true });
+      const e = d.m.effective_step;
+      if (e && e.epoch.length) {
+        // The epochs' x in the chosen axis.
+        const at = new Map(d.m.epoch.map((ep, i) => [ep, x[i]]));
+        const ex = e.epoch.map((ep) => at.get(ep) ?? ep);
+        eff.push({ label: name + " median", color: c, x: ex, y: e.p50 });
+        eff.push({ label: name + " p10", color: c, x: ex, y: e.p10, dash: true });
+        eff.push({ label: name + " p90", color: c, x: ex, y: e.p90, dash: true });
+        eff.push({ label: name + " min", color: c + "66", x: ex, y: e.min, dash: true });
+        eff.push({ label: name + " max", color: c + "66", x: ex, y: e.max, dash: true });
+      }
       const b = d.s?.start?.stable_lr;
       if (b != null) { guides.push({ value: b, label: `${name} stable lr < ${fmt(b)}`, color: c }); bounds.push(`${name}: ${fmt(b)}`); }
     }
@@ -174,6 +191,9 @@
     panels.loss.set(loss, [], s);
     panels.lr.set(lr, guides, { ...s, logy: $("logy").checked });
     panels.grad.set(grad, [], s);
+    panels.eff.set(eff, [], { ...s, logy: true });
+    $("eff-hint").hidden = eff.length > 0;
+    $("chart-eff").hidden = eff.length === 0;
     renderConfig();
     renderFigures();
   }
@@ -202,11 +222,9 @@
     const items = [];
     for (const name of [...state.selected].sort()) {
       const figs = state.data.get(name)?.s?.figures || [];
-      for (const f of figs.filter((f) => /contour|path/.test(f) && f.endsWith(".png"))) items.push(`<a href="/api/runs/${encodeURI(name)}/files/${encodeURIComponent(f)}" target="_blank"><img alt="${esc(name)}: ${esc(f)}" src="/api/runs/${encodeURI(name)}/files/${encodeURIComponent(f)}"></a>`);
+      for (const f of figs.filter((f) => f.endsWith(".png"))) items.push(`<a href="/api/runs/${encodeURI(name)}/files/${encodeURIComponent(f)}" target="_blank"><img alt="${esc(name)}: ${esc(f)}" src="/api/runs/${encodeURI(name)}/files/${encodeURIComponent(f)}"></a>`);
     }
-    box.innerHTML = items.length ? items.join("") : `<p class="hint">Runs trained with <code>--plot</code> show their figures here; the <a href="#" id="to-playground">playground</a> draws two-parameter paths on the loss surface live.</p>`;
-    const link = $("to-playground");
-    if (link) link.onclick = (e) => { e.preventDefault(); showTab("playground"); };
+    box.innerHTML = items.length ? items.join("") : `<p class="hint">None: runs trained with <code>--plot</code> show their figures here.</p>`;
   }
 
   // ---- downloads ----
