@@ -117,6 +117,8 @@ test("a run started now appears and its curve grows live", async () => {
 
 test("the screenshot of the runs page", async () => {
   await page.selectOption("#xaxis", "epoch");
+  await page.click('.run[data-run="adam-lr0.1"]');
+  await until(() => +document.querySelector("#chart-eff").dataset.points >= 5 * 300);
   await page.screenshot({ path: join(shots, "board.png") });
 });
 
