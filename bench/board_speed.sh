@@ -57,7 +57,7 @@ t0=$(date +%s.%N)
 board_pid=$!
 until grep -q http board.out; do sleep 0.05; done
 t1=$(date +%s.%N)
-port=$(grep -o ':[0-9]*/' board.out | tr -d ':/')
+port=$(grep -o '127.0.0.1:[0-9]*' board.out | cut -d: -f2)
 printf 'start-up with 1,001 runs (scan and read every file): %.3f s\n' "$(echo "$t1 - $t0" | bc -l)"
 for path in /api/runs /api/runs/big/metrics; do
     for i in 1 2 3; do
