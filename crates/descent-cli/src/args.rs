@@ -63,6 +63,27 @@ pub enum Command {
     Tour(crate::viz_args::TourArgs),
     /// List every optimizer: its PyTorch class, options and defaults.
     Optimizers,
+    /// A live dashboard of the runs under a directory, in the browser: curves that move as
+    /// runs train, comparisons, and a playground (http://127.0.0.1:6006 by default).
+    Board(BoardArgs),
+}
+
+/// `descent board`.
+#[derive(Debug, Clone, Args)]
+pub struct BoardArgs {
+    /// The directory of runs (searched recursively for run directories).
+    #[arg(default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// The port to serve on (0: any free port, printed at start).
+    #[arg(long, default_value_t = 6006)]
+    pub port: u16,
+    /// The address to serve on; anything but 127.0.0.1 / localhost serves run data to the
+    /// network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// Where the data comes from and which columns are used: the same flags for every command

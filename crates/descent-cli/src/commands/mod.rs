@@ -49,5 +49,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Inspect(args) => inspect::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Board(args) => crate::board::run(args),
     }
 }

@@ -24,7 +24,9 @@ use crate::args::{Cli, Command, OptimArgs, SchedulePerArg, TrainArgs};
 use crate::flags::with_flags;
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
 use crate::lock::RunLock;
-use crate::observers::{interrupt, CheckpointWriter, Interrupt, MetricsCsv, Plots, Progress};
+use crate::observers::{
+    events, interrupt, CheckpointWriter, EventFile, Interrupt, MetricsCsv, Plots, Progress,
+};
 
 /// What `train` does besides the run itself: where its files go and what it draws. Stored
 /// in checkpoints beside the run specification, so that `--resume` writes the same files.
@@ -341,6 +343,10 @@ fn train<F: Float>(
     );
     let mut progress = Progress::new(o.quiet);
     let mut interrupt = Interrupt;
+    let mut events = EventFile::create(
+        &o.out.join(events::EVENTS_FILE),
+        json!({ "stable_lr": stable_lr(&spec, &run) }),
+    )?;
     let start_values = match &resumed {
         Some(r) => r.state.params.clone(),
         None => run.trainer.params.values.clone(),
@@ -356,7 +362,9 @@ fn train<F: Float>(
         &mut progress,
         &mut interrupt,
         &mut plots,
+        &mut events,
     ])?;
+    drop(events);
     let interrupted =
         matches!(&outcome.stop, Stop::Stopped { reason } if reason == interrupt::REASON);
     let diverged = matches!(outcome.stop, Stop::Diverged { .. });
@@ -497,6 +505,31 @@ fn train<F: Float>(
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The largest stable constant learning rate of least squares for the run's optimizer (the
+/// board draws it on the lr panel); `None` for other models and optimizers, and for data too
+/// large to find the curvature in a moment.
+fn stable_lr<F: Float>(spec: &RunSpec, run: &Run<F>) -> Option<f64> {
+    let train = &run.train_set;
+    if train.x.len() > 2_000_000 {
+        return None;
+    }
+    let facts = RunFacts {
+        model: &spec.model,
+        loss: run.trainer.loss(),
+        optimizer: &spec.optimizer,
+        lr: spec.lr().ok()?,
+        no_decay_bias: spec.no_decay_bias,
+        x: train.x.view(),
+        targets: train.y.ncols(),
+        scaled: spec.scale != Scaling::None,
+        feature_names: &train.feature_names,
+    };
+    let c = facts.curvature()?;
+    descent::analysis::stable_lr(&facts.step_rule()?, c.lambda_max)
+        .bound()
+        .filter(|b| b.is_finite())
 }
 
 fn print_summary(spec: &RunSpec, o: &Outputs, outcome: &Outcome, r: &Report, seconds: f64) {

@@ -122,6 +122,25 @@ impl Optimizer for Adam {
     }
 
     #[inline(always)] // so that the AVX2 build of `Grouped::step` vectorizes it
+                      // torch's denominator: `sqrt(v) / sqrt(1 - beta2^t) + eps` (v: the running maximum with
+                      // amsgrad).
+    fn effective_steps<F: Float>(&self, lr: f64, state: &AdamState<F>) -> Option<Vec<f64>> {
+        if state.step == 0 {
+            return None;
+        }
+        let bc2_sqrt = (1.0 - self.betas.1.powf(state.step as f64)).sqrt();
+        let v = if self.amsgrad {
+            &state.max_exp_avg_sq
+        } else {
+            &state.exp_avg_sq
+        };
+        Some(
+            v.iter()
+                .map(|v| lr / (v.f64().sqrt() / bc2_sqrt + self.eps))
+                .collect(),
+        )
+    }
+
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
         debug_assert_eq!(params.len(), grads.len());
         let n = params.len();
@@ -303,6 +322,10 @@ impl Optimizer for AdamW {
         self.adam().validate(lr)
     }
     #[inline(always)] // so that the AVX2 build of `Grouped::step` vectorizes it
+    fn effective_steps<F: Float>(&self, lr: f64, state: &AdamState<F>) -> Option<Vec<f64>> {
+        self.adam().effective_steps(lr, state)
+    }
+
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
         self.adam().step(lr, params, grads, state);
     }

@@ -137,6 +137,14 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
         self.groups.iter().all(|g| g.config.is_plain_step())
     }
 
+    fn effective_steps(&self, lr: f64) -> Option<Vec<f64>> {
+        let mut out = Vec::new();
+        for g in &self.groups {
+            out.extend(g.config.effective_steps(lr, &g.state)?);
+        }
+        Some(out)
+    }
+
     fn save_state(&self) -> serde_json::Value {
         serde_json::to_value(&self.groups).expect("optimizer state serializes")
     }

@@ -23,6 +23,7 @@ mod adamax;
 mod asgd;
 mod clip;
 mod definition;
+mod effective;
 mod grouped;
 mod nadam;
 mod radam;
@@ -40,6 +41,7 @@ pub use adamax::{Adamax, AdamaxState};
 pub use asgd::{Asgd, AsgdState};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use definition::{Definition, OptimizerInfo, OptionInfo, OptionValue, OptionValues};
+pub use effective::StepQuantiles;
 pub use grouped::{GroupOptions, Grouped, SHARD};
 pub use nadam::{NAdam, NAdamState};
 pub use radam::{RAdam, RAdamState};
@@ -99,6 +101,13 @@ pub trait Optimizer: Clone + Debug + Serialize + DeserializeOwned + Send + Sync 
         None
     }
 
+    /// The step each parameter takes per unit of update direction, `lr / (√v̂ + ε)`, for an
+    /// optimizer that divides by a running second moment (Adam, AdamW, RMSprop); `None` for
+    /// the others and before the first step. See [`StepQuantiles`].
+    fn effective_steps<F: Float>(&self, _lr: f64, _state: &Self::State<F>) -> Option<Vec<f64>> {
+        None
+    }
+
     /// Whether a step with these settings is exactly `p <- p + (-lr) g` and keeps no state
     /// (plain SGD), so that a kernel may fuse it into the gradient loop.
     fn is_plain_step(&self) -> bool {
@@ -128,6 +137,11 @@ pub trait DynOptimizer<F: Float>: Send + Debug {
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()>;
     /// Whether every group's step is [`Optimizer::is_plain_step`].
     fn is_plain_step(&self) -> bool;
+    /// [`Optimizer::effective_steps`] of every parameter, in flat order (`None` unless every
+    /// group has them).
+    fn effective_steps(&self, _lr: f64) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// Builds an optimizer by name with a single parameter group covering `n_params` elements.

@@ -113,6 +113,29 @@ impl Optimizer for RmsProp {
         check_non_negative("alpha", self.alpha)
     }
 
+    // torch's denominator: `sqrt(square_avg) + eps`, or with `centered`
+    // `sqrt(square_avg - grad_avg^2) + eps`.
+    fn effective_steps<F: Float>(&self, lr: f64, state: &RmsPropState<F>) -> Option<Vec<f64>> {
+        if state.step == 0 {
+            return None;
+        }
+        Some(
+            state
+                .square_avg
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let mut v = v.f64();
+                    if self.centered {
+                        let g = state.grad_avg[i].f64();
+                        v -= g * g;
+                    }
+                    lr / (v.sqrt() + self.eps)
+                })
+                .collect(),
+        )
+    }
+
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut RmsPropState<F>) {
         debug_assert_eq!(params.len(), grads.len());
         let n = params.len();

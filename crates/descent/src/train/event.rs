@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Checkpoint, Outcome};
+use crate::optim::StepQuantiles;
 use crate::{Float, Result};
 
 /// One optimizer update.
@@ -107,6 +108,18 @@ pub trait Observer<F: Float> {
     /// then calls [`Observer::on_checkpoint`]). Nothing by default.
     fn wants_checkpoint(&self, _epoch: usize) -> bool {
         false
+    }
+
+    /// Whether this observer wants the distribution of the effective per-parameter step of
+    /// an adaptive optimizer after each epoch (then [`Observer::on_effective_steps`] is
+    /// called, for optimizers that have one). Computed only when an observer asks.
+    fn wants_effective_steps(&self) -> bool {
+        false
+    }
+
+    /// The quantiles of `lr / (√v̂ + ε)` over the parameters after epoch `epoch`.
+    fn on_effective_steps(&mut self, _epoch: usize, _steps: &StepQuantiles) -> Result<()> {
+        Ok(())
     }
 
     /// The full training state after an epoch this observer asked for.

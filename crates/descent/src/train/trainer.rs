@@ -15,7 +15,7 @@ use crate::data::gather::{self, GatheredBatch, Gatherer};
 use crate::data::{BatchOrder, BatchSize, BatchSource, Batches, TrainData};
 use crate::loss::Loss;
 use crate::nn::{evaluate, Sequential};
-use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer};
+use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer, StepQuantiles};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
 use crate::{Error, Float, Result};
@@ -516,6 +516,14 @@ impl<F: Float> Trainer<F> {
             }
             if let Some(s) = self.watch_epoch(&rec) {
                 stop = stop.or(Some(s));
+            }
+            if observers.iter().any(|o| o.wants_effective_steps()) {
+                let steps = self.optimizer.effective_steps(rec.lr);
+                if let Some(q) = steps.and_then(|mut v| StepQuantiles::of(&mut v)) {
+                    for o in observers.iter_mut().filter(|o| o.wants_effective_steps()) {
+                        o.on_effective_steps(epoch, &q)?;
+                    }
+                }
             }
             if observers.iter().any(|o| o.wants_checkpoint(epoch)) {
                 let checkpoint = self.checkpoint();
