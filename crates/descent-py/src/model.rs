@@ -12,6 +12,9 @@ use pyo3::types::PyType;
 use crate::arrays::{to_numpy, Matrix};
 use crate::error::PyError;
 
+/// `(coef (outputs x features), intercept (outputs))` as numpy arrays.
+type Coefficients<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// A trained model: `predict`, `outputs`, `save`, `load_model(path)`.
 #[pyclass(name = "Model", module = "descent", frozen)]
 #[derive(Clone)]
@@ -85,10 +88,7 @@ impl PyModel {
 
     /// The coefficients of a one-layer model in the features' and targets' original units:
     /// `(coef (outputs x features), intercept (outputs))`; `None` for an MLP.
-    fn coefficients<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Option<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+    fn coefficients<'py>(&self, py: Python<'py>) -> Option<Coefficients<'py>> {
         let c = self.0.coefficients()?;
         let rows = &c.original_units;
         let d = c.features.len();

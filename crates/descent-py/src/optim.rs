@@ -249,12 +249,13 @@ fn step_in<F: numpy::Element + descent::Float>(
     Ok(())
 }
 
+/// One optimizer for Python: `(name, torch class, summary, [(option, default)])`.
+type OptimizerEntry = (String, Option<String>, String, Vec<(String, Py<PyAny>)>);
+
 /// Every optimizer: `(name, torch class or None, summary, [(option, default)])` with `lr`
 /// first (defaults as Python values: float, bool or a pair).
 #[pyfunction]
-pub fn optimizers(
-    py: Python<'_>,
-) -> PyResult<Vec<(String, Option<String>, String, Vec<(String, Py<PyAny>)>)>> {
+pub fn optimizers(py: Python<'_>) -> PyResult<Vec<OptimizerEntry>> {
     describe()
         .iter()
         .map(|info| {

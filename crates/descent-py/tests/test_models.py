@@ -44,8 +44,9 @@ def test_python_model_predicts_in_the_cli(tmp_path, descent_cli):
     )
     with open(out) as f:
         rows = list(csv.DictReader(f))
-    column = [k for k in rows[0] if k.endswith("_pred")][0]
-    assert [r[column] for r in rows] == list(est.predict(data.data))
+    assert [r["predicted"] for r in rows] == list(est.predict(data.data))
+    proba = np.array([[float(r[f"p_{c}"]) for c in est.classes_] for r in rows])
+    np.testing.assert_allclose(proba, est.predict_proba(data.data), rtol=1e-12, atol=1e-15)
 
 
 def test_cli_model_loads_in_python(tmp_path, descent_cli):
@@ -56,7 +57,7 @@ def test_cli_model_loads_in_python(tmp_path, descent_cli):
     )
     model = descent.load_model(tmp_path / "run")
     assert model.kind == "linear" and len(model.features) == 10
-    est = descent.Regressor(optimizer="sgd", lr=0.2, batch="full", epochs=200).fit(X, Y)
+    est = descent.Regressor(optimizer="sgd", lr=0.2, batch="full", epochs=200, scale_target="none").fit(X, Y)
     # The same run in both front ends: the same parameters.
     np.testing.assert_allclose(model.params, est.model_.params, rtol=1e-12, atol=1e-12)
 
@@ -70,7 +71,7 @@ def test_analyze_matches_the_least_squares_answer():
     o = a["optima"]
     est = descent.Regressor(
         optimizer="sgd", lr=o["heavy_ball_lr"], optimizer_options={"momentum": o["heavy_ball_momentum"]},
-        batch="full", epochs=1000,
+        batch="full", epochs=1000, scale_target="none",
     ).fit(X, Y)
     assert est.history_["loss"][-1] == pytest.approx(a["least_squares"]["mse"], rel=1e-9)
     assert a["optima"]["gd_lr"] == pytest.approx(2 / (c["lambda_max"] + c["lambda_min"]))

@@ -6,7 +6,16 @@ estimators (:class:`Regressor`, :class:`Classifier`), torch-like optimizers on n
 and models interoperable with the CLI's ``model.json`` (:func:`load_model`).
 """
 
-from ._descent import Model, __version__
+import os as _os
+
+# matrixmultiply (the matrix products under MLPs and predictions) reads its thread count once
+# and keeps those threads in a pool that a forked child does not have: a product in the child
+# would wait for them for ever. One thread keeps every fork safe (scikit-learn's helpers,
+# multiprocessing); the library's own pools are handled in the extension. Set the variable
+# before importing descent to choose otherwise (and then do not fork after training).
+_os.environ.setdefault("MATMUL_NUM_THREADS", "1")
+
+from ._descent import Model, __version__  # noqa: E402
 
 __all__ = [
     "Classifier",
