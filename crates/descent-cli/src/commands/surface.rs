@@ -175,11 +175,15 @@ pub fn view_field(f: &dyn Objective, trajectories: &[Trajectory]) -> Field {
     // times the default view, is marked as leaving the plot instead).
     let (dlo, dhi) = (lo, hi);
     for t in trajectories {
-        for (k, p) in [t.points[0], t.points[t.points.len() - 1]].into_iter().enumerate() {
-            let near = k == 0 || (0..2).all(|d| {
-                let w = dhi[d] - dlo[d];
-                p[d].is_finite() && p[d] > dlo[d] - w && p[d] < dhi[d] + w
-            });
+        for (k, p) in [t.points[0], t.points[t.points.len() - 1]]
+            .into_iter()
+            .enumerate()
+        {
+            let near = k == 0
+                || (0..2).all(|d| {
+                    let w = dhi[d] - dlo[d];
+                    p[d].is_finite() && p[d] > dlo[d] - w && p[d] < dhi[d] + w
+                });
             if !near {
                 continue;
             }

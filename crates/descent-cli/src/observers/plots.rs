@@ -280,7 +280,9 @@ fn boundary(
     let classes = data.classes.clone().unwrap_or_default();
     let mut dots: Vec<Marker> = (0..classes.len().max(1))
         .map(|c| Marker {
-            name: classes.get(c).map_or_else(|| format!("class {c}"), String::clone),
+            name: classes
+                .get(c)
+                .map_or_else(|| format!("class {c}"), String::clone),
             points: Vec::new(),
         })
         .collect();

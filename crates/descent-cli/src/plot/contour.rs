@@ -10,7 +10,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::colour_bar::{draw_colour_bar, BAR_WIDTH};
-use super::{colour_for, err, legend_corner, marker, ringed_marker, pieces, tick_in, Figure, Marker};
+use super::{
+    colour_for, err, legend_corner, marker, pieces, ringed_marker, tick_in, Figure, Marker,
+};
 
 /// Number of shading bands (and so of iso-lines, less one).
 const BANDS: usize = 16;
@@ -140,10 +142,11 @@ impl LevelScale {
                 out.push((self.level(self.lo + v), super::tick(&v)));
             }
         } else {
-            for k in 0..=4 {
-                let t = f64::from(k) / 4.0;
-                let v = self.value(t);
-                out.push((t, super::tick_in(v, self.hi - self.lo)));
+            let step = super::nice_step((self.hi - self.lo) / 5.0);
+            let mut v = (self.lo / step).ceil() * step;
+            while v <= self.hi {
+                out.push((self.level(v), super::tick_in(v, self.hi - self.lo)));
+                v += step;
             }
         }
         out
@@ -170,7 +173,10 @@ impl Regions {
     fn shade(&self, class: usize, p: f64) -> RGBColor {
         let k = self.colours.len().max(2) as f64;
         let t = ((p - 1.0 / k) / (1.0 - 1.0 / k)).clamp(0.0, 1.0);
-        fade(self.colours[class.min(self.colours.len() - 1)], 0.12 + 0.5 * t)
+        fade(
+            self.colours[class.min(self.colours.len() - 1)],
+            0.12 + 0.5 * t,
+        )
     }
 }
 
@@ -258,7 +264,10 @@ impl Figure for ContourChart<'_> {
         DB::ErrorType: 'static,
     {
         let f = self.field;
-        let titled = root.titled(self.title, ("sans-serif", 24)).map_err(err)?;
+        let titled = root
+            .margin(8, 0, 0, 0)
+            .titled(self.title, ("sans-serif", 24))
+            .map_err(err)?;
         let (w, h) = titled.dim_in_pixel();
         let (body, bar) = titled.split_horizontally(w.saturating_sub(BAR_WIDTH));
         // The plot's pixel size, then margins that give it the data's aspect if asked.
@@ -275,7 +284,12 @@ impl Figure for ContourChart<'_> {
                 extra_x = (pw - ph * want).max(0.0) as u32;
             }
         }
-        let body = body.margin(extra_y / 2, extra_y - extra_y / 2, extra_x / 2, extra_x - extra_x / 2);
+        let body = body.margin(
+            extra_y / 2,
+            extra_y - extra_y / 2,
+            extra_x / 2,
+            extra_x - extra_x / 2,
+        );
         let mut chart = ChartBuilder::on(&body)
             .margin(MARGIN)
             .x_label_area_size(X_AREA)
@@ -352,11 +366,7 @@ impl Figure for ContourChart<'_> {
                 _ => colour_for(&d.name, index),
             };
             chart
-                .draw_series(
-                    d.points
-                        .iter()
-                        .map(|&p| Circle::new(p, 4, colour.filled())),
-                )
+                .draw_series(d.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
                 .map_err(err)?
                 .label(d.name.clone())
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
@@ -401,7 +411,12 @@ impl Figure for ContourChart<'_> {
         // End markers on top of every line, then the starts (one ring per distinct start).
         for (index, p) in self.paths.iter().enumerate() {
             let colour = colour_for(&p.name, index);
-            if let Some(&last) = p.points.iter().rev().find(|q| q.0.is_finite() && q.1.is_finite()) {
+            if let Some(&last) = p
+                .points
+                .iter()
+                .rev()
+                .find(|q| q.0.is_finite() && q.1.is_finite())
+            {
                 chart
                     .draw_series([ringed_marker(index, last, colour)])
                     .map_err(err)?;

@@ -26,7 +26,8 @@ pub fn save_gif(path: &Path, frames: &[impl Figure], delay_ms: u32) -> Result<()
         for frame in frames {
             let mut buf = vec![0u8; (w * h * 3) as usize];
             {
-                let root = Glyphs(BitMapBackend::with_buffer(&mut buf, GIF_SIZE)).into_drawing_area();
+                let root =
+                    Glyphs(BitMapBackend::with_buffer(&mut buf, GIF_SIZE)).into_drawing_area();
                 root.fill(&WHITE).map_err(err)?;
                 frame.draw(&root)?;
                 root.present().map_err(err)?;

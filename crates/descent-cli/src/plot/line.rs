@@ -8,7 +8,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    bounds, colour_for, err, legend_corner, log_ticks, marker, no_marker, pieces, tick, tick_in, Figure,
+    bounds, colour_for, err, legend_corner, log_ticks, marker, no_marker, pieces, tick, tick_in,
+    Figure,
 };
 
 /// One named line of a chart.
@@ -211,7 +212,12 @@ impl Figure for LineChart<'_> {
                     index += 1;
                     // Earlier series drawn wider, so one drawn over another still shows its
                     // edges; markers (one shape per series) tell them apart where they meet.
-                    let width = 2 + 2 * (n_series - 1 - k).min(2) as u32;
+                    // A long series (every update of a run) is drawn thin, or it turns solid.
+                    let width = if s.points.len() > 400 {
+                        1
+                    } else {
+                        2 + 2 * (n_series - 1 - k).min(2) as u32
+                    };
                     let thin = self.thin_first && k == 0;
                     let (colour, width) = if thin {
                         (RGBColor(150, 150, 150), 1)
@@ -246,9 +252,11 @@ impl Figure for LineChart<'_> {
                     }
                     if marks {
                         chart
-                            .draw_series(marker_indices(points.len(), k).into_iter().map(|i| {
-                                marker(k, points[i], colour)
-                            }))
+                            .draw_series(
+                                marker_indices(points.len(), k)
+                                    .into_iter()
+                                    .map(|i| marker(k, points[i], colour)),
+                            )
                             .map_err(err)?;
                     }
                 }

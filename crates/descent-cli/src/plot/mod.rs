@@ -18,8 +18,8 @@ use std::sync::Once;
 
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::Shift;
-use plotters::prelude::*;
 use plotters::element::{Drawable, PointCollection};
+use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 pub use contour::{field_around, ContourChart, Field, Path2d, Regions};
@@ -148,10 +148,9 @@ impl<C, DB: DrawingBackend> Drawable<DB> for Mark<C> {
                 backend.draw_line((x - 5, y - 5), (x + 5, y + 5), &s)?;
                 backend.draw_line((x - 5, y + 5), (x + 5, y - 5), &s)?;
             }
-            _ => backend.fill_polygon(
-                vec![(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)],
-                &fill,
-            )?,
+            _ => {
+                backend.fill_polygon(vec![(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)], &fill)?
+            }
         }
         if self.ring {
             backend.draw_circle((x, y), 9, &BLACK.stroke_width(1), false)?;
@@ -417,7 +416,10 @@ mod tests {
             assert!(labels.len() <= 12, "{lo}..{hi}: {labels:?}");
             assert!(labels.iter().all(|t| (lo..=hi).contains(t)), "{labels:?}");
         }
-        assert_eq!(log_ticks(0.215, 0.9).0, vec![0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+        assert_eq!(
+            log_ticks(0.215, 0.9).0,
+            vec![0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+        );
         assert_eq!(log_ticks(0.05, 3.0).0, vec![0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
         assert_eq!(log_ticks(1e-3, 10.0).0, vec![1e-3, 1e-2, 0.1, 1.0, 10.0]);
     }

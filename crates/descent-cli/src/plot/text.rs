@@ -227,7 +227,9 @@ mod tests {
 
     #[test]
     fn the_font_has_the_greek_and_subscripts_the_labels_use() {
-        for c in ['λ', 'β', 'η', '√', '₁', '₂', '²', '−', '×', '·', '→', 'ₘ', 'ₐ', 'ₓ'] {
+        for c in [
+            'λ', 'β', 'η', '√', '₁', '₂', '²', '−', '×', '·', '→', 'ₘ', 'ₐ', 'ₓ',
+        ] {
             assert!(has_glyph(c), "{c}");
         }
     }

@@ -234,7 +234,9 @@ fn stochastic(tour: &mut Tour) -> Result<()> {
         end[0], end[1], run.final_loss
     ));
     tour.say("Each update sees one bean, so the loss of the update's bean jumps up and down from update to update (thin line); its mean over each epoch (thick line) falls smoothly. The animation shows the line settling onto the points.");
-    tour.command("descent train --data builtin:beans --model linear --lr 0.01 --epochs 20 --batch 1 --plot");
+    tour.command(
+        "descent train --data builtin:beans --model linear --lr 0.01 --epochs 20 --batch 1 --plot",
+    );
     tour.caption("The fitted line after each epoch of stochastic gradient descent (the epoch is in the title).");
     fit_gif(tour, &prep, &run, "fit", "stochastic gradient descent")?;
     let (_, steps) = train_steps(&prep, &sgd(0.01), None, &train_config(20, "1", 0)?)?;
@@ -282,7 +284,9 @@ fn mini_batch(tour: &mut Tour) -> Result<()> {
         });
         runs.push((name, run));
     }
-    tour.command("descent train --data builtin:beans --model linear --lr 0.05 --epochs 40 --batch 10 --plot");
+    tour.command(
+        "descent train --data builtin:beans --model linear --lr 0.05 --epochs 40 --batch 10 --plot",
+    );
     tour.say("Mini-batches of 10 beans average away most of the noise of single beans and still update ten times per epoch: the usual compromise. The figure shows the loss of every update's batch: single beans jump over two orders of magnitude, batches of 10 much less, the full batch not at all.");
     tour.caption("The loss of each update's batch against the epoch, for batches of 1, of 10 and of all the beans (lr 0.05, the same shuffling).");
     let chart = LineChart {
@@ -467,7 +471,9 @@ fn decay(tour: &mut Tour) -> Result<()> {
         log_y: true,
         ..LineChart::default()
     };
-    tour.caption("The loss per epoch (mean over the epoch's 100 updates) with a constant lr and two decays.");
+    tour.caption(
+        "The loss per epoch (mean over the epoch's 100 updates) with a constant lr and two decays.",
+    );
     tour.figure(&chart, "loss")?;
     let lr_series = |name: &str, r: &Run| Series {
         name: name.into(),

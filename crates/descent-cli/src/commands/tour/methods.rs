@@ -167,7 +167,9 @@ fn optimizers(tour: &mut Tour) -> Result<()> {
     )?;
     tour.caption("Rosenbrock's function (shading: f − min f, log scale) with 1000 steps of each optimizer; the black ring is the common start, each end carries its optimizer's marker.");
     tour.attach(&files[..2]);
-    tour.caption("The same trajectories drawn step by step (the step counter is in the top left corner).");
+    tour.caption(
+        "The same trajectories drawn step by step (the step counter is in the top left corner).",
+    );
     tour.attach(&files[2..]);
     Ok(())
 }
@@ -257,17 +259,33 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
     ));
     tour.maths("exponential moving average", "<math><msub><mi>v</mi><mi>t</mi></msub><mo>=</mo><mi>β</mi><msub><mi>v</mi><mrow><mi>t</mi><mo>−</mo><mn>1</mn></mrow></msub><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>β</mi><mo>)</mo><msub><mi>x</mi><mi>t</mi></msub><mo>,</mo><mspace width=\"1em\"/><msub><mi>v</mi><mn>0</mn></msub><mo>=</mo><mn>0</mn><mo>,</mo><mspace width=\"1em\"/><msub><mover><mi>v</mi><mo>^</mo></mover><mi>t</mi></msub><mo>=</mo><mfrac><msub><mi>v</mi><mi>t</mi></msub><mrow><mn>1</mn><mo>−</mo><msup><mi>β</mi><mi>t</mi></msup></mrow></mfrac></math>");
     let first = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter().take(40).enumerate().map(|(i, &x)| (t_of(i), x)).collect()
+        v.iter()
+            .take(40)
+            .enumerate()
+            .map(|(i, &x)| (t_of(i), x))
+            .collect()
     };
     let chart = LineChart {
         title: "β = 0.9 with and without bias correction",
         x_label: "t",
         y_label: "value",
         series: vec![
-            Series { name: "noisy series".into(), points: first(&noisy) },
-            Series { name: "true signal sin(t/25)".into(), points: first(&clean) },
-            Series { name: "β = 0.9, bias-corrected".into(), points: first(&cor9) },
-            Series { name: "β = 0.9, no correction (starts at 0)".into(), points: first(&raw9) },
+            Series {
+                name: "noisy series".into(),
+                points: first(&noisy),
+            },
+            Series {
+                name: "true signal sin(t/25)".into(),
+                points: first(&clean),
+            },
+            Series {
+                name: "β = 0.9, bias-corrected".into(),
+                points: first(&cor9),
+            },
+            Series {
+                name: "β = 0.9, no correction (starts at 0)".into(),
+                points: first(&raw9),
+            },
         ],
         thin_first: true,
         ..LineChart::default()

@@ -65,9 +65,10 @@ pub struct Lesson {
 
 impl Lesson {
     fn push_figure(&mut self, file: String) {
-        let caption = self.pending.take().unwrap_or_else(|| {
-            format!("Lesson {}: {}.", self.number, self.title)
-        });
+        let caption = self
+            .pending
+            .take()
+            .unwrap_or_else(|| format!("Lesson {}: {}.", self.number, self.title));
         self.figures.push((file, caption));
     }
 }

@@ -62,10 +62,7 @@ pub fn html(lessons: &[Lesson]) -> String {
             );
         }
         for (n, (f, caption)) in l.figures.iter().enumerate() {
-            let img = format!(
-                "<img src=\"{f}\" alt=\"{}\" loading=\"lazy\">",
-                escape(caption)
-            );
+            let img = format!("<img src=\"{f}\" alt=\"{}\">", escape(caption));
             let linked = match f.strip_suffix(".png") {
                 Some(stem) => format!("<a href=\"{stem}.svg\">{img}</a>"),
                 None => img,
