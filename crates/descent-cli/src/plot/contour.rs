@@ -121,15 +121,6 @@ impl LevelScale {
         .min(1.0)
     }
 
-    fn value(&self, t: f64) -> f64 {
-        let (a, b) = self.ends();
-        if self.log {
-            self.lo + (a + t * (b - a)).exp() - self.delta
-        } else {
-            self.lo + t * (self.hi - self.lo)
-        }
-    }
-
     /// Colour-bar ticks: round values of `f − min f` (log) or `f` (linear), at most six.
     fn ticks(&self) -> Vec<(f64, String)> {
         let mut out = Vec::new();

@@ -296,7 +296,7 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
 
 fn scaling(tour: &mut Tour) -> Result<()> {
     tour.lesson("Feature scaling");
-    tour.say("Linear regression of diabetes progression on body-mass index (w, b), batch gradient descent with lr 1/λ_max (half the stable bound) for 100 epochs.");
+    tour.say("Linear regression of diabetes progression on body-mass index (w, b), batch gradient descent with lr 1/λmax (half the stable bound) for 100 epochs.");
     for (scale, label) in [("none", "raw"), ("standard", "standardized")] {
         let prep = with_features("diabetes", "linear", None, scale, Some(vec!["bmi".into()]))?;
         let (x, y) = (prep.data.x.view(), prep.data.y.view());
@@ -318,7 +318,7 @@ fn scaling(tour: &mut Tour) -> Result<()> {
                 None => "no finite number of steps".to_string(),
             };
             tour.say(format!(
-                "The theory for this bowl (λ_min {:.4}, λ_max {:.4}): the fastest fixed step, lr = 2/(λ_max+λ_min) = {:.4}, shrinks the error by (κ−1)/(κ+1) = {:.4} a step ({} for a thousandfold); the best heavy ball, lr = (2/(√λ_max+√λ_min))² = {:.4} with momentum ((√κ−1)/(√κ+1))² = {:.4}, by (√κ−1)/(√κ+1) = {:.4} ({}). ",
+                "The theory for this bowl (λmin {:.4}, λmax {:.4}): the fastest fixed step, lr = 2/(λmax+λmin) = {:.4}, shrinks the error by (κ−1)/(κ+1) = {:.4} a step ({} for a thousandfold); the best heavy ball, lr = (2/(√λmax+√λmin))² = {:.4} with momentum ((√κ−1)/(√κ+1))² = {:.4}, by (√κ−1)/(√κ+1) = {:.4} ({}). ",
                 s.lambda_min, s.lambda_max, gd.lr, gd.rate, steps(&gd), hb.lr, hb.momentum, hb.rate, steps(&hb)
             ));
         }
