@@ -183,6 +183,9 @@ fn contour(prep: &Prepared, entries: &[Entry], runs: &[Run], out: &Path) -> Resu
             .collect(),
         dots: Vec::new(),
         boundaries: Vec::new(),
+        equal_aspect: false,
+        note: None,
+        regions: None,
     };
     Ok(save_both(&chart, out, "contour")?.to_vec())
 }

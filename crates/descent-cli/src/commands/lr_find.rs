@@ -1,5 +1,6 @@
 //! `descent lr-find`: the learning-rate range test (lr grows geometrically, one full-batch
-//! update per step), its plot, a suggested lr with the reason, and for least-squares models
+//! update per step, the suggestion read from the unsmoothed loss: a full-batch loss has no
+//! noise to smooth), its plot, a suggested lr with the reason, and for least-squares models
 //! the stable bound of the optimizer (from the exact curvature, the same numbers as `analyze`
 //! and the divergence message) drawn on the same axis.
 
@@ -27,6 +28,9 @@ pub fn run(args: LrFindArgs) -> Result<ExitCode> {
         lr_min: args.lr_min,
         lr_max: args.lr_max,
         steps: args.steps,
+        // Each step's loss is over the whole data set: exact, nothing to smooth, and an EMA
+        // would lag the lr by a decade.
+        smoothing: 0.0,
         ..LrRangeConfig::default()
     };
     ensure!(
@@ -97,26 +101,15 @@ pub fn run(args: LrFindArgs) -> Result<ExitCode> {
         title: &title,
         x_label: "learning rate (log scale)",
         y_label: &format!("{} loss", prep.loss),
-        series: vec![
-            Series {
-                name: "loss".into(),
-                points: range
-                    .lrs
-                    .iter()
-                    .copied()
-                    .zip(range.losses.iter().copied())
-                    .collect(),
-            },
-            Series {
-                name: "smoothed (EMA 0.98, bias-corrected)".into(),
-                points: range
-                    .lrs
-                    .iter()
-                    .copied()
-                    .zip(range.smoothed.iter().copied())
-                    .collect(),
-            },
-        ],
+        series: vec![Series {
+            name: "full-batch loss (not smoothed)".into(),
+            points: range
+                .lrs
+                .iter()
+                .copied()
+                .zip(range.losses.iter().copied())
+                .collect(),
+        }],
         log_x: true,
         log_y: range.losses.iter().all(|l| *l > 0.0),
         vlines,

@@ -153,6 +153,9 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
             }],
             dots: Vec::new(),
             boundaries: Vec::new(),
+            equal_aspect: false,
+            note: None,
+            regions: None,
         };
         save_both(&chart, &out, "search")?
     };

@@ -123,9 +123,17 @@ pub fn draw(
         paths: entries
             .iter()
             .zip(trajectories)
-            .map(|(e, t)| Path2d {
-                name: format!("{} (lr {})", e.label, e.lr),
-                points: inside(&field, t),
+            .map(|(e, t)| {
+                let points = inside(&field, t);
+                let off = if points.len() < t.points.len() {
+                    ", leaves the plot"
+                } else {
+                    ""
+                };
+                Path2d {
+                    name: format!("{} (lr {}){off}", e.label, e.lr),
+                    points,
+                }
             })
             .collect(),
         markers: if f.minima().is_empty() {
@@ -138,6 +146,9 @@ pub fn draw(
         },
         dots: Vec::new(),
         boundaries: Vec::new(),
+        equal_aspect: false,
+        note: None,
+        regions: None,
     };
     let mut files = save_both(&chart, out, &format!("{prefix}contour"))?.to_vec();
     if let Some(n) = frames {
@@ -160,12 +171,27 @@ pub fn draw(
 /// The function's plot box, widened to hold the start points.
 pub fn view_field(f: &dyn Objective, trajectories: &[Trajectory]) -> Field {
     let (mut lo, mut hi) = f.default_view();
+    // The start and the end of every path inside the view (an end far off, beyond three
+    // times the default view, is marked as leaving the plot instead).
+    let (dlo, dhi) = (lo, hi);
     for t in trajectories {
-        let p = t.points[0];
-        for d in 0..2 {
-            let w = 0.1 * (hi[d] - lo[d]);
-            lo[d] = lo[d].min(p[d] - w);
-            hi[d] = hi[d].max(p[d] + w);
+        for (k, p) in [t.points[0], t.points[t.points.len() - 1]]
+            .into_iter()
+            .enumerate()
+        {
+            let near = k == 0
+                || (0..2).all(|d| {
+                    let w = dhi[d] - dlo[d];
+                    p[d].is_finite() && p[d] > dlo[d] - w && p[d] < dhi[d] + w
+                });
+            if !near {
+                continue;
+            }
+            for d in 0..2 {
+                let w = 0.1 * (hi[d] - lo[d]);
+                lo[d] = lo[d].min(p[d] - w);
+                hi[d] = hi[d].max(p[d] + w);
+            }
         }
     }
     Field::sample((lo[0], hi[0]), (lo[1], hi[1]), 180, 120, |x, y| {

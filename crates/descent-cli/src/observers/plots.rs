@@ -15,7 +15,8 @@ use descent::Float;
 use ndarray::Array2;
 
 use crate::plot::{
-    save_both, save_gif, ContourChart, Field, LineChart, Marker, ScatterFit, Series,
+    save_both, save_gif, ContourChart, Field, LineChart, Marker, Regions, ScatterFit, Series,
+    PALETTE,
 };
 
 /// Parameters are kept per epoch only for models this small (a line, a plane).
@@ -252,7 +253,9 @@ fn boundary(
     scaler: &Scaler,
 ) -> Result<Vec<String>> {
     let (bx, by) = (column_bounds(data, 0), column_bounds(data, 1));
-    let (nx, ny) = (150, 100);
+    // A fine grid: the boundaries are zero lines of smooth score differences, and the
+    // shading steps between cells should not show.
+    let (nx, ny) = (300, 200);
     // Sample in scaled units; the plot's axes are the file's units.
     let mut grid = Array2::zeros((nx * ny, 2));
     for j in 0..ny {
@@ -262,24 +265,8 @@ fn boundary(
         }
     }
     let logits = model.predict(params, grid.view())?;
-    // One logit: its value (boundary at 0); several: the winning class (boundaries between).
-    let (values, edges): (Vec<f64>, Vec<f64>) = if logits.ncols() == 1 {
-        (logits.column(0).to_vec(), vec![0.0])
-    } else {
-        let argmax = logits
-            .rows()
-            .into_iter()
-            .map(|r| {
-                (0..r.len())
-                    .max_by(|&a, &b| r[a].total_cmp(&r[b]))
-                    .unwrap_or(0) as f64
-            })
-            .collect();
-        (
-            argmax,
-            (1..logits.ncols()).map(|k| k as f64 - 0.5).collect(),
-        )
-    };
+    let n_classes = data.classes.as_ref().map_or(2, Vec::len).max(2);
+    let regions = regions(&logits, n_classes);
     let mut corners = Array2::from_shape_vec((2, 2), vec![bx.0, by.0, bx.1, by.1])?;
     scaler.inverse(&mut corners)?;
     let field = Field {
@@ -287,13 +274,15 @@ fn boundary(
         y: (corners[[0, 1]], corners[[1, 1]]),
         nx,
         ny,
-        values,
+        values: regions.probability.clone(),
     };
     let raw = unscaled(data, scaler)?;
     let classes = data.classes.clone().unwrap_or_default();
     let mut dots: Vec<Marker> = (0..classes.len().max(1))
         .map(|c| Marker {
-            name: format!("class {}", classes.get(c).map_or("?", String::as_str)),
+            name: classes
+                .get(c)
+                .map_or_else(|| format!("class {c}"), String::clone),
             points: Vec::new(),
         })
         .collect();
@@ -309,7 +298,66 @@ fn boundary(
         paths: Vec::new(),
         markers: Vec::new(),
         dots,
-        boundaries: edges,
+        boundaries: Vec::new(),
+        equal_aspect: false,
+        note: None,
+        regions: Some(regions),
     };
     Ok(save_both(&chart, out, "boundary")?.to_vec())
+}
+
+/// The regions of a classifier's scores on a grid: one logit (binary, the boundary where it is
+/// 0) or one per class (softmax, boundaries where the two best are equal).
+fn regions(logits: &Array2<f64>, n_classes: usize) -> Regions {
+    let colours = (0..n_classes).map(|c| PALETTE[c % PALETTE.len()]).collect();
+    let mut class = Vec::with_capacity(logits.nrows());
+    let mut probability = Vec::with_capacity(logits.nrows());
+    if logits.ncols() == 1 {
+        let z: Vec<f64> = logits.column(0).to_vec();
+        for &v in &z {
+            let p = 1.0 / (1.0 + (-v).exp());
+            class.push(usize::from(p >= 0.5));
+            probability.push(p.max(1.0 - p));
+        }
+        return Regions {
+            colours,
+            class,
+            probability,
+            edges: vec![z],
+        };
+    }
+    for r in logits.rows() {
+        let best = (0..r.len())
+            .max_by(|&a, &b| r[a].total_cmp(&r[b]))
+            .unwrap_or(0);
+        let m = r[best];
+        let sum: f64 = r.iter().map(|v| (v - m).exp()).sum();
+        class.push(best);
+        probability.push(1.0 / sum);
+    }
+    let k = logits.ncols();
+    let mut edges = Vec::new();
+    for a in 0..k {
+        for b in a + 1..k {
+            let e: Vec<f64> = logits
+                .rows()
+                .into_iter()
+                .zip(&class)
+                .map(|(r, &c)| {
+                    if c == a || c == b {
+                        r[a] - r[b]
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            edges.push(e);
+        }
+    }
+    Regions {
+        colours,
+        class,
+        probability,
+        edges,
+    }
 }

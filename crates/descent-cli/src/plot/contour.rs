@@ -9,7 +9,10 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{colour_for, err, legend_corner, pieces, tick_in, Figure, Marker};
+use super::colour_bar::{draw_colour_bar, BAR_WIDTH};
+use super::{
+    colour_for, err, legend_corner, marker, pieces, ringed_marker, tick_in, Figure, Marker,
+};
 
 /// Number of shading bands (and so of iso-lines, less one).
 const BANDS: usize = 16;
@@ -57,9 +60,9 @@ impl Field {
         self.y.0 + (j as f64 + 0.5) * (self.y.1 - self.y.0) / self.ny as f64
     }
 
-    /// Each value mapped to [0, 1] on a log scale of its distance above the minimum (the top
-    /// 1% clipped, so that one far corner does not flatten the rest); NaN stays NaN.
-    fn levels(&self) -> Vec<f64> {
+    /// How values map to shades: a log scale of the distance above the minimum (the top 1%
+    /// clipped, so that one far corner does not flatten the rest); `None` without values.
+    fn scale(&self) -> Option<LevelScale> {
         let mut finite: Vec<f64> = self
             .values
             .iter()
@@ -67,29 +70,111 @@ impl Field {
             .filter(|v| v.is_finite())
             .collect();
         if finite.is_empty() {
-            return vec![f64::NAN; self.values.len()];
+            return None;
         }
         finite.sort_by(f64::total_cmp);
         let lo = finite[0];
         let hi = finite[(finite.len() - 1) * 99 / 100];
-        // A function unbounded below (a saddle) has no floor to measure from: shade linearly.
-        let log = lo >= 0.0;
-        let delta = ((hi - lo) * 1e-4).max(1e-300);
-        let (a, b) = (delta.ln(), (hi - lo + delta).ln());
-        self.values
-            .iter()
-            .map(|&v| {
-                if v.is_nan() {
-                    f64::NAN
-                } else if log {
-                    (((v - lo).max(0.0) + delta).ln() - a) / (b - a).max(1e-12)
-                } else {
-                    (v - lo) / (hi - lo).max(1e-300)
-                }
-                .min(1.0)
-            })
-            .collect()
+        Some(LevelScale {
+            lo,
+            hi,
+            // A function unbounded below (a saddle) has no floor to measure from: linear.
+            log: lo >= 0.0,
+            delta: ((hi - lo) * 1e-4).max(1e-300),
+        })
     }
+
+    /// Each value mapped to [0, 1] by [`Field::scale`]; NaN stays NaN.
+    fn levels(&self) -> Vec<f64> {
+        match self.scale() {
+            None => vec![f64::NAN; self.values.len()],
+            Some(s) => self
+                .values
+                .iter()
+                .map(|&v| if v.is_nan() { f64::NAN } else { s.level(v) })
+                .collect(),
+        }
+    }
+}
+
+/// The map from a value to its shade level in [0, 1] (and back, for the colour bar).
+#[derive(Clone, Copy, Debug)]
+struct LevelScale {
+    lo: f64,
+    hi: f64,
+    log: bool,
+    delta: f64,
+}
+
+impl LevelScale {
+    fn ends(&self) -> (f64, f64) {
+        (self.delta.ln(), (self.hi - self.lo + self.delta).ln())
+    }
+
+    fn level(&self, v: f64) -> f64 {
+        let (a, b) = self.ends();
+        if self.log {
+            (((v - self.lo).max(0.0) + self.delta).ln() - a) / (b - a).max(1e-12)
+        } else {
+            (v - self.lo) / (self.hi - self.lo).max(1e-300)
+        }
+        .min(1.0)
+    }
+
+    /// Colour-bar ticks: round values of `f − min f` (log) or `f` (linear), at most six.
+    fn ticks(&self) -> Vec<(f64, String)> {
+        let mut out = Vec::new();
+        if self.log {
+            let (top, bottom) = (self.hi - self.lo, self.delta);
+            let (labels, _) = super::log_ticks(bottom * 10.0, top);
+            let every = labels.len().div_ceil(6).max(1);
+            out.push((0.0, "0".to_string()));
+            for v in labels.into_iter().rev().step_by(every) {
+                out.push((self.level(self.lo + v), super::tick(&v)));
+            }
+        } else {
+            let step = super::nice_step((self.hi - self.lo) / 5.0);
+            let mut v = (self.lo / step).ceil() * step;
+            while v <= self.hi {
+                out.push((self.level(v), super::tick_in(v, self.hi - self.lo)));
+                v += step;
+            }
+        }
+        out
+    }
+}
+
+/// Decision regions of a classifier over the field's grid: each cell shaded in the colour of
+/// its predicted class, paler where the model is less sure, and the boundaries drawn where
+/// two classes' scores are equal.
+#[derive(Clone, Debug)]
+pub struct Regions {
+    /// One colour per class, the colour of that class's points.
+    pub colours: Vec<RGBColor>,
+    /// Per cell (as `Field::values`): the predicted class and its probability.
+    pub class: Vec<usize>,
+    pub probability: Vec<f64>,
+    /// Per pair of classes that meet: `score_a − score_b` per cell where one of the two is
+    /// the prediction (NaN elsewhere); the boundary is its zero line.
+    pub edges: Vec<Vec<f64>>,
+}
+
+impl Regions {
+    /// A class colour faded towards white as the probability falls to chance (`1/K`).
+    fn shade(&self, class: usize, p: f64) -> RGBColor {
+        let k = self.colours.len().max(2) as f64;
+        let t = ((p - 1.0 / k) / (1.0 - 1.0 / k)).clamp(0.0, 1.0);
+        fade(
+            self.colours[class.min(self.colours.len() - 1)],
+            0.12 + 0.5 * t,
+        )
+    }
+}
+
+/// `c` mixed with white: `amount` 0 is white, 1 is `c`.
+fn fade(c: RGBColor, amount: f64) -> RGBColor {
+    let m = |u: u8| (255.0 - amount * (255.0 - f64::from(u))).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
 }
 
 /// One optimizer's (or method's) path through the plane.
@@ -99,30 +184,39 @@ pub struct Path2d {
     pub points: Vec<(f64, f64)>,
 }
 
-/// A contour plot of `field` with `paths` (start: open circle, end: filled circle),
-/// `markers` (black crosses, e.g. the minimum or the best grid point), `dots` (data points)
-/// and `boundaries` (iso-lines of the raw values).
+/// A contour plot of `field` with `paths` (start: open black circle, end: a filled marker, one
+/// shape per path), `markers` (black crosses, e.g. the minimum or the best grid point), `dots`
+/// (data points) and `boundaries` (iso-lines of the raw values), and a colour bar.
 #[derive(Clone, Debug)]
 pub struct ContourChart<'a> {
     pub title: &'a str,
     pub x_label: &'a str,
     pub y_label: &'a str,
     pub field: &'a Field,
+    /// Drawn in order: the first widest (under), the last on top.
     pub paths: Vec<Path2d>,
     pub markers: Vec<Marker>,
     /// Data points, one colour per group (e.g. per class).
     pub dots: Vec<Marker>,
     /// Values of the function drawn as thick black iso-lines (e.g. a decision boundary).
     pub boundaries: Vec<f64>,
+    /// One unit of x as long as one unit of y on the page (where the lesson is the shape).
+    pub equal_aspect: bool,
+    /// Text in the top left corner of the plot (an animation's step counter).
+    pub note: Option<String>,
+    /// Decision regions instead of the banded shading of `field`.
+    pub regions: Option<Regions>,
 }
 
 impl<'a> ContourChart<'a> {
-    /// The same chart with every path cut after its first `n` points (a frame of a GIF).
+    /// The same chart with every path cut after its first `n` points (a frame of a GIF),
+    /// its step written in the corner.
     pub fn truncated(&self, n: usize) -> ContourChart<'a> {
         let mut c = self.clone();
         for p in &mut c.paths {
             p.points.truncate(n.max(1));
         }
+        c.note = Some(format!("step {}", n.max(1) - 1));
         c
     }
 }
@@ -145,59 +239,93 @@ fn shade(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// The shade of a band (the colour bar shows the same bands).
+fn band_shade(t: f64) -> RGBColor {
+    let b = ((t * BANDS as f64) as usize).min(BANDS - 1);
+    shade((b as f64 + 0.5) / BANDS as f64)
+}
+
+const MARGIN: u32 = 16;
+const X_AREA: u32 = 52;
+const Y_AREA: u32 = 80;
+
 impl Figure for ContourChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
         let f = self.field;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, ("sans-serif", 24))
-            .margin(16)
-            .x_label_area_size(52)
-            .y_label_area_size(80)
+        let titled = root
+            .margin(8, 0, 0, 0)
+            .titled(self.title, ("sans-serif", 24))
+            .map_err(err)?;
+        let (w, h) = titled.dim_in_pixel();
+        let (body, bar) = titled.split_horizontally(w.saturating_sub(BAR_WIDTH));
+        // The plot's pixel size, then margins that give it the data's aspect if asked.
+        let (pw, ph) = (
+            f64::from(w.saturating_sub(BAR_WIDTH + 2 * MARGIN + Y_AREA).max(1)),
+            f64::from(h.saturating_sub(2 * MARGIN + X_AREA).max(1)),
+        );
+        let (mut extra_x, mut extra_y) = (0u32, 0u32);
+        if self.equal_aspect {
+            let want = (f.x.1 - f.x.0) / (f.y.1 - f.y.0);
+            if want > pw / ph {
+                extra_y = (ph - pw / want).max(0.0) as u32;
+            } else {
+                extra_x = (pw - ph * want).max(0.0) as u32;
+            }
+        }
+        let body = body.margin(
+            extra_y / 2,
+            extra_y - extra_y / 2,
+            extra_x / 2,
+            extra_x - extra_x / 2,
+        );
+        let mut chart = ChartBuilder::on(&body)
+            .margin(MARGIN)
+            .x_label_area_size(X_AREA)
+            .y_label_area_size(Y_AREA)
             .build_cartesian_2d(f.x.0..f.x.1, f.y.0..f.y.1)
             .map_err(err)?;
-        let levels = f.levels();
         let (dx, dy) = ((f.x.1 - f.x.0) / f.nx as f64, (f.y.1 - f.y.0) / f.ny as f64);
-        let band = |t: f64| {
-            if t.is_nan() {
-                None
-            } else {
-                Some(((t * BANDS as f64) as usize).min(BANDS - 1))
+        let levels = f.levels();
+        // The colour of each cell: its class's (regions) or its band's; runs of equal colour
+        // in a row become one rectangle.
+        let cell = |idx: usize| -> RGBColor {
+            match &self.regions {
+                Some(r) => r.shade(r.class[idx], r.probability[idx]),
+                None if levels[idx].is_nan() => RGBColor(230, 230, 230),
+                None => band_shade(levels[idx]),
             }
         };
-        // Shading: one rectangle per run of equal band in a row.
         let mut rects = Vec::new();
         for j in 0..f.ny {
             let mut i = 0;
             while i < f.nx {
-                let b = band(levels[j * f.nx + i]);
+                let c = cell(j * f.nx + i);
                 let mut k = i + 1;
-                while k < f.nx && band(levels[j * f.nx + k]) == b {
+                while k < f.nx && cell(j * f.nx + k) == c {
                     k += 1;
                 }
-                let colour = match b {
-                    Some(b) => shade((b as f64 + 0.5) / BANDS as f64),
-                    None => RGBColor(230, 230, 230),
-                };
                 let (xa, xb) = (f.x.0 + i as f64 * dx, f.x.0 + k as f64 * dx);
                 let (ya, yb) = (f.y.0 + j as f64 * dy, f.y.0 + (j + 1) as f64 * dy);
-                rects.push(Rectangle::new([(xa, ya), (xb, yb)], colour.filled()));
+                rects.push(Rectangle::new([(xa, ya), (xb, yb)], c.filled()));
                 i = k;
             }
         }
         chart.draw_series(rects).map_err(err)?;
-        let iso = RGBColor(70, 70, 90).mix(0.45).stroke_width(1);
-        let bands: Vec<f64> = (1..BANDS).map(|b| b as f64 / BANDS as f64).collect();
-        let segments = iso_segments(f, &levels, &bands);
-        chart
-            .draw_series(
-                segments
-                    .into_iter()
-                    .map(|(a, b)| PathElement::new(vec![a, b], iso)),
-            )
-            .map_err(err)?;
+        if self.regions.is_none() {
+            let iso = RGBColor(70, 70, 90).mix(0.45).stroke_width(1);
+            let bands: Vec<f64> = (1..BANDS).map(|b| b as f64 / BANDS as f64).collect();
+            let segments = iso_segments(f, &levels, &bands);
+            chart
+                .draw_series(
+                    segments
+                        .into_iter()
+                        .map(|(a, b)| PathElement::new(vec![a, b], iso)),
+                )
+                .map_err(err)?;
+        }
         chart
             .configure_mesh()
             .disable_mesh()
@@ -210,27 +338,36 @@ impl Figure for ContourChart<'_> {
             .draw()
             .map_err(err)?;
         let edge = BLACK.stroke_width(3);
+        let mut lines = iso_segments(f, &f.values, &self.boundaries);
+        if let Some(r) = &self.regions {
+            for e in &r.edges {
+                lines.extend(iso_segments(f, e, &[0.0]));
+            }
+        }
         chart
             .draw_series(
-                iso_segments(f, &f.values, &self.boundaries)
+                lines
                     .into_iter()
                     .map(|(a, b)| PathElement::new(vec![a, b], edge)),
             )
             .map_err(err)?;
         for (index, d) in self.dots.iter().enumerate() {
-            let colour = colour_for(&d.name, index);
+            let colour = match &self.regions {
+                Some(r) if index < r.colours.len() => r.colours[index],
+                _ => colour_for(&d.name, index),
+            };
             chart
-                .draw_series(
-                    d.points
-                        .iter()
-                        .map(|&p| Circle::new(p, 4, colour.mix(0.85).filled())),
-                )
+                .draw_series(d.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
                 .map_err(err)?
                 .label(d.name.clone())
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, colour.filled()));
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
         }
+        let n_paths = self.paths.len();
+        let mut starts: Vec<(f64, f64)> = Vec::new();
         for (index, p) in self.paths.iter().enumerate() {
             let colour = colour_for(&p.name, index);
+            // Earlier paths wider, so that a later one drawn over them leaves their edges.
+            let width = 2 + 2 * (n_paths - 1 - index).min(2) as u32;
             let pts: Vec<(f64, f64)> = p
                 .points
                 .iter()
@@ -238,29 +375,54 @@ impl Figure for ContourChart<'_> {
                 .filter(|q| q.0.is_finite() && q.1.is_finite())
                 .collect();
             let mut parts = pieces(&pts, (f.x.1 - f.x.0, f.y.1 - f.y.0)).into_iter();
+            let shape = index;
             chart
                 .draw_series(LineSeries::new(
                     parts.next().unwrap_or_default(),
-                    colour.stroke_width(3),
+                    colour.stroke_width(width),
                 ))
                 .map_err(err)?
                 .label(p.name.clone())
                 .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(-4, 0), (24, 0)], colour.stroke_width(3))
+                        + marker(shape, (10, 0), colour)
                 });
             for part in parts {
                 chart
-                    .draw_series(LineSeries::new(part, colour.stroke_width(3)))
+                    .draw_series(LineSeries::new(part, colour.stroke_width(width)))
                     .map_err(err)?;
             }
-            if let (Some(&first), Some(&last)) = (pts.first(), pts.last()) {
+            if let Some(&first) = pts.first() {
+                if !starts.contains(&first) {
+                    starts.push(first);
+                }
+            }
+        }
+        // End markers on top of every line, then the starts (one ring per distinct start).
+        for (index, p) in self.paths.iter().enumerate() {
+            let colour = colour_for(&p.name, index);
+            if let Some(&last) = p
+                .points
+                .iter()
+                .rev()
+                .find(|q| q.0.is_finite() && q.1.is_finite())
+            {
                 chart
-                    .draw_series([
-                        Circle::new(first, 6, colour.stroke_width(2)),
-                        Circle::new(last, 6, colour.filled()),
-                    ])
+                    .draw_series([ringed_marker(index, last, colour)])
                     .map_err(err)?;
             }
+        }
+        if !starts.is_empty() {
+            chart
+                .draw_series(
+                    starts
+                        .iter()
+                        .map(|&s| Circle::new(s, 7, BLACK.stroke_width(2))),
+                )
+                .map_err(err)?
+                .label("start")
+                .legend(|(x, y)| Circle::new((x + 10, y), 6, BLACK.stroke_width(2)));
         }
         for m in &self.markers {
             chart
@@ -290,6 +452,50 @@ impl Figure for ContourChart<'_> {
                 ))
                 .draw()
                 .map_err(err)?;
+        }
+        if let Some(note) = &self.note {
+            let at = chart.backend_coord(&(f.x.0, f.y.1));
+            body.draw(&Text::new(
+                note.clone(),
+                (at.0 + 8, at.1 + 8),
+                ("sans-serif", 18).into_font().color(&BLACK),
+            ))
+            .map_err(err)?;
+        }
+        // The colour bar spans the plot's height.
+        let (top, bottom) = {
+            let a = chart.backend_coord(&(f.x.0, f.y.1));
+            let b = chart.backend_coord(&(f.x.0, f.y.0));
+            let off = bar.get_base_pixel().1 - body.get_base_pixel().1;
+            (a.1 - off, b.1 - off)
+        };
+        match &self.regions {
+            Some(r) => {
+                let k = r.colours.len().max(2) as f64;
+                let ticks: Vec<(f64, String)> = [1.0 / k, 0.5f64.max(1.0 / k), 0.75, 1.0]
+                    .into_iter()
+                    .filter(|p| *p >= 1.0 / k)
+                    .map(|p| ((p - 1.0 / k) / (1.0 - 1.0 / k), tick_in(p, 1.0)))
+                    .collect();
+                draw_colour_bar(
+                    &bar,
+                    |t| fade(RGBColor(60, 60, 60), 0.12 + 0.5 * t),
+                    &ticks,
+                    "probability of the predicted class",
+                    top,
+                    bottom,
+                )?;
+            }
+            None => {
+                if let Some(scale) = f.scale() {
+                    let title = if scale.log {
+                        "f − min f (log scale)"
+                    } else {
+                        "f"
+                    };
+                    draw_colour_bar(&bar, band_shade, &scale.ticks(), title, top, bottom)?;
+                }
+            }
         }
         Ok(())
     }

@@ -7,7 +7,10 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{bounds, colour_for, err, legend_corner, pieces, tick, tick_in, Figure};
+use super::{
+    bounds, colour_for, err, legend_corner, log_ticks, marker, no_marker, pieces, tick, tick_in,
+    Figure,
+};
 
 /// One named line of a chart.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +46,11 @@ pub struct LineChart<'a> {
     pub vlines: Vec<VLine>,
     /// Extend the y axis upwards so that the legend sits above the lines.
     pub legend_room: bool,
+    /// Draw the first series thin and light, under the others (a noisy raw series under its
+    /// averages).
+    pub thin_first: bool,
+    /// A horizontal reference line (e.g. the minimum a parameter should reach).
+    pub hline: Option<f64>,
 }
 
 impl LineChart<'_> {
@@ -130,12 +138,39 @@ impl LineChart<'_> {
     }
 }
 
+/// An axis label that says "(log scale)" when the axis is logarithmic.
+fn axis_label(label: &str, log: bool) -> String {
+    if log && !label.contains("log scale") {
+        format!("{label} (log scale)")
+    } else {
+        label.to_string()
+    }
+}
+
+/// Indices of about eight evenly spread points of a series of `n`, shifted by the series'
+/// index so that the markers of overlapping series do not sit on each other.
+fn marker_indices(n: usize, k: usize) -> Vec<usize> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let every = (n / 8).max(1);
+    let offset = (k * every / 5).min(n - 1);
+    (offset..n).step_by(every).collect()
+}
+
 impl Figure for LineChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
         let ((x0, x1), (y0, y1)) = self.ranges();
+        let (x_desc, y_desc) = (
+            axis_label(self.x_label, self.log_x),
+            axis_label(self.y_label, self.log_y),
+        );
+        let (x_major, x_minor) = log_ticks(x0, x1);
+        let (y_major, y_minor) = log_ticks(y0, y1);
+        let n_series = self.series.len();
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(self.title, ("sans-serif", 26))
@@ -148,7 +183,7 @@ impl Figure for LineChart<'_> {
                 let mut chart = $chart;
                 chart
                     .configure_mesh()
-                    .x_desc(self.x_label)
+                    .x_desc(x_desc.as_str())
                     .x_label_formatter(&|v| {
                         if self.log_x {
                             tick(v)
@@ -163,37 +198,77 @@ impl Figure for LineChart<'_> {
                             tick_in(*v, y1 - y0)
                         }
                     })
-                    // Fewer labels on a log axis: plotters labels every 1..9 × 10^k otherwise.
-                    .x_labels(if self.log_x { 5 } else { 10 })
-                    .y_labels(if self.log_y { 5 } else { 10 })
-                    .y_desc(self.y_label)
+                    .x_labels(10)
+                    .y_labels(10)
+                    .y_desc(y_desc.as_str())
                     .label_style(("sans-serif", 15))
                     .axis_desc_style(("sans-serif", 18))
                     .light_line_style(RGBColor(235, 235, 235))
                     .draw()
                     .map_err(err)?;
                 let mut index = 0;
-                for s in &self.series {
+                for (k, s) in self.series.iter().enumerate() {
                     let colour = colour_for(&s.name, index);
                     index += 1;
+                    // Earlier series drawn wider, so one drawn over another still shows its
+                    // edges; markers (one shape per series) tell them apart where they meet.
+                    // A long series (every update of a run) is drawn thin, or it turns solid.
+                    let width = if s.points.len() > 400 {
+                        1
+                    } else {
+                        2 + 2 * (n_series - 1 - k).min(2) as u32
+                    };
+                    let thin = self.thin_first && k == 0;
+                    let (colour, width) = if thin {
+                        (RGBColor(150, 150, 150), 1)
+                    } else {
+                        (colour, width)
+                    };
                     let points: Vec<(f64, f64)> =
                         s.points.iter().copied().filter(|p| self.keep(p)).collect();
+                    let marks = n_series > 1 && !thin;
                     let mut parts = self.pieces(&points).into_iter();
                     chart
                         .draw_series(LineSeries::new(
                             parts.next().unwrap_or_default(),
-                            colour.stroke_width(2),
+                            colour.stroke_width(width),
                         ))
                         .map_err(err)?
                         .label(s.name.clone())
                         .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                            let line =
+                                PathElement::new(vec![(-4, 0), (24, 0)], colour.stroke_width(3));
+                            let mark = if marks {
+                                marker(k, (10, 0), colour)
+                            } else {
+                                no_marker((10, 0))
+                            };
+                            EmptyElement::at((x, y)) + line + mark
                         });
                     for part in parts {
                         chart
-                            .draw_series(LineSeries::new(part, colour.stroke_width(2)))
+                            .draw_series(LineSeries::new(part, colour.stroke_width(width)))
                             .map_err(err)?;
                     }
+                    if marks {
+                        chart
+                            .draw_series(
+                                marker_indices(points.len(), k)
+                                    .into_iter()
+                                    .map(|i| marker(k, points[i], colour)),
+                            )
+                            .map_err(err)?;
+                    }
+                }
+                if let Some(h) = self.hline {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            vec![(x0, h), (x1, h)],
+                            8,
+                            5,
+                            BLACK.stroke_width(1),
+                        ))
+                        .map_err(err)?;
                 }
                 for (k, v) in self.vlines.iter().enumerate() {
                     let colour = [RGBColor(40, 40, 40), RGBColor(180, 30, 30)][k % 2];
@@ -248,13 +323,34 @@ impl Figure for LineChart<'_> {
         match (self.log_x, self.log_y) {
             (false, false) => finish!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
             (false, true) => finish!(builder
-                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .build_cartesian_2d(
+                    x0..x1,
+                    (y0..y1)
+                        .log_scale()
+                        .with_key_points(y_major)
+                        .with_light_points(y_minor)
+                )
                 .map_err(err)?),
             (true, false) => finish!(builder
-                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .build_cartesian_2d(
+                    (x0..x1)
+                        .log_scale()
+                        .with_key_points(x_major)
+                        .with_light_points(x_minor),
+                    y0..y1
+                )
                 .map_err(err)?),
             (true, true) => finish!(builder
-                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .build_cartesian_2d(
+                    (x0..x1)
+                        .log_scale()
+                        .with_key_points(x_major)
+                        .with_light_points(x_minor),
+                    (y0..y1)
+                        .log_scale()
+                        .with_key_points(y_major)
+                        .with_light_points(y_minor)
+                )
                 .map_err(err)?),
         }
         Ok(())

@@ -6,22 +6,27 @@
 //! with a fitted curve, and [`gif`] animations. Every figure colours an optimizer the same way
 //! ([`colour_for`]), so that `adam` is purple in the loss plot, the contour and the GIF alike.
 
+mod colour_bar;
 mod contour;
 mod gif;
 mod line;
 mod scatter;
+mod text;
 
 use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
+use plotters_backend::{BackendCoord, DrawingErrorKind};
 
-pub use contour::{field_around, ContourChart, Field, Path2d};
+pub use contour::{field_around, ContourChart, Field, Path2d, Regions};
 pub use gif::save_gif;
 pub use line::{LineChart, Marker, Series, VLine};
 pub use scatter::ScatterFit;
+pub use text::Glyphs;
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -35,7 +40,8 @@ fn register_font() {
     });
 }
 
-/// Colours used for series that are not optimizers (Tableau 10).
+/// Colours used for series that are not optimizers (Tableau 10, whose colours stay apart
+/// for the common colour-vision deficiencies; markers and line widths tell them apart too).
 pub const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -80,6 +86,79 @@ pub fn colour_for(name: &str, index: usize) -> RGBColor {
         .map_or(PALETTE[index % PALETTE.len()], |(_, c)| *c)
 }
 
+/// The marker of the `k`-th series at `at` (drawn every few points, so that lines that
+/// overlap, or that print in grey, stay told apart): circle, triangle, square, cross, diamond.
+pub fn marker<C>(k: usize, at: C, colour: RGBColor) -> Mark<C> {
+    Mark {
+        at,
+        k,
+        colour,
+        ring: false,
+    }
+}
+
+/// The same marker with a thin black ring around it, so that an end point shows over its
+/// own line.
+pub fn ringed_marker<C>(k: usize, at: C, colour: RGBColor) -> Mark<C> {
+    Mark {
+        ring: true,
+        ..marker(k, at, colour)
+    }
+}
+
+/// No marker (where a legend entry has a line only).
+pub fn no_marker<C>(at: C) -> Mark<C> {
+    marker(usize::MAX, at, BLACK)
+}
+
+/// A marker shape at a point (see [`marker`]).
+pub struct Mark<C> {
+    at: C,
+    k: usize,
+    colour: RGBColor,
+    ring: bool,
+}
+
+impl<'a, C> PointCollection<'a, C> for &'a Mark<C> {
+    type Point = &'a C;
+    type IntoIter = std::iter::Once<&'a C>;
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::once(&self.at)
+    }
+}
+
+impl<C, DB: DrawingBackend> Drawable<DB> for Mark<C> {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        mut pos: I,
+        backend: &mut DB,
+        _: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+        let Some((x, y)) = pos.next() else {
+            return Ok(());
+        };
+        let fill = self.colour.filled();
+        match if self.k == usize::MAX { 5 } else { self.k % 5 } {
+            5 => {}
+            0 => backend.draw_circle((x, y), 5, &fill, true)?,
+            1 => backend.fill_polygon(vec![(x, y - 7), (x + 6, y + 4), (x - 6, y + 4)], &fill)?,
+            2 => backend.draw_rect((x - 4, y - 4), (x + 4, y + 4), &fill, true)?,
+            3 => {
+                let s = self.colour.stroke_width(3);
+                backend.draw_line((x - 5, y - 5), (x + 5, y + 5), &s)?;
+                backend.draw_line((x - 5, y + 5), (x + 5, y - 5), &s)?;
+            }
+            _ => {
+                backend.fill_polygon(vec![(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)], &fill)?
+            }
+        }
+        if self.ring {
+            backend.draw_circle((x, y), 9, &BLACK.stroke_width(1), false)?;
+        }
+        Ok(())
+    }
+}
+
 /// Figure size in pixels.
 pub const SIZE: (u32, u32) = (900, 600);
 
@@ -96,7 +175,10 @@ pub fn save(figure: &impl Figure, path: &Path) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let result = match ext {
         "svg" => render(figure, SVGBackend::new(path, SIZE).into_drawing_area()),
-        "png" => render(figure, BitMapBackend::new(path, SIZE).into_drawing_area()),
+        "png" => render(
+            figure,
+            Glyphs(BitMapBackend::new(path, SIZE)).into_drawing_area(),
+        ),
         _ => bail!(
             "cannot plot to {}: use a .svg or .png file name",
             path.display()
@@ -181,6 +263,65 @@ pub fn tick_in(v: f64, span: f64) -> String {
     }
 }
 
+/// The labelled (`.0`) and unlabelled grid (`.1`) ticks of a log axis from `lo` to `hi`:
+/// powers of ten when the range spans enough of them, else 1-2-5 steps, else every
+/// 1..9 × 10^k, else evenly spaced round values, so that any range gets at least three labels.
+pub fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+    if !(lo > 0.0 && hi.is_finite()) {
+        return (Vec::new(), Vec::new());
+    }
+    let inside = |mults: &[f64]| -> Vec<f64> {
+        let (k0, k1) = (lo.log10().floor() as i32 - 1, hi.log10().ceil() as i32 + 1);
+        let mut v = Vec::new();
+        for k in k0..=k1 {
+            for m in mults {
+                // Round so that 0.1 is 0.1 and not 0.30000000000000004 (3e-1 is exact text).
+                let t: f64 = format!("{m}e{k}").parse().unwrap_or(f64::NAN);
+                if t >= lo * (1.0 - 1e-12) && t <= hi * (1.0 + 1e-12) {
+                    v.push(t);
+                }
+            }
+        }
+        v
+    };
+    let nine: Vec<f64> = (1..=9).map(f64::from).collect();
+    let decades = inside(&[1.0]);
+    if decades.len() >= 3 {
+        // At most about eight labels: every second (third, ...) power of ten.
+        let every = decades.len().div_ceil(8);
+        let labels = decades.iter().copied().step_by(every).collect();
+        let light = if every == 1 { inside(&nine) } else { decades };
+        return (labels, light);
+    }
+    let minor = inside(&nine);
+    for candidate in [inside(&[1.0, 2.0, 5.0]), minor.clone()] {
+        if candidate.len() >= 3 {
+            return (candidate, minor);
+        }
+    }
+    // Under a factor of about 1.5: round values evenly spaced on the plain scale.
+    let span = hi - lo;
+    let step = nice_step(span / 4.0);
+    let mut v = Vec::new();
+    let mut t = (lo / step).ceil() * step;
+    while t <= hi * (1.0 + 1e-12) {
+        v.push(t);
+        t += step;
+    }
+    (v.clone(), v)
+}
+
+/// The round step (1, 2 or 5 × 10^k) nearest above `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * p)
+}
+
 /// The legend corner that covers the fewest of `points` (in data coordinates of the box
 /// `x` × `y`): the legend takes about the outer 40% × 30% of the plot at a corner.
 pub fn legend_corner(
@@ -256,6 +397,31 @@ mod tests {
         assert_eq!(tick(&2.5e-4), "2.5e-4");
         assert_eq!(tick_in(-1.1e-16, 1.0), "0");
         assert_eq!(tick_in(0.25, 1.0), "0.25");
+    }
+
+    #[test]
+    fn every_log_axis_gets_at_least_three_labels() {
+        for (lo, hi) in [
+            (0.28, 0.69),
+            (0.215, 0.9),
+            (1e-7, 10.0),
+            (1e-30, 1e3),
+            (0.5, 0.6),
+            (1000.0, 30000.0),
+            (2.0, 3.0),
+            (1e-16, 1.0),
+        ] {
+            let (labels, _) = log_ticks(lo, hi);
+            assert!(labels.len() >= 3, "{lo}..{hi}: {labels:?}");
+            assert!(labels.len() <= 12, "{lo}..{hi}: {labels:?}");
+            assert!(labels.iter().all(|t| (lo..=hi).contains(t)), "{labels:?}");
+        }
+        assert_eq!(
+            log_ticks(0.215, 0.9).0,
+            vec![0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+        );
+        assert_eq!(log_ticks(0.05, 3.0).0, vec![0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
+        assert_eq!(log_ticks(1e-3, 10.0).0, vec![1e-3, 1e-2, 0.1, 1.0, 10.0]);
     }
 
     #[test]

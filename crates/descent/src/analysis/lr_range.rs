@@ -17,7 +17,9 @@ pub struct LrRangeConfig {
     pub lr_max: f64,
     /// Number of steps `K` (learning rates tried).
     pub steps: usize,
-    /// EMA factor `β` of the smoothed loss.
+    /// EMA factor `β` of the smoothed loss; 0 reads the suggestion from the raw losses, as
+    /// it should for full-batch losses, which carry no sampling noise (an EMA would only make
+    /// the curve lag behind the lr: at β = 0.98 by about 50 steps).
     pub smoothing: f64,
     /// Stop once a loss exceeds `divergence` times the best loss so far.
     pub divergence: f64,
@@ -127,10 +129,16 @@ pub fn lr_range_test(
         best = best.min(loss);
         lrs.push(lr);
         losses.push(loss);
-        smoothed.push(ema.push(loss));
+        let s = ema.push(loss);
+        smoothed.push(if config.smoothing == 0.0 { loss } else { s });
     }
     let (steepest, at_minimum) = (steepest(&lrs, &smoothed), at_minimum(&lrs, &smoothed));
-    let (suggestion, reason) = suggest(steepest, at_minimum);
+    let curve = if config.smoothing == 0.0 {
+        "loss"
+    } else {
+        "smoothed loss"
+    };
+    let (suggestion, reason) = suggest(steepest, at_minimum, curve);
     Ok(LrRange {
         lrs,
         losses,
@@ -188,17 +196,17 @@ fn steepest(lrs: &[f64], s: &[f64]) -> Option<f64> {
         .map(|(i, _)| lrs[i])
 }
 
-fn suggest(steepest: Option<f64>, at_minimum: Option<f64>) -> (Option<f64>, String) {
+fn suggest(steepest: Option<f64>, at_minimum: Option<f64>, curve: &str) -> (Option<f64>, String) {
     match (steepest, at_minimum) {
         (Some(s), Some(m)) if s <= m / 10.0 => (
             Some(s),
-            format!("steepest descent of the smoothed loss at lr {s:.3e} (below one tenth of the minimum-loss lr {m:.3e})"),
+            format!("steepest descent of the {curve} at lr {s:.3e} (below one tenth of the minimum-loss lr {m:.3e})"),
         ),
         (_, Some(m)) => (
             Some(m / 10.0),
             match steepest {
                 Some(s) => format!("one tenth of the minimum-loss lr {m:.3e} (below the steepest-descent lr {s:.3e})"),
-                None => format!("one tenth of the minimum-loss lr {m:.3e} (the smoothed loss never fell)"),
+                None => format!("one tenth of the minimum-loss lr {m:.3e} (the {curve} never fell)"),
             },
         ),
         _ => (None, "no finite loss was recorded: lower lr_min".to_string()),
@@ -237,6 +245,44 @@ mod tests {
         let s = r.suggestion.unwrap();
         assert!(s < 1.0, "{r:?}");
         assert!(!r.reason.is_empty());
+    }
+
+    /// SGD on f = x² from x = 3, one step per lr.
+    fn bowl(smoothing: f64) -> LrRange {
+        let mut x = 3.0f64;
+        let c = LrRangeConfig {
+            smoothing,
+            ..LrRangeConfig::default()
+        };
+        lr_range_test(&c, |lr| {
+            let f = x * x;
+            x -= lr * 2.0 * x;
+            Ok(f)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn unsmoothed_the_minimum_sits_at_the_stable_bound_of_the_bowl() {
+        // f'' = 2: lr = 1 lands on the minimum, lr > 1 diverges (the bound 2/λ_max = 1). A
+        // loss is measured before its step, so the raw minimum is read one lr step (a factor
+        // 10^(8/99) = 1.205) after the last step below the bound.
+        let raw = bowl(0.0);
+        let m = raw.at_minimum.unwrap();
+        assert!((1.0..=1.205).contains(&m), "{m}");
+        assert_eq!(raw.smoothed, raw.losses, "no smoothing");
+        let s = raw.suggestion.unwrap();
+        // The suggestion (the steepest fall, or a tenth of the minimum) is well below the bound.
+        assert!((0.01..=0.1205).contains(&s), "{s}");
+        assert!(raw.reason.contains("of the loss") || raw.reason.contains("minimum-loss lr"));
+        // An EMA of 0.98 lags: its minimum comes later, at the last lr before divergence
+        // (1.56, not the 1.07 of the loss it smooths).
+        let smooth = bowl(0.98);
+        assert!(
+            smooth.at_minimum.unwrap() > 1.4 * m,
+            "{:?}",
+            smooth.at_minimum
+        );
     }
 
     #[test]

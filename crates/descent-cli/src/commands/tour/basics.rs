@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use descent::analysis::{grid_search_1d, lr_bound, PowerIteration, Range};
 use descent::optim::OptimizerSpec;
 use descent::schedule::ScheduleSpec;
-use descent::train::{Event, Signal};
+use descent::train::{Event, EveryStep, Signal};
 use ndarray::array;
 
 use super::Tour;
@@ -66,6 +66,29 @@ pub fn sgd(lr: f64) -> OptimizerSpec {
     OptimizerSpec::new("sgd").with("lr", lr)
 }
 
+/// The same training as `train_observed`, also keeping the loss of every update's batch
+/// (before the update), as (update / updates per epoch, loss): per-update losses on an
+/// epoch axis.
+pub fn train_steps(
+    prep: &Prepared,
+    spec: &OptimizerSpec,
+    schedule: Option<&ScheduleSpec>,
+    config: &descent::train::TrainConfig,
+) -> Result<(Run, Vec<(f64, f64)>)> {
+    let mut steps = Vec::new();
+    let mut per_epoch = 1usize;
+    let mut watch = EveryStep(|e: &Event<'_, f64>| -> descent::Result<Signal> {
+        match e {
+            Event::Start(s) => per_epoch = s.steps_per_epoch.max(1),
+            Event::Step(r, _) => steps.push((r.step as f64 / per_epoch as f64, r.loss)),
+            _ => {}
+        }
+        Ok(Signal::Continue)
+    });
+    let run = prep.train_observed(spec, schedule, config, &mut [&mut watch])?;
+    Ok((run, steps))
+}
+
 /// Loss per epoch as a series.
 pub fn losses(name: &str, run: &Run) -> Series {
     Series {
@@ -86,6 +109,8 @@ fn brute_force(tour: &mut Tour) -> Result<()> {
         grid.evaluations, best.point[0], best.loss
     ));
     tour.say("That works for one parameter; with ten parameters and the same resolution it would take 41^10 ≈ 10^16 evaluations. Gradient descent follows the slope instead.");
+    tour.command("descent search --data builtin:classic --model linear-nobias --range 0:4:0.1");
+    tour.caption("The loss at every w tried, and the best of them.");
     let chart = LineChart {
         title: "brute force: loss over w (classic data)",
         x_label: "w",
@@ -131,7 +156,10 @@ fn batch(tour: &mut Tour) -> Result<()> {
         log_y: true,
         ..LineChart::default()
     };
+    tour.command("descent train --data builtin:classic --model linear-nobias --init 1.0 --lr 0.01 --epochs 100 --batch full --plot");
+    tour.caption("The loss per epoch of batch gradient descent on the classic data: a straight line on the log axis, the same fraction removed every step.");
     tour.figure(&chart, "loss")?;
+    tour.caption("The prediction at x = 4 per epoch, closing in on 8.");
     let chart = LineChart {
         title: "the prediction at x = 4 goes to 8",
         x_label: "epoch",
@@ -180,10 +208,7 @@ fn fit_gif(tour: &mut Tour, prep: &Prepared, run: &Run, stem: &str, what: &str) 
                 points: points.clone(),
                 fits: vec![Series {
                     name: format!("y = {w:.3}·x + {b:.3}"),
-                    points: (0..=50)
-                        .map(|i| xs[0] + (xs[1] - xs[0]) * i as f64 / 50.0)
-                        .map(|x| (x, w * x + b))
-                        .collect(),
+                    points: xs.iter().map(|&x| (x, w * x + b)).collect(),
                 }],
                 range: Some(range),
             }
@@ -208,16 +233,31 @@ fn stochastic(tour: &mut Tour) -> Result<()> {
         "The line ends at toxicity = {:.4}·size + {:.4} (the data were made with slope 1.2), loss {:.3e}.",
         end[0], end[1], run.final_loss
     ));
-    tour.say("Each update sees one bean, so the loss wobbles; the animation shows the line settling onto the points.");
+    tour.say("Each update sees one bean, so the loss of the update's bean jumps up and down from update to update (thin line); its mean over each epoch (thick line) falls smoothly. The animation shows the line settling onto the points.");
+    tour.command(
+        "descent train --data builtin:beans --model linear --lr 0.01 --epochs 20 --batch 1 --plot",
+    );
+    tour.caption("The fitted line after each epoch of stochastic gradient descent (the epoch is in the title).");
     fit_gif(tour, &prep, &run, "fit", "stochastic gradient descent")?;
+    let (_, steps) = train_steps(&prep, &sgd(0.01), None, &train_config(20, "1", 0)?)?;
+    let mut mean = losses("mean over each epoch", &run);
+    mean.points.iter_mut().for_each(|p| p.0 -= 0.5);
     let chart = LineChart {
-        title: "stochastic gradient descent: loss per epoch",
+        title: "stochastic gradient descent: the loss of every update",
         x_label: "epoch",
-        y_label: "mse loss (mean over the epoch's updates)",
-        series: vec![losses("sgd, batch 1 (lr 0.01)", &run)],
+        y_label: "mse loss",
+        series: vec![
+            Series {
+                name: "loss of the update's bean".into(),
+                points: steps,
+            },
+            mean,
+        ],
         log_y: true,
+        thin_first: true,
         ..LineChart::default()
     };
+    tour.caption("Per-update losses of stochastic gradient descent (batch 1) on the beans, and their mean per epoch.");
     tour.figure(&chart, "loss")
 }
 
@@ -225,7 +265,7 @@ fn mini_batch(tour: &mut Tour) -> Result<()> {
     tour.lesson("Mini-batch gradient descent");
     let prep = builtin("beans", "linear", None, "none")?;
     let mut series = Vec::new();
-    let mut mini = None;
+    let mut runs = Vec::new();
     for (batch, name) in [("1", "batch 1"), ("10", "batch 10"), ("full", "full batch")] {
         let run = prep.train_with(&sgd(0.05), &train_config(40, batch, 0)?)?;
         let updates = run.losses.len()
@@ -237,23 +277,77 @@ fn mini_batch(tour: &mut Tour) -> Result<()> {
             "{name}: {updates} updates in 40 epochs, final loss {:.4e}.",
             run.final_loss
         ));
-        series.push(losses(&format!("{name} (lr 0.05)"), &run));
-        if batch == "10" {
-            mini = Some(run);
-        }
+        let (_, steps) = train_steps(&prep, &sgd(0.05), None, &train_config(40, batch, 0)?)?;
+        series.push(Series {
+            name: format!("{name} (lr 0.05)"),
+            points: steps,
+        });
+        runs.push((name, run));
     }
-    tour.say("Mini-batches of 10 beans average away most of the noise of single beans and still update ten times per epoch: the usual compromise.");
-    let run = mini.context("the batch-10 run")?;
-    fit_gif(tour, &prep, &run, "fit", "mini-batch gradient descent")?;
+    tour.command(
+        "descent train --data builtin:beans --model linear --lr 0.05 --epochs 40 --batch 10 --plot",
+    );
+    tour.say("Mini-batches of 10 beans average away most of the noise of single beans and still update ten times per epoch: the usual compromise. The figure shows the loss of every update's batch: single beans jump over two orders of magnitude, batches of 10 much less, the full batch not at all.");
+    tour.caption("The loss of each update's batch against the epoch, for batches of 1, of 10 and of all the beans (lr 0.05, the same shuffling).");
     let chart = LineChart {
-        title: "batch size: loss per epoch on the beans",
+        title: "batch size: the loss of every update on the beans",
         x_label: "epoch",
-        y_label: "mse loss (log scale)",
+        y_label: "mse loss of the update's batch",
         series,
         log_y: true,
         ..LineChart::default()
     };
-    tour.figure(&chart, "loss")
+    tour.figure(&chart, "loss")?;
+    compare_gif(tour, &prep, &runs)
+}
+
+/// The fitted lines of several runs in one animation, one frame per epoch (at most 24).
+fn compare_gif(tour: &mut Tour, prep: &Prepared, runs: &[(&str, Run)]) -> Result<()> {
+    let points: Vec<(f64, f64)> = prep
+        .data
+        .x
+        .column(0)
+        .iter()
+        .copied()
+        .zip(prep.data.y.column(0).iter().copied())
+        .collect();
+    let range = ScatterFit::data_range(&points);
+    let len = runs.iter().map(|r| r.1.path.len()).min().unwrap_or(1);
+    let every = len.div_ceil(24).max(1);
+    let mut picks: Vec<usize> = (0..len).step_by(every).collect();
+    if picks.last() != Some(&(len - 1)) {
+        picks.push(len - 1);
+    }
+    let titles: Vec<String> = picks
+        .iter()
+        .map(|k| format!("batch sizes: epoch {k}"))
+        .collect();
+    let xs = [range.0 .0, range.0 .1];
+    let frames: Vec<ScatterFit> = picks
+        .iter()
+        .zip(&titles)
+        .map(|(&k, title)| ScatterFit {
+            title,
+            x_label: "bean size",
+            y_label: "toxicity",
+            points: points.clone(),
+            fits: runs
+                .iter()
+                .map(|(name, r)| {
+                    let (w, b) = (r.path[k][0], r.path[k][1]);
+                    Series {
+                        name: format!("{name}: y = {w:.3}·x + {b:.3}"),
+                        points: xs.iter().map(|&x| (x, w * x + b)).collect(),
+                    }
+                })
+                .collect(),
+            range: Some(range),
+        })
+        .collect();
+    let path = tour.animation("fit");
+    save_gif(&path, &frames, 200)?;
+    tour.caption("The line of each batch size after each epoch: single beans move it most per epoch, the full batch least.");
+    tour.figure(frames.last().context("at least one frame")?, "fit")
 }
 
 fn too_large(tour: &mut Tour) -> Result<()> {
@@ -261,10 +355,12 @@ fn too_large(tour: &mut Tour) -> Result<()> {
     let prep = builtin("classic", "linear-nobias", Some("1.0"), "none")?;
     let bound = lr_bound(prep.data.x.view(), false, &PowerIteration::default())?;
     tour.say(format!(
-        "For least squares the loss is a bowl with curvature λ_max = {:.4}; gradient descent converges only for lr < 2/λ_max = {:.4}.",
+        "For least squares the loss is a bowl with curvature λmax = {:.4}; gradient descent converges only for lr < 2/λmax = {:.4}.",
         bound.lambda_max, bound.lr_max_stable
     ));
+    tour.command("descent lr-find --data builtin:classic --model linear-nobias");
     let mut series = Vec::new();
+    let mut ws = Vec::new();
     for lr in [0.1, 0.2, 0.25] {
         let mut rises = 0;
         let mut last = f64::INFINITY;
@@ -290,7 +386,7 @@ fn too_large(tour: &mut Tour) -> Result<()> {
         let factor = (1.0 - lr * bound.lambda_max).abs();
         tour.say(match &run.stopped {
             Some(reason) => format!(
-                "lr {lr}: stopped, {reason}: each step multiplies the error by |1 − lr·λ_max| = {factor:.3} > 1."
+                "lr {lr}: stopped, {reason}: each step multiplies the error by |1 − lr·λmax| = {factor:.3} > 1."
             ),
             None => format!(
                 "lr {lr}: converges (error × {factor:.3} per step), final loss {:.3e}.",
@@ -301,19 +397,42 @@ fn too_large(tour: &mut Tour) -> Result<()> {
         let mut line = losses(&format!("lr {lr}"), &run);
         line.points.retain(|p| p.1 > 1e-16);
         series.push(line);
+        ws.push(Series {
+            name: format!("lr {lr}"),
+            points: run
+                .path
+                .iter()
+                .enumerate()
+                .take(16)
+                .map(|(k, p)| (k as f64, p[0]))
+                .collect(),
+        });
     }
+    tour.say("The second figure follows w itself: below the bound it closes in on w = 2 from one side (lr 0.1) or bounces across it with shrinking swings (lr 0.2, past 1/λmax); above the bound every bounce lands farther away.");
+    let title = format!(
+        "learning rate against the bound 2/λₘₐₓ = {:.4}",
+        bound.lr_max_stable
+    );
     let chart = LineChart {
-        title: &format!(
-            "learning rate against the bound 2/λ_max = {:.4}",
-            bound.lr_max_stable
-        ),
+        title: &title,
         x_label: "epoch",
         y_label: "mse loss (log scale)",
         series,
         log_y: true,
         ..LineChart::default()
     };
-    tour.figure(&chart, "loss")
+    tour.caption("The loss per epoch for three learning rates; lr 0.25 is above the stable bound and stops once its loss has risen 5 epochs in a row.");
+    tour.figure(&chart, "loss")?;
+    let chart = LineChart {
+        title: "w per epoch: the minimum is w = 2",
+        x_label: "epoch",
+        y_label: "w",
+        series: ws,
+        hline: Some(2.0),
+        ..LineChart::default()
+    };
+    tour.caption("The parameter w for the first 15 epochs: lr 0.2 overshoots w = 2 and swings back with shrinking steps; lr 0.25 overshoots farther each time.");
+    tour.figure(&chart, "w")
 }
 
 fn decay(tour: &mut Tour) -> Result<()> {
@@ -323,6 +442,8 @@ fn decay(tour: &mut Tour) -> Result<()> {
     let constant = prep.train_with(&sgd(0.1), &config)?;
     let schedule = ScheduleSpec::parse("exponential:gamma=0.85")?;
     let decayed = prep.train_observed(&sgd(0.1), Some(&schedule), &config, &mut [])?;
+    let inv_sqrt = ScheduleSpec::parse("inv-sqrt")?;
+    let slow = prep.train_observed(&sgd(0.1), Some(&inv_sqrt), &config, &mut [])?;
     tour.say(format!(
         "Stochastic gradient descent with a constant lr 0.1 keeps jumping around the minimum: final loss {:.4e}.",
         constant.final_loss
@@ -332,17 +453,27 @@ fn decay(tour: &mut Tour) -> Result<()> {
         decayed.lrs.last().copied().unwrap_or(0.1),
         decayed.final_loss
     ));
+    tour.say(format!(
+        "The classic η/√(t+1) decay (t the epoch, from 0) shrinks the lr slowly, to {:.2e} after 30 epochs: final loss {:.4e}. Its steps still add up to infinity (so it can reach any minimum) while their squares shrink, the condition under which stochastic gradient descent converges.",
+        slow.lrs.last().copied().unwrap_or(0.1),
+        slow.final_loss
+    ));
+    tour.command("descent train --data builtin:beans --model linear --batch 1 --epochs 30 --lr 0.1 --schedule inv-sqrt --plot");
     let chart = LineChart {
-        title: "constant against decaying learning rate (beans, batch 1)",
+        title: "constant against decaying learning rates (beans, batch 1)",
         x_label: "epoch",
         y_label: "mse loss (log scale)",
         series: vec![
             losses("constant lr 0.1", &constant),
             losses("exponential decay 0.85", &decayed),
+            losses("η/√(t+1) decay", &slow),
         ],
         log_y: true,
         ..LineChart::default()
     };
+    tour.caption(
+        "The loss per epoch (mean over the epoch's 100 updates) with a constant lr and two decays.",
+    );
     tour.figure(&chart, "loss")?;
     let lr_series = |name: &str, r: &Run| Series {
         name: name.into(),
@@ -360,9 +491,11 @@ fn decay(tour: &mut Tour) -> Result<()> {
         series: vec![
             lr_series("constant lr 0.1", &constant),
             lr_series("exponential decay 0.85", &decayed),
+            lr_series("η/√(t+1) decay", &slow),
         ],
         log_y: true,
         ..LineChart::default()
     };
+    tour.caption("The learning rate each schedule gives per epoch.");
     tour.figure(&chart, "lr")
 }

@@ -81,6 +81,16 @@ fn entry(label: &str, name: &str, lr: f64, momentum: Option<f64>) -> Entry {
     }
 }
 
+/// The update rules of the optimizers of lesson 7, as PyTorch computes them (g the gradient,
+/// η the lr, t the step from 1), in MathML.
+const RULES: [(&str, &str); 5] = [
+    ("gradient descent", "<math><mi>w</mi><mo>←</mo><mi>w</mi><mo>−</mo><mi>η</mi><mi>g</mi></math>"),
+    ("momentum", "<math><mi>v</mi><mo>←</mo><mi>μ</mi><mi>v</mi><mo>+</mo><mi>g</mi><mo>,</mo><mspace width=\"1em\"/><mi>w</mi><mo>←</mo><mi>w</mi><mo>−</mo><mi>η</mi><mi>v</mi></math>"),
+    ("AdaGrad", "<math><mi>G</mi><mo>←</mo><mi>G</mi><mo>+</mo><msup><mi>g</mi><mn>2</mn></msup><mo>,</mo><mspace width=\"1em\"/><mi>w</mi><mo>←</mo><mi>w</mi><mo>−</mo><mfrac><mi>η</mi><mrow><msqrt><mi>G</mi></msqrt><mo>+</mo><mi>ε</mi></mrow></mfrac><mi>g</mi></math>"),
+    ("RMSProp (with momentum μ)", "<math><mi>s</mi><mo>←</mo><mi>α</mi><mi>s</mi><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>α</mi><mo>)</mo><msup><mi>g</mi><mn>2</mn></msup><mo>,</mo><mspace width=\"1em\"/><mi>b</mi><mo>←</mo><mi>μ</mi><mi>b</mi><mo>+</mo><mfrac><mi>g</mi><mrow><msqrt><mi>s</mi></msqrt><mo>+</mo><mi>ε</mi></mrow></mfrac><mo>,</mo><mspace width=\"1em\"/><mi>w</mi><mo>←</mo><mi>w</mi><mo>−</mo><mi>η</mi><mi>b</mi></math>"),
+    ("Adam", "<math><mi>m</mi><mo>←</mo><msub><mi>β</mi><mn>1</mn></msub><mi>m</mi><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><msub><mi>β</mi><mn>1</mn></msub><mo>)</mo><mi>g</mi><mo>,</mo><mspace width=\"1em\"/><mi>v</mi><mo>←</mo><msub><mi>β</mi><mn>2</mn></msub><mi>v</mi><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><msub><mi>β</mi><mn>2</mn></msub><mo>)</mo><msup><mi>g</mi><mn>2</mn></msup><mo>,</mo><mspace width=\"1em\"/><mi>w</mi><mo>←</mo><mi>w</mi><mo>−</mo><mi>η</mi><mfrac><mrow><mi>m</mi><mo>/</mo><mo>(</mo><mn>1</mn><mo>−</mo><msubsup><mi>β</mi><mn>1</mn><mi>t</mi></msubsup><mo>)</mo></mrow><mrow><msqrt><mrow><mi>v</mi><mo>/</mo><mo>(</mo><mn>1</mn><mo>−</mo><msubsup><mi>β</mi><mn>2</mn><mi>t</mi></msubsup><mo>)</mo></mrow></msqrt><mo>+</mo><mi>ε</mi></mrow></mfrac></math>"),
+];
+
 fn optimizers(tour: &mut Tour) -> Result<()> {
     tour.lesson("Momentum, AdaGrad, RMSProp and Adam");
     let prep = network()?;
@@ -91,6 +101,9 @@ fn optimizers(tour: &mut Tour) -> Result<()> {
         entry("adam", "adam", 0.1, None),
     ];
     tour.say("A 2-3-2-12-2 network with sigmoid activations learns XOR on 200 points (mini-batches of 20, 200 epochs, the same start and batch order for all).");
+    for (name, rule) in RULES {
+        tour.maths(name, rule);
+    }
     let config = train_config(200, "20", 0)?;
     let mut series = Vec::new();
     for e in &settings {
@@ -120,6 +133,7 @@ fn optimizers(tour: &mut Tour) -> Result<()> {
         ..LineChart::default()
     };
     tour.figure(&chart, "network")?;
+
     let f = Rosenbrock::default();
     let start = f.default_start();
     let rosen = [
@@ -141,6 +155,8 @@ fn optimizers(tour: &mut Tour) -> Result<()> {
         ));
     }
     tour.say("On the banana-shaped valley of Rosenbrock's function (minimum at (1, 1)) every method first falls into the valley, then crawls along its flat floor.");
+    tour.command("descent surface --function rosenbrock --optimizers adagrad,adam --lr adagrad=0.5,adam=0.05 --steps 1000 --frames 30");
+    tour.caption("The loss per epoch of the four optimizers on the XOR network.");
     let files = surface::draw(
         &f,
         &rosen,
@@ -149,7 +165,12 @@ fn optimizers(tour: &mut Tour) -> Result<()> {
         "lesson07_rosenbrock_",
         Some(30),
     )?;
-    tour.attach(&files);
+    tour.caption("Rosenbrock's function (shading: f − min f, log scale) with 1000 steps of each optimizer; the black ring is the common start, each end carries its optimizer's marker.");
+    tour.attach(&files[..2]);
+    tour.caption(
+        "The same trajectories drawn step by step (the step counter is in the top left corner).",
+    );
+    tour.attach(&files[2..]);
     Ok(())
 }
 
@@ -179,14 +200,24 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
         "A sine wave plus uniform noise: the noisy series is off the sine by {:.3} (root mean square).",
         rms(&noisy)
     ));
-    let mut series = vec![Series {
-        name: "noisy series".into(),
-        points: noisy
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (t_of(i), v))
-            .collect(),
-    }];
+    let mut series = vec![
+        Series {
+            name: "noisy series".into(),
+            points: noisy
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (t_of(i), v))
+                .collect(),
+        },
+        Series {
+            name: "true signal sin(t/25)".into(),
+            points: clean
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (t_of(i), v))
+                .collect(),
+        },
+    ];
     for beta in [0.5, 0.9, 0.98] {
         let m = ema_corrected(&noisy, beta)?;
         tour.say(format!(
@@ -216,14 +247,56 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
         x_label: "t",
         y_label: "value",
         series,
+        thin_first: true,
         ..LineChart::default()
     };
-    tour.figure(&chart, "ema")
+    tour.caption("A noisy sine (thin grey), the sine itself, and its moving averages for three β.");
+    tour.figure(&chart, "ema")?;
+    let (raw9, cor9) = (ema(&noisy, 0.9)?, ema_corrected(&noisy, 0.9)?);
+    tour.say(format!(
+        "At β = 0.9 the first average is v₁ = 0.1·x₁ = {:.3} against x₁ = {:.3}; dividing by 1 − 0.9ᵗ gives {:.3}. By t = 30 the two differ by {:.1e}: the correction matters for the first few dozen steps only.",
+        raw9[0], noisy[0], cor9[0], (raw9[29] - cor9[29]).abs()
+    ));
+    tour.maths("exponential moving average", "<math><msub><mi>v</mi><mi>t</mi></msub><mo>=</mo><mi>β</mi><msub><mi>v</mi><mrow><mi>t</mi><mo>−</mo><mn>1</mn></mrow></msub><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>β</mi><mo>)</mo><msub><mi>x</mi><mi>t</mi></msub><mo>,</mo><mspace width=\"1em\"/><msub><mi>v</mi><mn>0</mn></msub><mo>=</mo><mn>0</mn><mo>,</mo><mspace width=\"1em\"/><msub><mover><mi>v</mi><mo>^</mo></mover><mi>t</mi></msub><mo>=</mo><mfrac><msub><mi>v</mi><mi>t</mi></msub><mrow><mn>1</mn><mo>−</mo><msup><mi>β</mi><mi>t</mi></msup></mrow></mfrac></math>");
+    let first = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .take(40)
+            .enumerate()
+            .map(|(i, &x)| (t_of(i), x))
+            .collect()
+    };
+    let chart = LineChart {
+        title: "β = 0.9 with and without bias correction",
+        x_label: "t",
+        y_label: "value",
+        series: vec![
+            Series {
+                name: "noisy series".into(),
+                points: first(&noisy),
+            },
+            Series {
+                name: "true signal sin(t/25)".into(),
+                points: first(&clean),
+            },
+            Series {
+                name: "β = 0.9, bias-corrected".into(),
+                points: first(&cor9),
+            },
+            Series {
+                name: "β = 0.9, no correction (starts at 0)".into(),
+                points: first(&raw9),
+            },
+        ],
+        thin_first: true,
+        ..LineChart::default()
+    };
+    tour.caption("The first 40 steps at β = 0.9: without correction the average starts near 0 and lags; the corrected one follows the signal from the start.");
+    tour.figure(&chart, "ema_bias")
 }
 
 fn scaling(tour: &mut Tour) -> Result<()> {
     tour.lesson("Feature scaling");
-    tour.say("Linear regression of diabetes progression on body-mass index (w, b), batch gradient descent with lr 1/λ_max (half the stable bound) for 100 epochs.");
+    tour.say("Linear regression of diabetes progression on body-mass index (w, b), batch gradient descent with lr 1/λmax (half the stable bound) for 100 epochs.");
     for (scale, label) in [("none", "raw"), ("standard", "standardized")] {
         let prep = with_features("diabetes", "linear", None, scale, Some(vec!["bmi".into()]))?;
         let (x, y) = (prep.data.x.view(), prep.data.y.view());
@@ -245,10 +318,13 @@ fn scaling(tour: &mut Tour) -> Result<()> {
                 None => "no finite number of steps".to_string(),
             };
             tour.say(format!(
-                "The theory for this bowl (λ_min {:.4}, λ_max {:.4}): the fastest fixed step, lr = 2/(λ_max+λ_min) = {:.4}, shrinks the error by (κ−1)/(κ+1) = {:.4} a step ({} for a thousandfold); the best heavy ball, lr = (2/(√λ_max+√λ_min))² = {:.4} with momentum ((√κ−1)/(√κ+1))² = {:.4}, by (√κ−1)/(√κ+1) = {:.4} ({}). Reproduce: descent analyze --data builtin:diabetes --features bmi --scale {scale}",
+                "The theory for this bowl (λmin {:.4}, λmax {:.4}): the fastest fixed step, lr = 2/(λmax+λmin) = {:.4}, shrinks the error by (κ−1)/(κ+1) = {:.4} a step ({} for a thousandfold); the best heavy ball, lr = (2/(√λmax+√λmin))² = {:.4} with momentum ((√κ−1)/(√κ+1))² = {:.4}, by (√κ−1)/(√κ+1) = {:.4} ({}). ",
                 s.lambda_min, s.lambda_max, gd.lr, gd.rate, steps(&gd), hb.lr, hb.momentum, hb.rate, steps(&hb)
             ));
         }
+        tour.command(&format!(
+            "descent analyze --data builtin:diabetes --features bmi --scale {scale}"
+        ));
         let field = field_around(run.path.iter().chain(std::iter::once(&opt)), |w, c| {
             prep.loss_at(&[w, c]).unwrap_or(f64::NAN)
         });
@@ -257,6 +333,7 @@ fn scaling(tour: &mut Tour) -> Result<()> {
             "{label} feature: condition number {:.1}",
             b.condition_number
         );
+        tour.caption(&format!("The loss over (w, b) for the {label} feature, drawn at equal scale on both axes, with 100 steps of gradient descent."));
         let chart = ContourChart {
             title: &title,
             x_label: &names[0],
@@ -272,6 +349,9 @@ fn scaling(tour: &mut Tour) -> Result<()> {
             }],
             dots: Vec::new(),
             boundaries: Vec::new(),
+            equal_aspect: true,
+            note: None,
+            regions: None,
         };
         tour.figure(&chart, &format!("contour_{label}"))?;
     }
@@ -440,6 +520,9 @@ fn newton(tour: &mut Tour) -> Result<()> {
         }],
         dots: Vec::new(),
         boundaries: Vec::new(),
+        equal_aspect: false,
+        note: None,
+        regions: None,
     };
     tour.figure(&chart, "newton")
 }
@@ -473,7 +556,11 @@ fn saddle(tour: &mut Tour) -> Result<()> {
         "lesson12_saddle_",
         Some(25),
     )?;
-    tour.attach(&files);
+    tour.command("descent surface --function saddle --optimizers sgd,momentum --lr 0.01 --start 1,0.001 --steps 100 --frames 25");
+    tour.caption("f(x, y) = x² − y² with 100 steps of each method from (1, 0.001): gradient descent (wide, under) stalls near the saddle; momentum 0.9 (on top) leaves along y.");
+    tour.attach(&files[..2]);
+    tour.caption("The same paths step by step.");
+    tour.attach(&files[2..]);
     Ok(())
 }
 
@@ -515,23 +602,31 @@ fn closed_form(tour: &mut Tour) -> Result<()> {
     ));
     tour.say("The closed form is exact and fast for least squares with few features; gradient descent is what still works when the model is not linear or the data do not fit in memory.");
     let chart = LineChart {
-        title: "gradient descent approaching the normal-equation optimum",
+        title: "gradient descent approaching the normal-equation loss",
         x_label: "epoch",
-        y_label: "gap (log scale)",
-        series: vec![
-            Series {
-                name: "loss − optimal loss".into(),
-                points: gap,
-            },
-            Series {
-                name: "distance to the optimal parameters".into(),
-                points: dist,
-            },
-        ],
+        y_label: "loss − optimal loss (log scale)",
+        series: vec![Series {
+            name: "loss − optimal loss".into(),
+            points: gap,
+        }],
         log_y: true,
         ..LineChart::default()
     };
-    tour.figure(&chart, "gap")
+    tour.caption("The loss above the least-squares optimum per epoch.");
+    tour.figure(&chart, "gap")?;
+    let chart = LineChart {
+        title: "gradient descent approaching the normal-equation parameters",
+        x_label: "epoch",
+        y_label: "distance ‖w − w*‖ (log scale)",
+        series: vec![Series {
+            name: "distance to the optimal parameters".into(),
+            points: dist,
+        }],
+        log_y: true,
+        ..LineChart::default()
+    };
+    tour.caption("The Euclidean distance of the parameters from the normal-equation solution per epoch: it falls more slowly than the loss gap, along the flat directions of the bowl.");
+    tour.figure(&chart, "distance")
 }
 
 #[cfg(test)]

@@ -5,12 +5,14 @@
 //!
 //! Lessons 1–6 (search, batch / stochastic / mini-batch descent, learning rates) are in
 //! [`basics`]; 7–13 (optimizers, averages, scaling, derivatives, Newton, saddles, the normal
-//! equation) in [`methods`].
+//! equation) in [`methods`]; 14–16 (fixed-step sign descent, local minima, the derivative by
+//! its definition) in [`extra`]. The page is written by [`page`].
 
 mod basics;
+mod extra;
 mod methods;
+mod page;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -30,6 +32,7 @@ pub fn run(args: TourArgs) -> Result<ExitCode> {
     };
     basics::run(&mut tour)?;
     methods::run(&mut tour)?;
+    extra::run(&mut tour)?;
     let html = tour.html();
     write_atomic(&tour.out.join("index.html"), html.as_bytes())?;
     println!(
@@ -47,12 +50,27 @@ pub struct Tour {
     lessons: Vec<Lesson>,
 }
 
-/// One lesson: its title, the sentences it printed, and its figures (file names in `out`).
+/// One lesson: its title, the sentences it printed, its figures (file names in `out`, each
+/// with its caption), the update rules it shows (MathML) and the commands that reproduce it.
 pub struct Lesson {
     number: usize,
     title: String,
     text: Vec<String>,
-    figures: Vec<String>,
+    figures: Vec<(String, String)>,
+    maths: Vec<(String, String)>,
+    commands: Vec<String>,
+    /// The caption of the next figure.
+    pending: Option<String>,
+}
+
+impl Lesson {
+    fn push_figure(&mut self, file: String) {
+        let caption = self
+            .pending
+            .take()
+            .unwrap_or_else(|| format!("Lesson {}: {}.", self.number, self.title));
+        self.figures.push((file, caption));
+    }
 }
 
 impl Tour {
@@ -65,6 +83,9 @@ impl Tour {
             title: title.to_string(),
             text: Vec::new(),
             figures: Vec::new(),
+            maths: Vec::new(),
+            commands: Vec::new(),
+            pending: None,
         });
         self.lessons.last_mut().expect("just pushed")
     }
@@ -73,13 +94,35 @@ impl Tour {
         &self.out
     }
 
+    fn current(&mut self) -> &mut Lesson {
+        self.lessons.last_mut().expect("called inside a lesson")
+    }
+
+    /// The caption of the current lesson's next figure.
+    pub fn caption(&mut self, text: &str) {
+        self.current().pending = Some(text.to_string());
+    }
+
+    /// A `descent` command line that reproduces (part of) the current lesson.
+    pub fn command(&mut self, line: &str) {
+        println!("   reproduce: {line}");
+        self.current().commands.push(line.to_string());
+    }
+
+    /// An update rule of the current lesson: a name and its MathML (`<math>` element).
+    pub fn maths(&mut self, name: &str, mathml: &str) {
+        self.current()
+            .maths
+            .push((name.to_string(), mathml.to_string()));
+    }
+
     /// Adds files already written to `out` to the current lesson (PNG and GIF shown; SVG kept
     /// beside them).
     pub fn attach(&mut self, files: &[String]) {
-        let lesson = self.lessons.last_mut().expect("files belong to a lesson");
+        let lesson = self.current();
         for f in files {
             if !f.ends_with(".svg") {
-                lesson.figures.push(f.clone());
+                lesson.push_figure(f.clone());
             }
         }
     }
@@ -88,11 +131,7 @@ impl Tour {
     pub fn figure(&mut self, figure: &impl Figure, stem: &str) -> Result<()> {
         let number = self.lessons.len();
         let [_, png] = save_both(figure, &self.out, &format!("lesson{number:02}_{stem}"))?;
-        self.lessons
-            .last_mut()
-            .expect("a figure belongs to a lesson")
-            .figures
-            .push(png);
+        self.current().push_figure(png);
         Ok(())
     }
 
@@ -100,11 +139,7 @@ impl Tour {
     pub fn animation(&mut self, stem: &str) -> PathBuf {
         let number = self.lessons.len();
         let name = format!("lesson{number:02}_{stem}.gif");
-        self.lessons
-            .last_mut()
-            .expect("an animation belongs to a lesson")
-            .figures
-            .push(name.clone());
+        self.current().push_figure(name.clone());
         self.out.join(name)
     }
 
@@ -112,53 +147,10 @@ impl Tour {
     pub fn say(&mut self, sentence: impl Into<String>) {
         let s = sentence.into();
         println!("   {s}");
-        self.lessons
-            .last_mut()
-            .expect("a sentence belongs to a lesson")
-            .text
-            .push(s);
+        self.current().text.push(s);
     }
 
     fn html(&self) -> String {
-        let mut h = String::from(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
-             <title>descent: a tour of gradient descent</title>\n<style>\n\
-             body { font-family: sans-serif; max-width: 960px; margin: 2em auto; color: #222; line-height: 1.45; }\n\
-             section { border-top: 1px solid #ddd; padding: 0.5em 0 1.5em; }\n\
-             img { max-width: 100%; height: auto; display: block; margin: 0.8em 0; border: 1px solid #eee; }\n\
-             p { margin: 0.35em 0; }\n</style></head><body>\n\
-             <h1>A tour of gradient descent</h1>\n\
-             <p>The classic lessons, replayed by <code>descent tour</code>. Every number below was computed by the descent library in this run.</p>\n",
-        );
-        for l in &self.lessons {
-            let _ = writeln!(
-                h,
-                "<section id=\"lesson{}\">\n<h2>{}. {}</h2>",
-                l.number,
-                l.number,
-                escape(&l.title)
-            );
-            for s in &l.text {
-                let _ = writeln!(h, "<p>{}</p>", escape(s));
-            }
-            for f in &l.figures {
-                let _ = writeln!(
-                    h,
-                    "<img src=\"{f}\" alt=\"lesson {}: {}\">",
-                    l.number,
-                    escape(f)
-                );
-            }
-            h.push_str("</section>\n");
-        }
-        h.push_str("</body></html>\n");
-        h
+        page::html(&self.lessons)
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
