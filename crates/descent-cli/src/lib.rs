@@ -6,6 +6,7 @@
 //! to an exit code (0 success, 1 error, 2 bad usage, 3 training diverged, 130 Ctrl-C).
 
 mod args;
+mod cluster;
 mod commands;
 mod flags;
 mod fsutil;
