@@ -144,7 +144,7 @@ fn a_plain_all_reduce_agrees_to_1e_12_after_50_epochs() {
         let m: serde_json::Value =
             serde_json::from_slice(&read(&dir.join(d).join("model.json"))).unwrap();
         let mut v = Vec::new();
-        collect_numbers(&m["params"], &mut v);
+        collect_numbers(&m["parameters"], &mut v);
         v
     };
     let (a, b) = (params("one"), params("plain"));
