@@ -9,7 +9,7 @@
 #      predictions for 2..256 ranks and 1e2..1e8 parameters (bench/mpi-model.csv, .svg).
 # Usage: bench/mpi.sh [--p2-rows N] [--p4-rows N]   (defaults 100000 and 10000: the data is
 # written as CSV and read by every rank). Needs Open MPI, `pip install numpy matplotlib`.
-# Run it on a quiet machine; figures taken under load say so in bench/RESULTS.md.
+# SKIP_COLLECTIVES=1 keeps the last bench/mpi-collectives.csv. Run it on a quiet machine; figures taken under load say so in bench/RESULTS.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -25,15 +25,21 @@ while [[ $# -gt 0 ]]; do
 done
 PYTHON="${PYTHON:-python3}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-cargo build --release -q -p descent-cli --features mpi --bin descent --example mpi_pingpong
-BIN="$TARGET/release/descent"
+# DESCENT_BIN / PINGPONG_BIN: binaries built with --features mpi elsewhere (nothing is built then).
+if [[ -z "${DESCENT_BIN:-}" || -z "${PINGPONG_BIN:-}" ]]; then
+    cargo build --release -q -p descent-cli --features mpi --bin descent --example mpi_pingpong
+fi
+BIN="${DESCENT_BIN:-$TARGET/release/descent}"
+PINGPONG="${PINGPONG_BIN:-$TARGET/release/examples/mpi_pingpong}"
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 echo "== collectives (2 ranks)"
-"${MPIRUN[@]}" -n 2 "$TARGET/release/examples/mpi_pingpong" > bench/mpi-collectives.csv
+if [[ -z "${SKIP_COLLECTIVES:-}" ]]; then
+    "${MPIRUN[@]}" -n 2 "$PINGPONG" > bench/mpi-collectives.csv
+fi
 column -s, -t < bench/mpi-collectives.csv | head -n 4
 
 echo "== data: P2 $P2_ROWS x 100, P4 $P4_ROWS x 784"

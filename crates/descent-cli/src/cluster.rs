@@ -162,10 +162,15 @@ mod comm {
 
     impl Cluster {
         /// Refuses to start unless every rank runs the same specification (`text`: the run
-        /// spec and whatever else must agree, with the program's version).
+        /// spec and whatever else must agree; the program's version and `--allreduce` are
+        /// added).
         pub fn check_same(&self, text: &str) -> Result<()> {
             let world = SimpleCommunicator::world();
-            let mine = fnv1a(&format!("descent {}\n{text}", env!("CARGO_PKG_VERSION")));
+            let mine = fnv1a(&format!(
+                "descent {}\n{:?}\n{text}",
+                env!("CARGO_PKG_VERSION"),
+                self.combine
+            ));
             let mut all = vec![0u64; self.size];
             world.all_gather_into(&mine, &mut all[..]);
             let differ: Vec<String> = all
