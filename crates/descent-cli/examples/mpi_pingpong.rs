@@ -28,7 +28,11 @@ fn main() {
     }
     for exp in 0..=23 {
         let n: usize = 1 << exp; // f64 values: 8 B .. 64 MiB
-        let reps = if n <= 1 << 12 { 200 } else { (2000 >> (exp - 12).min(10)).max(5) };
+        let reps = if n <= 1 << 12 {
+            200
+        } else {
+            (2000 >> (exp - 12).min(10)).max(5)
+        };
         let mut buf = vec![1.0f64; n];
         let mut out = vec![0.0f64; n];
         if size >= 2 {
@@ -69,7 +73,11 @@ fn main() {
             times.push(t.elapsed().as_secs_f64());
         }
         if rank == 0 {
-            println!("allgather,{size},{},{:e}", per * size as usize * 8, median(times));
+            println!(
+                "allgather,{size},{},{:e}",
+                per * size as usize * 8,
+                median(times)
+            );
         }
     }
 }
