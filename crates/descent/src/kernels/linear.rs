@@ -251,10 +251,10 @@ impl<F: Float> LinearKernel<F> {
     }
 
     /// The mean loss and the gradient (into `grads`) of a batch of `rows` rows from the
-    /// consecutive chunk records `sums` of [`Self::chunk_sums`] (one per chunk, `grads.len()
-    /// + 1` values each): the first chunk's gradient, then the others added in order; the
-    /// loss sums added in order. All of a batch's chunks give [`Self::loss_and_grad`]'s bits;
-    /// some of them, their part (zero for none).
+    /// consecutive chunk records `sums` of [`Self::chunk_sums`] (one per chunk, each of
+    /// `grads.len() + 1` values): the first chunk's gradient, then the others added in
+    /// order; the loss sums added in order. All of a batch's chunks give
+    /// [`Self::loss_and_grad`]'s bits; some of them give their part (zero for none).
     pub fn combine_chunks(&self, rows: usize, sums: &[F], grads: &mut [F]) -> F {
         let n = grads.len();
         let records = sums.chunks_exact(n + 1);
@@ -275,7 +275,7 @@ impl<F: Float> LinearKernel<F> {
                     *g += p;
                 }
             }
-            total = total + r[n];
+            total += r[n];
         }
         if sums.is_empty() {
             grads.fill(F::zero());
