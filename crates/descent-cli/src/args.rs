@@ -201,6 +201,13 @@ impl ModelArgs {
     }
 }
 
+/// How an MPI run combines the processes' gradients (`--allreduce`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AllReduce {
+    Ordered,
+    Plain,
+}
+
 /// When the schedule advances (`--schedule-per`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchedulePerArg {
@@ -232,6 +239,12 @@ pub struct TrainArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Under an MPI launcher (`mpirun`, `srun`; a build with `--features mpi`): how the
+    /// processes' gradients are combined. `ordered` gathers every chunk's sum and adds them
+    /// in one order: the single process's bits for any process count. `plain` sums them
+    /// with one all-reduce: fewer bytes, equal up to rounding.
+    #[arg(long, value_enum, default_value = "ordered")]
+    pub allreduce: AllReduce,
     /// Make results independent of the thread count (they already are: every parallel
     /// reduction here has a fixed split; the flag is accepted for scripts that ask for it).
     #[arg(long)]

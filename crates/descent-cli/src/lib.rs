@@ -7,6 +7,7 @@
 
 mod args;
 mod board;
+mod cluster;
 mod commands;
 mod flags;
 mod fsutil;

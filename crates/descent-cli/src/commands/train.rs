@@ -14,13 +14,14 @@ use descent::optim::OptimizerSpec;
 use descent::run::checkpoint_file::{self, Origin, SavedRun};
 use descent::run::{DataSpec, Report, RUN_SPEC_VERSION};
 use descent::train::diagnosis::{constant_baseline, diagnose_divergence, diagnose_stall, RunFacts};
-use descent::train::{DivergenceRule, Observer, Outcome, SchedulePer, Stop};
+use descent::train::{Combine, DivergenceRule, Observer, Outcome, SchedulePer, Stop};
 use descent::{DType, Float, Run, RunSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{EXIT_DIVERGED, EXIT_INTERRUPTED};
-use crate::args::{Cli, Command, OptimArgs, SchedulePerArg, TrainArgs};
+use crate::args::{AllReduce, Cli, Command, OptimArgs, SchedulePerArg, TrainArgs};
+use crate::cluster::Cluster;
 use crate::flags::with_flags;
 use crate::fsutil::{create_dir, default_run_dir, write_json_atomic};
 use crate::lock::RunLock;
@@ -44,20 +45,45 @@ pub struct Outputs {
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
-    interrupt::install();
-    if let Some(dir) = &args.resume {
-        return resume(dir, &args);
+    let combine = match args.allreduce {
+        AllReduce::Ordered => Combine::Ordered,
+        AllReduce::Plain => Combine::Sum,
+    };
+    let Some(cluster) = Cluster::detect(combine)? else {
+        return run_in(&args, None);
+    };
+    if !args.quiet {
+        eprintln!(
+            "note: {} (MPI); rank 0 writes the files",
+            cluster.describe()
+        );
     }
-    let (spec, outputs) = from_args(&args)?;
+    // An error on any rank ends them all: the others may be waiting for this one.
+    match run_in(&args, Some(&cluster)) {
+        Err(e) => cluster.abort(&crate::message(&e)),
+        ok => ok,
+    }
+}
+
+fn run_in(args: &TrainArgs, cluster: Option<&Cluster>) -> Result<ExitCode> {
+    // Under MPI the launcher handles Ctrl-C (it ends every rank; checkpoints are written
+    // whole or not at all): one rank stopping alone would leave the others waiting.
+    if cluster.is_none() {
+        interrupt::install();
+    }
+    if let Some(dir) = &args.resume {
+        return resume(dir, args, cluster);
+    }
+    let (spec, outputs) = from_args(args)?;
     match spec.dtype {
-        DType::F64 => train::<f64>(spec, outputs, None, None),
-        DType::F32 => train::<f32>(spec, outputs, None, None),
+        DType::F64 => train::<f64>(spec, outputs, None, None, cluster),
+        DType::F32 => train::<f32>(spec, outputs, None, None, cluster),
     }
 }
 
 /// `--resume DIR`: rebuild the run from the checkpoint and continue it. `--epochs` raises
 /// the total, `--threads` and `--quiet` apply; everything else is the original run's.
-fn resume(dir: &Path, args: &TrainArgs) -> Result<ExitCode> {
+fn resume(dir: &Path, args: &TrainArgs, cluster: Option<&Cluster>) -> Result<ExitCode> {
     let file = checkpoint_file::path(dir);
     ensure!(
         file.is_file(),
@@ -66,19 +92,31 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<ExitCode> {
     );
     let (dtype, text) = checkpoint_file::peek(dir)?;
     match dtype {
-        DType::F64 => resume_in::<f64>(dir, args, &text),
-        DType::F32 => resume_in::<f32>(dir, args, &text),
+        DType::F64 => resume_in::<f64>(dir, args, &text, cluster),
+        DType::F32 => resume_in::<f32>(dir, args, &text, cluster),
     }
 }
 
-fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitCode> {
+fn resume_in<F: Float>(
+    dir: &Path,
+    args: &TrainArgs,
+    text: &str,
+    cluster: Option<&Cluster>,
+) -> Result<ExitCode> {
     let saved = checkpoint_file::load::<F>(dir, text)?;
+    let root = cluster.is_none_or(Cluster::is_root);
     // A live run in the directory would overwrite what this one writes: refuse it before
-    // the data is read.
-    let lock = acquire_lock(dir, args.quiet)?;
-    let ignored =
-        crate::flags::given_train_flags(&["resume", "epochs", "threads", "quiet", "json"]);
-    if !ignored.is_empty() {
+    // the data is read (under MPI, rank 0 alone writes, and locks).
+    let lock = root.then(|| acquire_lock(dir, args.quiet)).transpose()?;
+    let ignored = crate::flags::given_train_flags(&[
+        "resume",
+        "epochs",
+        "threads",
+        "quiet",
+        "json",
+        "allreduce",
+    ]);
+    if !ignored.is_empty() && root {
         eprintln!(
             "warning: {} ignored with --resume: the run continues with its own settings from the checkpoint (only --epochs, --threads, --quiet and --json apply); to change them, start a new run with another --out",
             ignored.join(", ")
@@ -147,7 +185,7 @@ fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitC
         overridden.push(format!("--threads {t} (the run had {was})"));
         spec.threads = Some(t);
     }
-    if !overridden.is_empty() && !args.quiet {
+    if !overridden.is_empty() && !args.quiet && root {
         eprintln!(
             "note: resuming {} with {}; every other setting is the run's own",
             dir.display(),
@@ -160,7 +198,7 @@ fn resume_in<F: Float>(dir: &Path, args: &TrainArgs, text: &str) -> Result<ExitC
         saved.state.epoch,
         spec.epochs
     );
-    train::<F>(spec, outputs, Some(saved), Some(lock))
+    train::<F>(spec, outputs, Some(saved), lock, cluster)
 }
 
 /// The run specification and the output settings from the command line, checked before
@@ -306,9 +344,26 @@ fn train<F: Float>(
     o: Outputs,
     resumed: Option<SavedRun<F>>,
     lock: Option<RunLock>,
+    cluster: Option<&Cluster>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
+    if let Some(c) = cluster {
+        let same = json!({ "spec": spec, "checkpoint_every": o.checkpoint_every });
+        c.check_same(&same.to_string())?;
+    }
     let mut run = Run::<F>::new(spec.clone()).map_err(with_flags)?;
+    if let Some(c) = cluster {
+        run.trainer.set_gradient_hook(c.hook::<F>());
+        if !c.is_root() {
+            // The same run as rank 0's, without its files and messages.
+            if let Some(r) = &resumed {
+                run.restore(&r.state)?;
+            }
+            run.train(&mut [])?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let started_training = Instant::now();
     let dropped = run.train_set.dropped_rows;
     if dropped > 0 && !o.quiet {
         let rows = run.train_set.n_rows() + run.val_set.as_ref().map_or(0, |v| v.n_rows());
@@ -365,6 +420,14 @@ fn train<F: Float>(
         &mut events,
     ])?;
     drop(events);
+    if let (Some(c), false) = (cluster, o.quiet) {
+        eprintln!(
+            "note: MPI rank 0 of {}: {} during {:.3} s of training",
+            c.size(),
+            c.traffic(),
+            started_training.elapsed().as_secs_f64()
+        );
+    }
     let interrupted =
         matches!(&outcome.stop, Stop::Stopped { reason } if reason == interrupt::REASON);
     let diverged = matches!(outcome.stop, Stop::Diverged { .. });

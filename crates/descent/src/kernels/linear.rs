@@ -203,6 +203,86 @@ impl<F: Float> LinearKernel<F> {
 }
 
 impl<F: Float> LinearKernel<F> {
+    /// The chunks [`Self::loss_and_grad`] cuts a batch of `rows` rows into.
+    pub fn chunk_count(rows: usize) -> usize {
+        rows.div_ceil(CHUNK_ROWS).max(1)
+    }
+
+    /// One over the mean's denominator for a batch of `rows` rows.
+    fn scale(&self, rows: usize) -> F {
+        let elements = match self.shape.loss {
+            Loss::CrossEntropy => rows,
+            _ => rows * self.shape.n_out,
+        };
+        F::one() / F::of(elements as f64)
+    }
+
+    /// The chunks `chunks` (numbers as [`crate::train::chunk_range`] gives them) of the
+    /// batch `rows` of `(x, y)`, each computed exactly as [`Self::loss_and_grad`] computes
+    /// it: appends to `out`, per chunk, its gradient (normalised by the whole batch's mean,
+    /// flat layout) and then its loss sum (un-normalised). [`Self::combine_chunks`] over all
+    /// chunks of the batch gives `loss_and_grad`'s bits.
+    pub fn chunk_sums(
+        &mut self,
+        params: &[F],
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        rows: &[usize],
+        chunks: std::ops::Range<usize>,
+        out: &mut Vec<F>,
+    ) {
+        let s = self.shape;
+        let batch = Batch {
+            s,
+            params,
+            flat: x.as_slice().expect("training data is in standard layout"),
+            y,
+            scale: self.scale(rows.len()),
+        };
+        let n = params.len();
+        for c in chunks {
+            let lo = (c * CHUNK_ROWS).min(rows.len());
+            let hi = ((c + 1) * CHUNK_ROWS).min(rows.len());
+            let at = out.len();
+            out.resize(at + n + 1, F::zero());
+            let total = batch.chunk(&rows[lo..hi], &mut out[at..at + n], &mut self.z[..s.n_out]);
+            out[at + n] = total;
+        }
+    }
+
+    /// The mean loss and the gradient (into `grads`) of a batch of `rows` rows from the
+    /// consecutive chunk records `sums` of [`Self::chunk_sums`] (one per chunk, each of
+    /// `grads.len() + 1` values): the first chunk's gradient, then the others added in
+    /// order; the loss sums added in order. All of a batch's chunks give
+    /// [`Self::loss_and_grad`]'s bits; some of them give their part (zero for none).
+    pub fn combine_chunks(&self, rows: usize, sums: &[F], grads: &mut [F]) -> F {
+        let n = grads.len();
+        let records = sums.chunks_exact(n + 1);
+        let scale = self.scale(rows);
+        if Self::chunk_count(rows) == 1 {
+            // The one-chunk batch: its gradient and loss sum as they are.
+            if let Some(r) = records.clone().next() {
+                grads.copy_from_slice(&r[..n]);
+                return r[n] * scale;
+            }
+        }
+        let mut total = F::zero();
+        for (i, r) in records.enumerate() {
+            if i == 0 {
+                grads.copy_from_slice(&r[..n]);
+            } else {
+                for (g, &p) in grads.iter_mut().zip(&r[..n]) {
+                    *g += p;
+                }
+            }
+            total += r[n];
+        }
+        if sums.is_empty() {
+            grads.fill(F::zero());
+        }
+        total * scale
+    }
+
     /// Plain per-sample gradient descent: for each of `rows` in turn, the loss and gradient
     /// of that one row at the current parameters, then the step `p <- p + (-lr) g` (SGD with
     /// no momentum, weight decay or maximize). The numbers are those of

@@ -23,7 +23,7 @@ use crate::{Float, Result};
 
 /// One layer of the model, with its parameter ranges in the flat buffer.
 #[derive(Clone, Debug)]
-enum Stage {
+pub(super) enum Stage {
     Linear {
         n_in: usize,
         n_out: usize,
@@ -37,28 +37,28 @@ enum Stage {
 
 /// A reused 2-D buffer and the memory order the tape's array of the same value would have.
 #[derive(Clone, Debug, Default)]
-struct Buffer<F> {
-    data: Vec<F>,
-    rows: usize,
-    cols: usize,
+pub(super) struct Buffer<F> {
+    pub(super) data: Vec<F>,
+    pub(super) rows: usize,
+    pub(super) cols: usize,
     /// Column-major (ndarray's default Fortran strides) rather than row-major.
-    f_order: bool,
+    pub(super) f_order: bool,
 }
 
 impl<F: Float> Buffer<F> {
-    fn shape(&mut self, rows: usize, cols: usize, f_order: bool) {
+    pub(super) fn shape(&mut self, rows: usize, cols: usize, f_order: bool) {
         self.data.resize(rows * cols, F::zero());
         (self.rows, self.cols, self.f_order) = (rows, cols, f_order);
     }
 
     #[inline]
-    fn view(&self) -> ArrayView2<'_, F> {
+    pub(super) fn view(&self) -> ArrayView2<'_, F> {
         ArrayView2::from_shape((self.rows, self.cols).set_f(self.f_order), &self.data)
             .expect("buffer holds rows x cols")
     }
 
     #[inline]
-    fn view_mut(&mut self) -> ArrayViewMut2<'_, F> {
+    pub(super) fn view_mut(&mut self) -> ArrayViewMut2<'_, F> {
         ArrayViewMut2::from_shape((self.rows, self.cols).set_f(self.f_order), &mut self.data)
             .expect("buffer holds rows x cols")
     }
@@ -72,19 +72,19 @@ fn row_stride<F>(a: &ArrayView2<'_, F>) -> isize {
 /// Loss and gradients of a sequential model, without a tape.
 #[derive(Clone, Debug)]
 pub struct MlpKernel<F> {
-    stages: Vec<Stage>,
+    pub(super) stages: Vec<Stage>,
     /// The first linear stage: nothing before it needs a gradient.
-    first_linear: usize,
-    loss: Loss,
+    pub(super) first_linear: usize,
+    pub(super) loss: Loss,
     n_in: usize,
-    n_out: usize,
+    pub(super) n_out: usize,
     /// The gathered batch: features and targets.
-    x: Buffer<F>,
-    t: Buffer<F>,
+    pub(super) x: Buffer<F>,
+    pub(super) t: Buffer<F>,
     /// The output of every stage.
-    outs: Vec<Buffer<F>>,
+    pub(super) outs: Vec<Buffer<F>>,
     /// The gradient with respect to the current stage's output, and its input.
-    g: Buffer<F>,
+    pub(super) g: Buffer<F>,
     g_in: Buffer<F>,
 }
 
@@ -206,12 +206,12 @@ impl<F: Float> MlpKernel<F> {
             return Ok(loss);
         }
         self.g.shape(out.rows, out.cols, out.f_order);
-        loss_backward(self.loss, out.view(), t, self.g.view_mut());
-        self.backward(params, x, grads);
+        loss_backward(self.loss, out.view(), t, self.g.view_mut(), out.rows);
+        self.backward(params, x, WeightGrads::Into(grads));
         Ok(loss)
     }
 
-    fn forward(&mut self, params: &[F], x: ArrayView2<'_, F>) {
+    pub(super) fn forward(&mut self, params: &[F], x: ArrayView2<'_, F>) {
         let batch = x.nrows();
         for i in 0..self.stages.len() {
             let (done, rest) = self.outs.split_at_mut(i);
@@ -257,7 +257,14 @@ impl<F: Float> MlpKernel<F> {
         }
     }
 
-    fn backward(&mut self, params: &[F], x: ArrayView2<'_, F>, grads: &mut [F]) {
+    /// The backward pass from `self.g`; each linear layer's weight and bias gradients go
+    /// where `weights` says.
+    pub(super) fn backward(
+        &mut self,
+        params: &[F],
+        x: ArrayView2<'_, F>,
+        mut weights: WeightGrads<'_, F>,
+    ) {
         for i in (self.first_linear..self.stages.len()).rev() {
             let input = if i == 0 { x } else { self.outs[i - 1].view() };
             match &self.stages[i] {
@@ -268,13 +275,11 @@ impl<F: Float> MlpKernel<F> {
                     bias,
                 } => {
                     let g = self.g.view();
-                    // torch / the tape: dW = gᵀ · x, db = Σ_rows g, dx = g · W.
-                    let mut dw =
-                        ArrayViewMut2::from_shape((*n_out, *n_in), &mut grads[weight.clone()])
-                            .expect("weight view");
-                    general_mat_mul(F::one(), &g.t(), &input, F::zero(), &mut dw);
-                    if let Some(b) = bias {
-                        sum_rows(&g, &mut grads[b.clone()]);
+                    match &mut weights {
+                        WeightGrads::Into(grads) => {
+                            weight_grads(g, input, weight, bias.as_ref(), (*n_out, *n_in), grads)
+                        }
+                        WeightGrads::Keep(kept) => kept.push(self.g.clone()),
                     }
                     if i > self.first_linear {
                         let w = weight_view(params, weight, *n_out, *n_in);
@@ -311,8 +316,34 @@ impl<F: Float> MlpKernel<F> {
     }
 }
 
+/// Where [`MlpKernel::backward`] puts each linear layer's weight gradients.
+pub(super) enum WeightGrads<'a, F> {
+    /// Computed into the flat gradient buffer.
+    Into(&'a mut [F]),
+    /// Not computed: the gradient with respect to the layer's output is kept instead (one
+    /// buffer per linear layer, the last layer first).
+    Keep(&'a mut Vec<Buffer<F>>),
+}
+
+/// torch / the tape: `dW = gᵀ · input`, `db = Σ_rows g`, into `grads` (`dims`: the weight's
+/// rows and columns).
+pub(super) fn weight_grads<F: Float>(
+    g: ArrayView2<'_, F>,
+    input: ArrayView2<'_, F>,
+    weight: &std::ops::Range<usize>,
+    bias: Option<&std::ops::Range<usize>>,
+    dims: (usize, usize),
+    grads: &mut [F],
+) {
+    let mut dw = ArrayViewMut2::from_shape(dims, &mut grads[weight.clone()]).expect("weight view");
+    general_mat_mul(F::one(), &g.t(), &input, F::zero(), &mut dw);
+    if let Some(b) = bias {
+        sum_rows(&g, &mut grads[b.clone()]);
+    }
+}
+
 /// `params[range]` as an `rows x cols` row-major matrix.
-fn weight_view<'a, F>(
+pub(super) fn weight_view<'a, F>(
     params: &'a [F],
     range: &std::ops::Range<usize>,
     rows: usize,
@@ -322,7 +353,7 @@ fn weight_view<'a, F>(
 }
 
 /// Copies the rows `rows` of `src` into `dst` (row-major, as `select` returns them).
-fn gather<F: Float>(dst: &mut Buffer<F>, src: ArrayView2<'_, F>, rows: &[usize]) {
+pub(super) fn gather<F: Float>(dst: &mut Buffer<F>, src: ArrayView2<'_, F>, rows: &[usize]) {
     let cols = src.ncols();
     dst.shape(rows.len(), cols, false);
     let flat = src
@@ -353,7 +384,11 @@ fn sum_rows<F: Float>(g: &ArrayView2<'_, F>, out: &mut [F]) {
 
 /// The mean loss, exactly as the tape's fused losses compute it (the same element
 /// functions, [`crate::loss`], in the same order).
-fn loss_forward<F: Float>(loss: Loss, p: ArrayView2<'_, F>, t: ArrayView2<'_, F>) -> Result<F> {
+pub(super) fn loss_forward<F: Float>(
+    loss: Loss,
+    p: ArrayView2<'_, F>,
+    t: ArrayView2<'_, F>,
+) -> Result<F> {
     let mut s = F::zero();
     match loss {
         Loss::CrossEntropy => {
@@ -384,22 +419,24 @@ fn loss_forward<F: Float>(loss: Loss, p: ArrayView2<'_, F>, t: ArrayView2<'_, F>
     Ok(s / F::of(p.len() as f64))
 }
 
-/// `d loss / d p` into `g` (same shape and order as `p`), as the tape's loss backwards.
-fn loss_backward<F: Float>(
+/// `d loss / d p` into `g` (same shape and order as `p`), as the tape's loss backwards, for
+/// rows of a batch of `batch_rows` rows (the mean's denominator).
+pub(super) fn loss_backward<F: Float>(
     loss: Loss,
     p: ArrayView2<'_, F>,
     t: ArrayView2<'_, F>,
     mut g: ArrayViewMut2<'_, F>,
+    batch_rows: usize,
 ) {
     if let Loss::CrossEntropy = loss {
-        let scale = F::one() / F::of(p.nrows() as f64);
+        let scale = F::one() / F::of(batch_rows as f64);
         g.assign(&p);
         for (row, &y) in g.rows_mut().into_iter().zip(t.iter()) {
             cross_entropy::row_term_and_grad(row, y.to_usize().unwrap_or(0), scale);
         }
         return;
     }
-    let s = F::one() / F::of(p.len() as f64);
+    let s = F::one() / F::of((batch_rows * p.ncols()) as f64);
     let zip = Zip::from(&mut g).and(&p).and(&t);
     match loss {
         Loss::Mse => zip.for_each(|g, &p, &t| *g = mse::grad(p, t, s)),

@@ -6,11 +6,15 @@
 //!   and fused per-sample SGD ([`LinearKernel::descend_rows`]);
 //! - [`MlpKernel`]: multi-layer perceptrons with reused buffers and GEMM into preallocated
 //!   outputs, bit-equal to the tape;
+//! - [`MlpKernel::shard_loss_and_grad`]: the MLP kernel on one process's rows of a batch,
+//!   bit-equal to the whole batch, for data-parallel runs;
 //! - `vector`: dot, axpy and the SGD step along a row, portable and AVX2, same bits.
 
 mod linear;
 mod mlp;
+mod mlp_shard;
 pub(crate) mod vector;
 
-pub use linear::LinearKernel;
+pub use linear::{LinearKernel, CHUNK_ROWS};
 pub use mlp::MlpKernel;
+pub use mlp_shard::{row_range, Gather};

@@ -4,6 +4,8 @@
 
 use ndarray::{ArrayView2, Axis};
 
+use super::hook::GradientHook;
+use super::shard::{chunk_range, Combine, Shard};
 use crate::autodiff::Tape;
 use crate::kernels::{LinearKernel, MlpKernel};
 use crate::loss::Loss;
@@ -95,6 +97,87 @@ impl<F: Float> Engine<F> {
             ),
         }
     }
+}
+
+impl<F: Float> Engine<F> {
+    /// [`Self::loss_and_grad`] in a data-parallel run, as this process's `shard` of the
+    /// batch (see [`Shard`]). The linear kernel computes this process's chunks only; under
+    /// [`Combine::Ordered`] it gathers every process's chunk sums through `hook` and adds
+    /// them in global order (the single process's bits), under [`Combine::Sum`] it leaves
+    /// this process's part for the hook to sum. The other engines compute the whole batch
+    /// on every process (their matrix products do not split on chunks); under
+    /// [`Combine::Sum`] the ranks after the first then contribute zero.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn shard_loss_and_grad(
+        &mut self,
+        model: &Sequential,
+        loss: Loss,
+        params: &Params<F>,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        rows: &[usize],
+        whole: bool,
+        grads: &mut [F],
+        shard: Shard,
+        hook: &mut dyn GradientHook<F>,
+    ) -> Result<f64> {
+        let kernel = match self {
+            Engine::Linear(k) if k.accepts(x) => k,
+            Engine::Mlp(k) if k.accepts(x, y) && !rows.is_empty() => {
+                let mut gather = |mine: &[f64], counts: &[usize]| hook.all_gather(mine, counts);
+                let place = (shard.rank, shard.size);
+                let l = k
+                    .shard_loss_and_grad(
+                        &params.values,
+                        x,
+                        y,
+                        rows,
+                        whole,
+                        place,
+                        grads,
+                        &mut gather,
+                    )?
+                    .f64();
+                return Ok(rank_0_only(shard, l, grads));
+            }
+            _ => {
+                let l = self.loss_and_grad(model, loss, params, x, y, rows, whole, grads)?;
+                return Ok(rank_0_only(shard, l, grads));
+            }
+        };
+        let chunks = LinearKernel::<F>::chunk_count(rows.len());
+        let record = grads.len() + 1;
+        let mut mine = Vec::new();
+        let range = chunk_range(chunks, shard.rank, shard.size);
+        kernel.chunk_sums(&params.values, x, y, rows, range, &mut mine);
+        if shard.combine == Combine::Sum {
+            return Ok(kernel.combine_chunks(rows.len(), &mine, grads).f64());
+        }
+        let counts: Vec<usize> = (0..shard.size)
+            .map(|r| chunk_range(chunks, r, shard.size).len() * record)
+            .collect();
+        let wide: Vec<f64> = mine.iter().map(|v| v.f64()).collect();
+        let all = hook.all_gather(&wide, &counts)?;
+        if all.len() != chunks * record {
+            return Err(crate::Error::State(format!(
+                "the gathered chunk sums hold {} values, not the {} of {chunks} chunks",
+                all.len(),
+                chunks * record
+            )));
+        }
+        let all: Vec<F> = all.into_iter().map(F::of).collect();
+        Ok(kernel.combine_chunks(rows.len(), &all, grads).f64())
+    }
+}
+
+/// A whole batch's loss and gradient, held by every process, as the part each contributes
+/// to the hook's sum under [`Combine::Sum`]: all of it on rank 0, zero on the others.
+fn rank_0_only<F: Float>(shard: Shard, loss: f64, grads: &mut [F]) -> f64 {
+    if shard.combine == Combine::Sum && shard.rank > 0 {
+        grads.fill(F::zero());
+        return 0.0;
+    }
+    loss
 }
 
 /// Loss of the batch `rows` and its gradient (into `grads`) through the autodiff tape.

@@ -7,6 +7,7 @@
 //! that every process takes the same step and makes the same decision. With no hook the
 //! gradient and the loss pass unchanged.
 
+use super::Shard;
 use crate::{Float, Result};
 
 /// Sees and may change each update's gradient and each epoch's loss.
@@ -47,5 +48,19 @@ pub trait GradientHook<F: Float>: Send {
     /// rules and the schedule see it.
     fn on_epoch_loss(&mut self, _epoch: usize, _loss: &mut f64) -> Result<()> {
         Ok(())
+    }
+
+    /// This process's share of every batch in a data-parallel run ([`Shard`]); `None` (the
+    /// default): the whole batch.
+    fn shard(&self) -> Option<Shard> {
+        None
+    }
+
+    /// For a [`Shard`] with [`Combine::Ordered`](super::Combine::Ordered): the buffers of
+    /// every process, concatenated in rank order, given this process's (`mine`) and the
+    /// length of each process's (`counts`, one per rank; `counts[rank] == mine.len()`).
+    /// Values travel as `f64`, which holds an `f32` exactly. The default is one process's.
+    fn all_gather(&mut self, mine: &[f64], _counts: &[usize]) -> Result<Vec<f64>> {
+        Ok(mine.to_vec())
     }
 }

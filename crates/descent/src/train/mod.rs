@@ -13,6 +13,7 @@ mod engine;
 mod event;
 mod history;
 mod hook;
+mod shard;
 mod trainer;
 mod watch;
 
@@ -24,5 +25,6 @@ pub use event::{
 };
 pub use history::History;
 pub use hook::GradientHook;
+pub use shard::{chunk_range, Combine, Shard};
 pub use trainer::{Outcome, SchedulePer, Stop, TrainConfig, Trainer, STEP_EVENT_INTERVAL};
 pub use watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};

@@ -753,16 +753,31 @@ impl<F: Float> Trainer<F> {
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }
-        let mut loss = self.engine.loss_and_grad(
-            &self.model,
-            self.loss,
-            &self.params,
-            x,
-            y,
-            rows,
-            whole,
-            &mut self.grads,
-        )?;
+        let shard = self.hook.as_ref().and_then(|h| h.shard());
+        let mut loss = match (shard, &mut self.hook) {
+            (Some(shard), Some(hook)) => self.engine.shard_loss_and_grad(
+                &self.model,
+                self.loss,
+                &self.params,
+                x,
+                y,
+                rows,
+                whole,
+                &mut self.grads,
+                shard,
+                hook.as_mut(),
+            )?,
+            _ => self.engine.loss_and_grad(
+                &self.model,
+                self.loss,
+                &self.params,
+                x,
+                y,
+                rows,
+                whole,
+                &mut self.grads,
+            )?,
+        };
         if let Some(h) = &mut self.hook {
             h.on_gradient(self.step + 1, &mut loss, &mut self.grads)?;
         }

@@ -1,0 +1,83 @@
+//! α (latency) and β (seconds per byte) of this machine's MPI, and the time of one
+//! all-reduce and one all-gather of `f64` buffers, for `bench/mpi.sh`.
+//!
+//! ```sh
+//! cargo build --release -p descent-cli --features mpi --example mpi_pingpong
+//! mpirun -n 2 target/release/examples/mpi_pingpong
+//! ```
+//! Rank 0 prints CSV lines `kind,ranks,bytes,seconds` (median of the repetitions): `pingpong`
+//! is half a round trip between ranks 0 and 1, `allreduce` and `allgather` one collective on
+//! all ranks.
+
+use std::time::Instant;
+
+use mpi::collective::SystemOperation;
+use mpi::traits::{Communicator, CommunicatorCollectives, Destination, Source};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let universe = mpi::initialize().expect("MPI initializes once");
+    let world = universe.world();
+    let (rank, size) = (world.rank(), world.size());
+    if rank == 0 {
+        println!("kind,ranks,bytes,seconds");
+    }
+    for exp in 0..=23 {
+        let n: usize = 1 << exp; // f64 values: 8 B .. 64 MiB
+        let reps = if n <= 1 << 12 {
+            200
+        } else {
+            (2000 >> (exp - 12).min(10)).max(5)
+        };
+        let mut buf = vec![1.0f64; n];
+        let mut out = vec![0.0f64; n];
+        if size >= 2 {
+            let mut times = Vec::with_capacity(reps);
+            for _ in 0..reps {
+                world.barrier();
+                let t = Instant::now();
+                if rank == 0 {
+                    world.process_at_rank(1).send(&buf[..]);
+                    world.process_at_rank(1).receive_into(&mut buf[..]);
+                } else if rank == 1 {
+                    world.process_at_rank(0).receive_into(&mut buf[..]);
+                    world.process_at_rank(0).send(&buf[..]);
+                }
+                times.push(t.elapsed().as_secs_f64() / 2.0);
+            }
+            if rank == 0 {
+                println!("pingpong,{size},{},{:e}", n * 8, median(times));
+            }
+        }
+        let mut times = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            world.barrier();
+            let t = Instant::now();
+            world.all_reduce_into(&buf[..], &mut out[..], SystemOperation::sum());
+            times.push(t.elapsed().as_secs_f64());
+        }
+        if rank == 0 {
+            println!("allreduce,{size},{},{:e}", n * 8, median(times));
+        }
+        let per = (n / size as usize).max(1);
+        let mut all = vec![0.0f64; per * size as usize];
+        let mut times = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            world.barrier();
+            let t = Instant::now();
+            world.all_gather_into(&buf[..per], &mut all[..]);
+            times.push(t.elapsed().as_secs_f64());
+        }
+        if rank == 0 {
+            println!(
+                "allgather,{size},{},{:e}",
+                per * size as usize * 8,
+                median(times)
+            );
+        }
+    }
+}

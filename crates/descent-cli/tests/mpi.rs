@@ -1,0 +1,336 @@
+//! `mpirun -n N descent train ...` (the `mpi` feature, Open MPI): the files of a run on N
+//! ranks are byte for byte those of the single process, for N = 1, 2, 3 and 8
+//! (oversubscribed), across linear, logistic, softmax and MLP models, SGD, momentum and
+//! Adam, f64 and f32; rank 0 alone writes; mismatched ranks are refused at start; an error
+//! or a killed rank ends every rank within 10 seconds with a message; `--resume` on the same
+//! ranks continues to the uninterrupted run's files.
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::ok;
+
+const BIN: &str = env!("CARGO_BIN_EXE_descent");
+
+/// `mpirun -n N descent ARGS` in `dir` (as root in CI, more ranks than cores).
+fn mpirun_cmd(n: usize, args: &[&str], dir: &Path) -> Command {
+    let mut c = Command::new("mpirun");
+    c.args([
+        "--allow-run-as-root",
+        "--oversubscribe",
+        "-n",
+        &n.to_string(),
+        BIN,
+    ])
+    .args(args)
+    .current_dir(dir)
+    // Containers often forbid the cross-memory attach Open MPI's shared-memory
+    // transport tries first.
+    .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    c
+}
+
+fn mpirun(n: usize, args: &[&str], dir: &Path) -> Output {
+    mpirun_cmd(n, args, dir).output().expect("mpirun runs")
+}
+
+fn mpirun_ok(n: usize, args: &[&str], dir: &Path) -> String {
+    let out = mpirun(n, args, dir);
+    assert!(
+        out.status.success(),
+        "mpirun -n {n} descent {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The runs of the matrix: each model, optimizer and precision at least once; batches
+/// cut into several 64-row chunks, and one shorter last batch per epoch.
+const CASES: [(&str, &str); 4] = [
+    (
+        "linear-sgd-f64",
+        "--data builtin:diabetes --model linear --scale standard --optimizer sgd --lr 0.05 --batch 200 --epochs 6",
+    ),
+    (
+        "logistic-momentum-f32",
+        "--data builtin:breast_cancer --model logistic --scale standard --optimizer sgd --lr 0.1 --momentum 0.9 --batch 150 --epochs 5 --dtype f32",
+    ),
+    (
+        "softmax-adam-f64",
+        "--data builtin:wine --model softmax --scale standard --optimizer adam --lr 0.05 --batch 100 --epochs 5 --val-fraction 0.2",
+    ),
+    (
+        "mlp-adam-f32",
+        "--data builtin:iris --model mlp --hidden 8 --activation tanh --scale standard --optimizer adam --lr 0.01 --batch 70 --epochs 5 --dtype f32",
+    ),
+];
+
+fn args_of<'a>(case: &'a str, out: &'a str) -> Vec<&'a str> {
+    let mut a = vec!["train"];
+    a.extend(case.split_whitespace());
+    a.extend(["--out", out, "--threads", "1", "--seed", "5"]);
+    a
+}
+
+/// Runs `case` on one process and on each of `ranks`, comparing the files.
+fn bit_equal(name: &str, case: &str, ranks: &[usize]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let single = format!("{name}-1p");
+    ok(&args_of(case, &single), dir);
+    for &n in ranks {
+        let out = format!("{name}-{n}r");
+        let stderr = mpirun_ok(n, &args_of(case, &out), dir);
+        for r in 0..n {
+            assert!(
+                stderr.contains(&format!("rank {r} of {n}")),
+                "no `rank {r} of {n}` note: {stderr}"
+            );
+        }
+        let (a, b) = (dir.join(&single), dir.join(&out));
+        assert_eq!(files(&a), files(&b), "{name} on {n} ranks: other files");
+        for f in ["metrics.csv", "model.json"] {
+            assert!(
+                read(&a.join(f)) == read(&b.join(f)),
+                "{name} on {n} ranks: {f} differs from the single process's"
+            );
+        }
+    }
+}
+
+#[test]
+fn one_two_and_three_ranks_write_the_single_process_bytes() {
+    for (name, case) in CASES {
+        bit_equal(name, case, &[1, 2, 3]);
+    }
+}
+
+#[test]
+fn eight_oversubscribed_ranks_write_the_single_process_bytes() {
+    // 442 rows in batches of 200: 4 chunks for 8 ranks, some with none.
+    bit_equal(CASES[0].0, CASES[0].1, &[8]);
+    bit_equal(CASES[3].0, CASES[3].1, &[8]);
+}
+
+/// `--allreduce plain` sums the ranks' sums: not the same bits, but the same run to 1e-12.
+#[test]
+fn a_plain_all_reduce_agrees_to_1e_12_after_50_epochs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let case = "--data builtin:diabetes --model linear --scale standard --optimizer adam --lr 0.01 --batch 300 --epochs 50";
+    ok(&args_of(case, "one"), dir);
+    let mut args = args_of(case, "plain");
+    args.extend(["--allreduce", "plain"]);
+    mpirun_ok(3, &args, dir);
+    let params = |d: &str| -> Vec<f64> {
+        let m: serde_json::Value =
+            serde_json::from_slice(&read(&dir.join(d).join("model.json"))).unwrap();
+        let mut v = Vec::new();
+        collect_numbers(&m["parameters"], &mut v);
+        v
+    };
+    let (a, b) = (params("one"), params("plain"));
+    assert!(!a.is_empty() && a.len() == b.len());
+    let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    assert!(worst <= 1e-12 * scale, "plain all-reduce off by {worst:e}");
+}
+
+fn collect_numbers(v: &serde_json::Value, out: &mut Vec<f64>) {
+    match v {
+        serde_json::Value::Number(n) => out.push(n.as_f64().unwrap()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_numbers(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| collect_numbers(x, out)),
+        _ => {}
+    }
+}
+
+/// Ranks started with different arguments are refused before training.
+#[test]
+fn ranks_with_different_arguments_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "train --data builtin:diabetes --model linear --batch 100 --threads 1 --out r";
+    let mut c = Command::new("mpirun");
+    c.args(["--allow-run-as-root", "--oversubscribe", "-n", "1", BIN])
+        .args(base.split_whitespace())
+        .args(["--epochs", "3", ":", "-n", "1", BIN])
+        .args(base.split_whitespace())
+        .args(["--epochs", "4"])
+        .current_dir(tmp.path())
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("rank(s) 1 differs from rank 0"),
+        "no message naming the rank: {err}"
+    );
+    assert!(!tmp.path().join("r").join("model.json").exists());
+}
+
+/// One rank's error (its copy of the data has a bad row) ends every rank with a message
+/// naming that rank and the cause.
+#[test]
+fn an_error_on_one_rank_ends_every_rank_with_its_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let good: String = (0..200)
+        .map(|i| format!("{},{}\n", i as f64 / 10.0, i as f64 / 5.0))
+        .collect();
+    std::fs::write(a.join("d.csv"), format!("x,y\n{good}")).unwrap();
+    std::fs::write(b.join("d.csv"), format!("x,y\n{good}3.0,oops\n")).unwrap();
+    let out_dir = tmp.path().join("out");
+    let args = [
+        "train",
+        "--data",
+        "d.csv",
+        "--epochs",
+        "3",
+        "--threads",
+        "1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let started = Instant::now();
+    let mut c = Command::new("mpirun");
+    c.args(["--allow-run-as-root", "--oversubscribe"])
+        .args(["-n", "1", "-wdir", a.to_str().unwrap(), BIN])
+        .args(args)
+        .args([":", "-n", "1", "-wdir", b.to_str().unwrap(), BIN])
+        .args(args)
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("error: rank 1 of 2"), "no rank in: {err}");
+    assert!(err.contains("oops"), "no cause in: {err}");
+}
+
+/// The pids of the `descent` processes whose parent is `parent` (this test's own mpirun).
+fn children(parent: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some((comm, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if ppid == Some(parent) && comm.ends_with("(descent") {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+fn waits_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+/// SIGKILL on one rank mid-run: every rank has ended within 10 s, the last checkpoint is
+/// whole, and `--resume` on the same ranks ends with the uninterrupted run's files.
+#[test]
+fn a_killed_rank_ends_the_run_and_resume_matches_the_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let case = "--data builtin:diabetes --model linear --scale standard --optimizer adam --lr 0.01 --batch 64 --checkpoint-every 1";
+    let with = |out: &str, epochs: &str| {
+        let mut a = args_of(case, out);
+        a.extend(["--epochs", epochs, "--quiet"]);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    // Long enough to be killed mid-run.
+    let args = with("killed", "1000000");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = mpirun_cmd(2, &args, dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ckpt = dir.join("killed").join("checkpoint.json");
+    assert!(
+        waits_until(Duration::from_secs(60), || ckpt.exists()),
+        "no checkpoint written"
+    );
+    let ranks = children(child.id());
+    assert_eq!(ranks.len(), 2, "rank processes: {ranks:?}");
+    // SAFETY: kill(2) on a process this test started (a child of its own mpirun).
+    assert_eq!(unsafe { libc::kill(ranks[1] as i32, libc::SIGKILL) }, 0);
+    let killed_at = Instant::now();
+    let ended = waits_until(Duration::from_secs(10), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    let took = killed_at.elapsed();
+    if !ended {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        ended,
+        "mpirun still running {took:?} after a rank was killed"
+    );
+    assert!(!status.success());
+    assert!(
+        !Path::new(&format!("/proc/{}", ranks[0])).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", ranks[0]))
+                .is_ok_and(|s| s.contains(") Z ")),
+        "rank 0 still alive"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&read(&ckpt)).expect("a whole checkpoint");
+    assert!(saved.is_object());
+
+    // Resume on the same ranks continues to the uninterrupted run's files.
+    let full = with("full", "8");
+    mpirun_ok(2, &full.iter().map(String::as_str).collect::<Vec<_>>(), dir);
+    let part = with("part", "3");
+    mpirun_ok(2, &part.iter().map(String::as_str).collect::<Vec<_>>(), dir);
+    let resume = ["train", "--resume", "part", "--epochs", "8", "--quiet"];
+    mpirun_ok(2, &resume, dir);
+    for f in ["metrics.csv", "model.json"] {
+        assert!(
+            read(&dir.join("full").join(f)) == read(&dir.join("part").join(f)),
+            "{f}: the resumed run differs from the uninterrupted one"
+        );
+    }
+}
