@@ -36,11 +36,8 @@ impl StreamReport {
         } else {
             let (got, full) = self.displacement;
             format!(
-                "row groups permuted and a shuffle buffer of {} rows: a row moves {:.0} rows from its place on average, {:.1}% of a full shuffle's {:.0}",
-                self.buffer,
-                got,
-                100.0 * got / full.max(1.0),
-                full
+                "row groups permuted and a shuffle buffer of {} rows: a row lands {:.0} rows from its file position on average (a full shuffle: {:.0})",
+                self.buffer, got, full
             )
         };
         format!(

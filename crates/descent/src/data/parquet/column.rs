@@ -257,6 +257,7 @@ impl Cursor {
         let unsigned = self.conv == Conv::UInt;
         Ok(match (&self.raw, self.conv) {
             (Raw::Bytes(v), Conv::Text) => String::from_utf8_lossy(v[k].data()).into_owned(),
+            (Raw::Bool(v), _) => if v[k] { "1" } else { "0" }.to_string(),
             (Raw::I32(v), Conv::Decimal(s)) => decimal_text(i128::from(v[k]), s),
             (Raw::I64(v), Conv::Decimal(s)) => decimal_text(i128::from(v[k]), s),
             (Raw::Fixed(v), Conv::Decimal(s)) => decimal_text(be_int(v[k].data())?, s),
