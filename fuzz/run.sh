@@ -15,7 +15,7 @@ shift || true
 cd "$(dirname "$0")/.."
 export RUSTC_BOOTSTRAP=1
 
-targets=(csv_reader schedule_spec optimizer_spec checkpoint model_file checkpoint_file)
+targets=(csv_reader schedule_spec optimizer_spec checkpoint model_file checkpoint_file parquet_reader)
 [[ $# -gt 0 ]] && targets=("$@")
 cargo fuzz build --release
 status=0

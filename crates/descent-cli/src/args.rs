@@ -90,7 +90,8 @@ pub struct BoardArgs {
 /// that reads data.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// CSV file with a header row, or builtin:NAME (classic, beans, diabetes, breast_cancer, iris, wine).
+    /// CSV file with a header row, a Parquet file, a directory or glob of Parquet files
+    /// (quote the glob), or builtin:NAME (classic, beans, diabetes, breast_cancer, iris, wine).
     #[arg(long)]
     pub data: Option<String>,
     /// Target column(s), comma-separated [default: the last column].
@@ -114,6 +115,46 @@ pub struct DataArgs {
     /// The most distinct values a one-hot encoded column may have [default: 32].
     #[arg(long, value_name = "N")]
     pub max_categories: Option<usize>,
+    /// Stream Parquet data in batches (train) instead of reading it whole: memory stays
+    /// bounded whatever the size of the data.
+    #[arg(long)]
+    pub stream: bool,
+    /// Stream (train) when reading Parquet data whole would take more memory than this:
+    /// bytes, or with a suffix K, M, G (powers of 1024) [default: half the available memory].
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub memory_budget: Option<u64>,
+    /// Rows in the shuffle buffer of a streamed run [default: 65536].
+    #[arg(long, value_name = "N")]
+    pub shuffle_buffer: Option<usize>,
+}
+
+/// `4096`, `512K`, `64M`, `2G`, `1T` (powers of 1024) as bytes.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => {
+            return Err(format!(
+                "`{text}`: expected bytes, or a number with K, M, G or T"
+            ))
+        }
+    };
+    let n: f64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}`: expected bytes, or a number with K, M, G or T"))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(format!("`{text}`: the budget must be above 0"));
+    }
+    Ok((n * (1u64 << shift) as f64) as u64)
 }
 
 impl DataArgs {
@@ -130,6 +171,17 @@ impl DataArgs {
         data.delimiter = self.delimiter;
         data.one_hot = self.one_hot.clone();
         data.max_categories = self.max_categories;
+        anyhow::ensure!(
+            self.shuffle_buffer != Some(0),
+            "--shuffle-buffer must be at least 1"
+        );
+        if self.stream {
+            data.stream = Some(descent::run::StreamSpec {
+                shuffle_buffer: self
+                    .shuffle_buffer
+                    .unwrap_or(descent::run::DEFAULT_SHUFFLE_BUFFER),
+            });
+        }
         Ok(data)
     }
 }

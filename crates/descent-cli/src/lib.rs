@@ -16,6 +16,7 @@ mod observers;
 mod optimizer_list;
 mod plot;
 mod prep;
+mod stream;
 mod viz_args;
 
 use std::process::ExitCode;

@@ -31,6 +31,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A Parquet file could not be read or holds a bad value: the file, and the row group
+    /// (from 0), the row (from 0, counted through the whole file) and the column where known.
+    #[error("{}{}{}{}: {reason}", path.display(), row_group.map(|g| format!(", row group {g}")).unwrap_or_default(), row.map(|r| format!(", row {r}")).unwrap_or_default(), column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Parquet {
+        path: PathBuf,
+        row_group: Option<usize>,
+        row: Option<u64>,
+        column: Option<String>,
+        reason: String,
+    },
+
     /// A data set or its columns do not fit the request (missing column, wrong width, ...).
     #[error("data: {0}")]
     Data(String),

@@ -1,4 +1,4 @@
-//! `descent predict`: apply a saved model to a CSV file or to one input.
+//! `descent predict`: apply a saved model to a CSV or Parquet file or to one input.
 //!
 //! A file's predictions come out beside its rows: every input column (or those of `--keep`),
 //! then the prediction columns. When the file holds the target, the predictions are scored
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, ensure, Context, Result};
+use descent::data::parquet::{is_parquet, ParquetFiles, ParquetTable};
 use descent::data::{
     is_missing, read_csv_bytes_with, read_text_table, Columns, DataSource, Dataset, ReadOptions,
     TargetKind,
@@ -246,7 +247,15 @@ fn warn_unknown(data: &Dataset) {
 fn predict_file(model: &Model, args: &PredictArgs) -> Result<ExitCode> {
     let d = &args.data;
     let source = DataSource::parse(d.data.as_deref().unwrap_or_default());
+    // Parquet data is rendered as CSV text (exactly), its errors located in the files.
+    let mut parquet = None;
     let (origin, bytes) = match &source {
+        DataSource::File(p) if is_parquet(p) => {
+            let mut table = ParquetTable::read(ParquetFiles::open(p)?)?;
+            let bytes = std::mem::take(&mut table.bytes);
+            parquet = Some(table);
+            (p.clone(), bytes)
+        }
         DataSource::File(p) => (
             p.clone(),
             std::fs::read(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
@@ -256,24 +265,33 @@ fn predict_file(model: &Model, args: &PredictArgs) -> Result<ExitCode> {
             descent::data::builtin::csv_text(name)?.into_owned(),
         ),
     };
-    let (header, rows) = read_text_table(&origin, &bytes, d.delimiter)?;
+    let delimiter = match parquet {
+        Some(_) => Some(descent::data::Delimiter(b',')),
+        None => d.delimiter,
+    };
+    let locate = |e: descent::Error| match &parquet {
+        Some(table) => table.locate(e),
+        None => e,
+    };
+    let (header, rows) = read_text_table(&origin, &bytes, delimiter).map_err(locate)?;
     // The target to score against: the one named, else the model's when the file has it.
     let targets: Vec<String> = match &d.target {
         Some(t) => t.clone(),
         None if model.targets.iter().all(|t| header.contains(t)) => model.targets.clone(),
         None => Vec::new(),
     };
-    let options = model.read_options(d.delimiter, args.unknown_category);
+    let options = model.read_options(delimiter, args.unknown_category);
     let columns = |targets: Vec<String>| Columns {
         targets: Some(targets),
         features: Some(model.inputs().to_vec()),
         drop_missing: d.drop_missing,
     };
-    let (data, scored) = match read(model, &origin, &bytes, &columns(targets.clone()), &options) {
+    let read = |columns: &Columns| read(model, &origin, &bytes, columns, &options).map_err(locate);
+    let (data, scored) = match read(&columns(targets.clone())) {
         Ok(data) => (data, !targets.is_empty()),
         // The target column is there but not filled in everywhere: predict without a score.
         Err(e) if d.target.is_none() && !targets.is_empty() => {
-            let data = read(model, &origin, &bytes, &columns(Vec::new()), &options)?;
+            let data = read(&columns(Vec::new()))?;
             eprintln!("note: no score: {e}");
             (data, false)
         }

@@ -240,10 +240,13 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
         descent::run::check_loss_fits_model(&model, l)
             .with_context(|| format!("--loss {l} does not fit --model {}", model.name()))?;
     }
-    let data = DataSpec {
+    let mut data = DataSpec {
         val_fraction: a.val_fraction,
         ..a.data.spec()?
     };
+    if data.stream.is_none() {
+        data.stream = crate::stream::over_budget(&a.data, a.quiet)?;
+    }
     let spec = RunSpec {
         version: RUN_SPEC_VERSION,
         data,
@@ -351,7 +354,16 @@ fn train<F: Float>(
         let same = json!({ "spec": spec, "checkpoint_every": o.checkpoint_every });
         c.check_same(&same.to_string())?;
     }
-    let mut run = Run::<F>::new(spec.clone()).map_err(with_flags)?;
+    let root = cluster.is_none_or(Cluster::is_root);
+    let (mut run, mut stream) = if spec.data.stream.is_some() {
+        let (run, source, report) = Run::<F>::streaming(spec.clone(), None).map_err(with_flags)?;
+        if !o.quiet && root {
+            eprintln!("note: {}", report.line());
+        }
+        (run, Some(source))
+    } else {
+        (Run::<F>::new(spec.clone()).map_err(with_flags)?, None)
+    };
     if let Some(c) = cluster {
         run.trainer.set_gradient_hook(c.hook::<F>());
         if !c.is_root() {
@@ -359,14 +371,19 @@ fn train<F: Float>(
             if let Some(r) = &resumed {
                 run.restore(&r.state)?;
             }
-            run.train(&mut [])?;
+            match &mut stream {
+                Some(source) => run.train_source(source, &mut [])?,
+                None => run.train(&mut [])?,
+            };
             return Ok(ExitCode::SUCCESS);
         }
     }
     let started_training = Instant::now();
+    let streamed_rows = stream.as_ref().map_or(0, |s| s.n_rows() as usize);
     let dropped = run.train_set.dropped_rows;
     if dropped > 0 && !o.quiet {
-        let rows = run.train_set.n_rows() + run.val_set.as_ref().map_or(0, |v| v.n_rows());
+        let rows =
+            run.train_set.n_rows() + run.val_set.as_ref().map_or(0, |v| v.n_rows()) + streamed_rows;
         eprintln!(
             "note: dropped {dropped} of {} rows with a missing value (--drop-missing)",
             dropped + rows
@@ -411,14 +428,18 @@ fn train<F: Float>(
     if let Some(r) = &resumed {
         run.restore(&r.state)?;
     }
-    let outcome = run.train(&mut [
-        &mut metrics as &mut dyn Observer<F>,
+    let mut observers: [&mut dyn Observer<F>; 6] = [
+        &mut metrics,
         &mut checkpoints,
         &mut progress,
         &mut interrupt,
         &mut plots,
         &mut events,
-    ])?;
+    ];
+    let outcome = match &mut stream {
+        Some(source) => run.train_source(source, &mut observers)?,
+        None => run.train(&mut observers)?,
+    };
     drop(events);
     if let (Some(c), false) = (cluster, o.quiet) {
         eprintln!(
@@ -436,7 +457,13 @@ fn train<F: Float>(
         checkpoints.write(&run.trainer.checkpoint())?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let report = run.report()?;
+    let report = match &mut stream {
+        Some(source) => {
+            let m2 = source.stats().targets.m2.clone();
+            run.report_source(source, &m2)?
+        }
+        None => run.report()?,
+    };
     // A diverged run keeps its best parameters apart: it never replaces a good model.
     let name = if diverged {
         "best-model.json"
@@ -448,6 +475,8 @@ fn train<F: Float>(
     let lr = spec.lr()?;
     // Whether a run that ended on its own reached what the model can reach.
     let fit = match &outcome.stop {
+        // A streamed run's table is not in memory to check the fit on.
+        _ if stream.is_some() => None,
         Stop::Completed | Stop::EarlyStopped { .. } => {
             Some(run.check_fit(&checkpoints.history.records, &report)?)
         }
@@ -466,7 +495,7 @@ fn train<F: Float>(
             "features": train.feature_names,
             "targets": train.target_names,
             "classes": train.classes,
-            "train_rows": train.n_rows(),
+            "train_rows": train.n_rows() + streamed_rows,
             "val_rows": run.val_set.as_ref().map(|v| v.n_rows()),
             "dropped_rows": train.dropped_rows,
             "scale": run.scaler,
@@ -506,13 +535,15 @@ fn train<F: Float>(
     } else if !o.quiet {
         print_summary(&spec, &o, &outcome, &report, seconds);
     }
-    plots.write(
-        &o.out,
-        run.trainer.model(),
-        run.trainer.loss(),
-        train,
-        &run.scaler,
-    )?;
+    if stream.is_none() {
+        plots.write(
+            &o.out,
+            run.trainer.model(),
+            run.trainer.loss(),
+            train,
+            &run.scaler,
+        )?;
+    }
     if let Stop::Diverged {
         epoch,
         step,
@@ -546,7 +577,7 @@ fn train<F: Float>(
     }
     let has_hidden = matches!(&spec.model, ModelKind::Mlp { hidden, .. } if !hidden.is_empty());
     let stall = constant_baseline(run.trainer.loss(), train.y.view())
-        .filter(|_| has_hidden)
+        .filter(|_| has_hidden && stream.is_none())
         .and_then(|baseline| diagnose_stall(&checkpoints.history.records, baseline));
     if let Some(w) = stall {
         eprintln!("warning: {w}");

@@ -685,7 +685,7 @@ fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
 }
 
 /// Maps labels to indices in sorted order (numeric order when all labels are numbers).
-fn encode_labels(cells: &[String]) -> (Vec<f64>, Vec<String>) {
+pub(crate) fn encode_labels(cells: &[String]) -> (Vec<f64>, Vec<String>) {
     let numeric: Option<Vec<f64>> = cells.iter().map(|c| c.parse::<f64>().ok()).collect();
     let mut labels: Vec<String> = cells
         .iter()

@@ -1,4 +1,4 @@
-//! Data: datasets read from CSV or built in ([`DataSource`]), feature scaling, splits,
+//! Data: datasets read from CSV, Parquet or built in ([`DataSource`]), feature scaling, splits,
 //! batching, and the sources of the training loop's batches ([`BatchSource`]).
 //!
 //! Everything here is `f64` and owned by a [`Dataset`]; the trainer converts once to the
@@ -15,6 +15,7 @@ pub mod generate;
 pub mod memory;
 mod onehot;
 mod origin;
+pub mod parquet;
 mod scale;
 mod source;
 mod table;

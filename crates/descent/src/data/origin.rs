@@ -1,4 +1,5 @@
-//! [`DataSource`]: where a run's data comes from, a CSV file or a built-in data set
+//! [`DataSource`]: where a run's data comes from, a CSV or Parquet file (or a directory or
+//! glob of Parquet files) or a built-in data set
 //! (`builtin:NAME`), as a run specification names it.
 
 use std::fmt;
@@ -11,7 +12,8 @@ use super::{
 };
 use crate::{Float, Result};
 
-/// A CSV file or a built-in data set; written as text `PATH` or `builtin:NAME`.
+/// A file (CSV or Parquet; for Parquet also a directory or a glob of files) or a built-in
+/// data set; written as text `PATH` or `builtin:NAME`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", from = "String")]
 pub enum DataSource {
@@ -42,6 +44,9 @@ impl DataSource {
         options: &ReadOptions,
     ) -> Result<Dataset> {
         match self {
+            DataSource::File(p) if super::parquet::is_parquet(p) => {
+                super::parquet::read_parquet_with::<F>(p, columns, kind, options)
+            }
             DataSource::File(p) => read_csv_with::<F>(p, columns, kind, options),
             DataSource::Builtin(name) => {
                 let text = builtin::csv_text(name)?;

@@ -18,12 +18,16 @@
 pub mod checkpoint_file;
 mod report;
 mod spec;
+mod streaming;
+pub use streaming::StreamReport;
 mod verdict;
 
 use std::time::Instant;
 
 pub use report::{Report, SplitMetrics};
-pub use spec::{check_loss_fits_model, DataSpec, RunSpec, RUN_SPEC_VERSION};
+pub use spec::{
+    check_loss_fits_model, DataSpec, RunSpec, StreamSpec, DEFAULT_SHUFFLE_BUFFER, RUN_SPEC_VERSION,
+};
 pub use verdict::{FitCheck, FALLING, GAP};
 
 use crate::data::BatchSource;
@@ -146,6 +150,36 @@ impl<F: Float> Run<F> {
         if let Some(v) = &mut val {
             target_scaler.transform(&mut v.y)?;
         }
+        let train_data = TrainData::<F>::from_dataset(&train);
+        let val_data = val.as_ref().map(TrainData::from_dataset);
+        let config = spec.train_config();
+        // Only a schedule stepped per update needs the updates per epoch.
+        let steps = match config.schedule_per {
+            SchedulePer::Epoch => 0,
+            SchedulePer::Step => {
+                crate::data::Batches::new(train.n_rows(), config.batch, config.order.clone())?
+                    .steps_per_epoch()
+            }
+        };
+        Self::assemble(
+            spec,
+            (train, val),
+            (train_data, val_data),
+            (scaler, target_scaler),
+            steps,
+        )
+    }
+
+    /// Builds the model, optimizer, schedule and trainer of a run on prepared data
+    /// (`steps`: updates per epoch).
+    fn assemble(
+        spec: RunSpec,
+        (train, val): (Dataset, Option<Dataset>),
+        (train_data, val_data): (TrainData<F>, Option<TrainData<F>>),
+        (scaler, target_scaler): (Scaler, Scaler),
+        steps: usize,
+    ) -> Result<Self> {
+        let loss = spec.loss_for(&train);
         let model = spec
             .model
             .build(train.n_features(), n_outputs(loss, &train))?;
@@ -161,15 +195,10 @@ impl<F: Float> Run<F> {
             .collect();
         let optimizer = spec.optimizer.build::<F>(groups)?;
         let lr = spec.lr()?;
-        let train_data = TrainData::<F>::from_dataset(&train);
         let config = spec.train_config();
         let schedule_steps = match config.schedule_per {
             SchedulePer::Epoch => config.epochs,
-            SchedulePer::Step => {
-                config.epochs
-                    * crate::data::Batches::new(train.n_rows(), config.batch, config.order.clone())?
-                        .steps_per_epoch()
-            }
+            SchedulePer::Step => config.epochs * steps,
         };
         let schedule: Box<dyn Scheduler> = match &spec.schedule {
             Some(s) => s.build(lr, optimizer.momentum(), schedule_steps)?,
@@ -181,7 +210,7 @@ impl<F: Float> Run<F> {
             .map_err(|e| Error::State(format!("cannot serialize the run specification: {e}")))?;
         trainer.describe(Some(spec_json), names);
         Ok(Run {
-            val_data: val.as_ref().map(TrainData::from_dataset),
+            val_data,
             train_data,
             train_set: train,
             val_set: val,

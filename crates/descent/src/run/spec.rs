@@ -51,7 +51,29 @@ pub struct DataSpec {
     /// [`DEFAULT_MAX_CATEGORIES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_categories: Option<usize>,
+    /// Stream the data (Parquet) instead of reading it whole; `None`: read it whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamSpec>,
 }
+
+/// How a streamed run reads its data ([`ParquetBatches`](crate::data::parquet::ParquetBatches)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSpec {
+    /// Rows in the shuffle buffer (with a shuffled batch order).
+    pub shuffle_buffer: usize,
+}
+
+impl Default for StreamSpec {
+    fn default() -> Self {
+        StreamSpec {
+            shuffle_buffer: DEFAULT_SHUFFLE_BUFFER,
+        }
+    }
+}
+
+/// The shuffle buffer of a streamed run unless one is given: 65 536 rows.
+pub const DEFAULT_SHUFFLE_BUFFER: usize = 1 << 16;
 
 impl DataSpec {
     /// The data `source` with every column choice at its default.
@@ -65,6 +87,7 @@ impl DataSpec {
             delimiter: None,
             one_hot: None,
             max_categories: None,
+            stream: None,
         }
     }
 
@@ -182,7 +205,7 @@ impl RunSpec {
         }
     }
 
-    /// A run on a CSV file.
+    /// A run on a file: CSV, or Parquet (also a directory or a glob of Parquet files).
     pub fn csv(path: impl AsRef<std::path::Path>) -> Self {
         let mut spec = Self::new("");
         spec.data.source = DataSource::File(path.as_ref().to_path_buf());

@@ -49,6 +49,9 @@ pub fn with_features(
             delimiter: None,
             one_hot: None,
             max_categories: None,
+            stream: false,
+            memory_budget: None,
+            shuffle_buffer: None,
         },
         model: ModelArgs {
             model: ModelName::from_str(model, false).map_err(anyhow::Error::msg)?,

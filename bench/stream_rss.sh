@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Peak memory (RSS) and time of streamed training and of the decode-only floor on a large
+# synthetic Parquet file, with /usr/bin/time -v; P6 side by side with PyTorch + pyarrow.
+#
+#   bench/stream_rss.sh [ROWS=5000000] [FEATURES=100] [DIR=/tmp/descent-p6]
+#
+# 5 M rows x 100 float32 features is P6 (about 2 GB of snappy Parquet); 10 M rows x 100 is
+# the 4 GB acceptance file. Needs pyarrow (and torch for the PyTorch side), GNU time, and a
+# release build (`cargo build --release -p descent-cli`; the decode floor is the example
+# `decode_parquet`). Run it on a quiet machine.
+set -euo pipefail
+rows="${1:-5000000}"
+features="${2:-100}"
+dir="${3:-/tmp/descent-p6}"
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+bin="${DESCENT_BIN:-$target/release/descent}"
+mkdir -p "$dir"
+file="$dir/p6-${rows}x${features}.parquet"
+[[ -f "$file" ]] || python3 bench/make_parquet.py "$file" "$rows" "$features"
+ls -l "$file"
+cargo build --quiet --release -p descent --example decode_parquet
+measure() { # NAME COMMAND...: prints NAME, wall seconds and peak RSS in MiB
+    local name="$1"; shift
+    local log="$dir/$name.time"
+    /usr/bin/time -v "$@" > "$dir/$name.out" 2> "$log"
+    local rss wall
+    rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$log")
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
+    printf '%-22s wall %-10s peak RSS %6s MiB\n' "$name" "$wall" "$rss"
+}
+measure decode-floor "$target/release/examples/decode_parquet" "$file"
+measure descent-stream "$bin" train --data "$file" --target y --model linear --optimizer sgd \
+    --lr 0.01 --batch 256 --epochs 1 --no-shuffle --stream --dtype f32 --out "$dir/run" -q
+measure descent-shuffled "$bin" train --data "$file" --target y --model linear --optimizer sgd \
+    --lr 0.01 --batch 256 --epochs 1 --stream --shuffle-buffer 65536 --dtype f32 --out "$dir/run-shuffled" -q
+measure predict "$bin" predict --model "$dir/run" --data "$file" --out "$dir/preds.csv"
+if python3 -c "import torch" 2>/dev/null; then
+    measure pytorch-pyarrow python3 bench/p6_torch.py "$file"
+fi

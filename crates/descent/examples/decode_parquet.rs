@@ -1,0 +1,56 @@
+//! Decodes a Parquet data set once, as a streamed run's statistics pass does, and prints the
+//! rows and the seconds: the decode-only floor of benchmark P6 (`bench/p6.sh`).
+//!
+//! `cargo run --release -p descent --example decode_parquet [PATH]` (default: a test file).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use descent::data::parquet::{resolve_columns, scan, ParquetFiles, Selection};
+use descent::data::Columns;
+
+fn main() -> descent::Result<()> {
+    let path = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/parquet/numbers_snappy.parquet")
+        });
+    let started = Instant::now();
+    let files = ParquetFiles::open(&path)?;
+    let columns = resolve_columns(
+        &files,
+        &Columns {
+            drop_missing: true,
+            ..Columns::default()
+        },
+    )?;
+    let names = files.names();
+    let index = |n: &String| names.iter().position(|m| m == n).expect("resolved");
+    let sel = Selection {
+        features: columns
+            .features
+            .unwrap_or_default()
+            .iter()
+            .map(index)
+            .collect(),
+        targets: columns
+            .targets
+            .unwrap_or_default()
+            .iter()
+            .map(index)
+            .collect(),
+        classes: None,
+        drop_missing: true,
+    };
+    let stats = scan(&Arc::new(files), &sel, false)?;
+    println!(
+        "{{\"rows\":{},\"columns\":{},\"seconds\":{:.3}}}",
+        stats.rows,
+        sel.width(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

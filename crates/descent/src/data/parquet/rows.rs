@@ -1,0 +1,308 @@
+//! Rows of the chosen columns of a Parquet data set, read a chunk at a time in a given order
+//! of row groups, as `f64` features and targets: what the one-pass statistics and the
+//! streaming batches read. Memory: one chunk ([`CHUNK`] rows) of the chosen columns.
+//!
+//! Missing values follow the CSV rules: a null, NaN or infinite value in a chosen column is
+//! an error naming the file, row group, row and column, or with `drop_missing` the row is
+//! left out (the streamed data is then the rows that remain, in order).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::sync::Arc;
+
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use super::column::{Cursor, Kind};
+use super::files::ParquetFiles;
+use super::table::group_error;
+use crate::{Error, Result};
+
+/// Rows decoded per column read.
+pub const CHUNK: usize = 4096;
+
+/// The chosen columns by schema index, and how labels map to class indices.
+#[derive(Clone, Debug)]
+pub struct Selection {
+    pub features: Vec<usize>,
+    pub targets: Vec<usize>,
+    /// For class targets: each label's index (filled by the statistics pass).
+    pub classes: Option<BTreeMap<String, usize>>,
+    pub drop_missing: bool,
+}
+
+impl Selection {
+    pub fn width(&self) -> usize {
+        self.features.len() + self.targets.len()
+    }
+}
+
+/// One row group being read.
+struct Group {
+    cursors: Vec<Cursor>,
+    file: usize,
+    group: usize,
+    /// The file row of the group's first row, and the rows read from it so far.
+    first: u64,
+    read: u64,
+    rows: u64,
+}
+
+/// A reader of rows in a chosen order of row groups.
+pub struct RowReader {
+    files: Arc<ParquetFiles>,
+    sel: Arc<Selection>,
+    /// `(file, row group, first row in its file)` of every row group.
+    groups: Vec<(usize, usize, u64)>,
+    order: Vec<usize>,
+    next_group: usize,
+    open: Option<(usize, SerializedFileReader<File>)>,
+    group: Option<Group>,
+    /// Decoded rows of the current chunk, row-major, `width` values each.
+    chunk: Vec<f64>,
+    chunk_rows: usize,
+    chunk_next: usize,
+    /// Text labels of the chunk (class targets only).
+    labels: Vec<Vec<String>>,
+    /// Rows dropped so far (`drop_missing`).
+    pub dropped: u64,
+}
+
+impl RowReader {
+    /// Reads the row groups in `order` (indices into [`ParquetFiles::row_groups`]).
+    pub fn new(files: Arc<ParquetFiles>, sel: Arc<Selection>, order: Vec<usize>) -> Self {
+        RowReader {
+            groups: files.row_groups(),
+            files,
+            sel,
+            order,
+            next_group: 0,
+            open: None,
+            group: None,
+            chunk: Vec::new(),
+            chunk_rows: 0,
+            chunk_next: 0,
+            labels: Vec::new(),
+            dropped: 0,
+        }
+    }
+
+    /// The next row (features then targets) into `out`, or `false` after the last.
+    pub fn next_row(&mut self, out: &mut [f64]) -> Result<bool> {
+        while self.chunk_next == self.chunk_rows {
+            if !self.read_chunk()? {
+                return Ok(false);
+            }
+        }
+        let w = self.sel.width();
+        let i = self.chunk_next;
+        out.copy_from_slice(&self.chunk[i * w..(i + 1) * w]);
+        self.chunk_next += 1;
+        Ok(true)
+    }
+
+    /// The row group (an index into [`ParquetFiles::row_groups`]) of the row last returned.
+    pub fn group(&self) -> usize {
+        self.order[self.next_group - 1]
+    }
+
+    /// The label text of the row last returned (class targets), for the statistics pass.
+    pub fn last_labels(&self) -> impl Iterator<Item = &str> {
+        let i = self.chunk_next.wrapping_sub(1);
+        self.labels
+            .iter()
+            .filter_map(move |l| l.get(i).map(String::as_str))
+    }
+
+    /// Skips `n` rows.
+    pub fn skip(&mut self, n: u64) -> Result<()> {
+        let mut row = vec![0.0; self.sel.width()];
+        for _ in 0..n {
+            if !self.next_row(&mut row)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn open_group(&mut self) -> Result<bool> {
+        let Some(&k) = self.order.get(self.next_group) else {
+            return Ok(false);
+        };
+        self.next_group += 1;
+        let (f, g, first) = self.groups[k];
+        if self.open.as_ref().is_none_or(|(of, _)| *of != f) {
+            self.open = Some((f, super::files::open(&self.files.files[f].path)?));
+        }
+        let path = &self.files.files[f].path;
+        let reader = &self.open.as_ref().expect("opened above").1;
+        let rg = reader
+            .get_row_group(g)
+            .map_err(|e| group_error(path, g, None, e.to_string()))?;
+        let mut cursors = Vec::with_capacity(self.sel.width());
+        for &j in self.sel.features.iter().chain(&self.sel.targets) {
+            let (name, kind) = &self.files.columns[j];
+            let Kind::Read(conv) = kind else {
+                return Err(group_error(
+                    path,
+                    g,
+                    Some(name),
+                    "not a readable column".into(),
+                ));
+            };
+            let column = rg
+                .get_column_reader(j)
+                .map_err(|e| group_error(path, g, Some(name), e.to_string()))?;
+            let descr = rg.metadata().schema_descr().column(j);
+            cursors.push(Cursor::new(column, &descr, *conv));
+        }
+        self.group = Some(Group {
+            cursors,
+            file: f,
+            group: g,
+            first,
+            read: 0,
+            rows: self.files.files[f].row_groups[g],
+        });
+        Ok(true)
+    }
+
+    /// Decodes the next chunk; `false` after the last row group.
+    fn read_chunk(&mut self) -> Result<bool> {
+        loop {
+            let done = self.group.as_ref().is_none_or(|g| g.read >= g.rows);
+            if !done {
+                break;
+            }
+            if !self.open_group()? {
+                return Ok(false);
+            }
+        }
+        let w = self.sel.width();
+        let n_features = self.sel.features.len();
+        let group = self.group.as_mut().expect("a group is open");
+        let path = &self.files.files[group.file].path;
+        let want = CHUNK.min((group.rows - group.read) as usize);
+        self.chunk.clear();
+        self.chunk.resize(want * w, 0.0);
+        let mut missing: Vec<Option<(usize, String)>> = vec![None; want];
+        self.labels.clear();
+        let classes = self.sel.classes.as_ref();
+        for (c, cursor) in group.cursors.iter_mut().enumerate() {
+            let j = if c < n_features {
+                self.sel.features[c]
+            } else {
+                self.sel.targets[c - n_features]
+            };
+            let name = &self.files.columns[j].0;
+            let got = cursor
+                .read(want)
+                .map_err(|e| group_error(path, group.group, Some(name), corrupt(e)))?;
+            if got != want {
+                let reason = format!("{got} values where {want} rows remain in the row group");
+                return Err(group_error(path, group.group, Some(name), reason));
+            }
+            let is_label = c >= n_features && classes.is_some();
+            let mut texts = Vec::new();
+            let mut k = 0;
+            for i in 0..want {
+                let value = if !cursor.valid[i] {
+                    if is_label {
+                        texts.push(String::new());
+                    }
+                    Err("null value; fill it in, remove the row, or pass --drop-missing".into())
+                } else if is_label {
+                    let t = cursor.text(k);
+                    k += 1;
+                    match t {
+                        Ok(t) => {
+                            let v = label_index(classes, &t);
+                            texts.push(t);
+                            v
+                        }
+                        Err(r) => {
+                            texts.push(String::new());
+                            Err(r)
+                        }
+                    }
+                } else {
+                    let v = cursor.number(k);
+                    k += 1;
+                    v.and_then(|v| {
+                        if v.is_finite() {
+                            Ok(v)
+                        } else {
+                            Err(format!(
+                                "`{v}` is {}; only finite numbers can be used (--drop-missing drops such rows)",
+                                if v.is_nan() { "NaN" } else { "infinite" }
+                            ))
+                        }
+                    })
+                };
+                match value {
+                    Ok(v) => self.chunk[i * w + c] = v,
+                    Err(reason) => {
+                        if missing[i].is_none() {
+                            missing[i] = Some((j, reason));
+                        }
+                    }
+                }
+            }
+            if is_label {
+                self.labels.push(texts);
+            }
+        }
+        // Rows with a missing or bad value: an error, or left out.
+        let mut kept = 0;
+        for (i, m) in missing.iter().enumerate() {
+            if let Some((j, reason)) = m {
+                let missing_value = reason.starts_with("null") || reason.contains("--drop-missing");
+                if !(self.sel.drop_missing && missing_value) {
+                    return Err(Error::Parquet {
+                        path: path.clone(),
+                        row_group: Some(group.group),
+                        row: Some(group.first + group.read + i as u64),
+                        column: Some(self.files.columns[*j].0.clone()),
+                        reason: reason.clone(),
+                    });
+                }
+                self.dropped += 1;
+                continue;
+            }
+            if kept != i {
+                self.chunk.copy_within(i * w..(i + 1) * w, kept * w);
+                for l in &mut self.labels {
+                    l.swap(kept, i);
+                }
+            }
+            kept += 1;
+        }
+        self.chunk.truncate(kept * w);
+        for l in &mut self.labels {
+            l.truncate(kept);
+        }
+        group.read += want as u64;
+        self.chunk_rows = kept;
+        self.chunk_next = 0;
+        Ok(true)
+    }
+}
+
+/// A label's class index (0 while the classes are not known yet: the statistics pass).
+fn label_index(
+    classes: Option<&BTreeMap<String, usize>>,
+    text: &str,
+) -> std::result::Result<f64, String> {
+    if text.is_empty() {
+        return Err("empty label; fill it in, remove the row, or pass --drop-missing".into());
+    }
+    match classes {
+        Some(map) if !map.is_empty() => map.get(text).map(|&k| k as f64).ok_or_else(|| {
+            format!("`{text}` is not one of the labels found when the data was first read")
+        }),
+        _ => Ok(0.0),
+    }
+}
+
+fn corrupt(e: parquet::errors::ParquetError) -> String {
+    format!("cannot decode the column ({e}); the file may be corrupt")
+}

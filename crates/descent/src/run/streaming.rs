@@ -1,0 +1,218 @@
+//! A run on streamed Parquet data: one pass for the statistics (rows, scalers, labels), then
+//! the run built as on data in memory, with its batches from a
+//! [`ParquetBatches`](crate::data::parquet::ParquetBatches).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ndarray::Array2;
+
+use super::{check_labels, target_kind, Run, RunSpec};
+use crate::data::parquet::{
+    resolve_columns, scan, shuffle_quality, ParquetBatches, ParquetFiles, Selection, StreamOrder,
+    StreamStats,
+};
+use crate::data::{BatchOrder, BatchSize, DataSource, Dataset, Scaler, TrainData};
+use crate::{Error, Float, Result};
+
+/// What a streamed run found in its one pass, for the front end to report.
+#[derive(Clone, Debug)]
+pub struct StreamReport {
+    pub files: usize,
+    pub row_groups: usize,
+    pub rows: u64,
+    pub dropped: u64,
+    /// Rows in the shuffle buffer (0: no shuffle).
+    pub buffer: usize,
+    /// Mean distance of a row from its file position in an epoch, and a full shuffle's.
+    pub displacement: (f64, f64),
+}
+
+impl StreamReport {
+    /// One line: `streaming 3 files, 40 row groups, 5000000 rows; shuffle buffer ...`.
+    pub fn line(&self) -> String {
+        let shuffle = if self.buffer == 0 {
+            "in file order (no shuffle)".to_string()
+        } else {
+            let (got, full) = self.displacement;
+            format!(
+                "row groups permuted and a shuffle buffer of {} rows: a row lands {:.0} rows from its file position on average (a full shuffle: {:.0})",
+                self.buffer, got, full
+            )
+        };
+        format!(
+            "streaming {} file(s), {} row group(s), {} rows; {shuffle}",
+            self.files, self.row_groups, self.rows
+        )
+    }
+}
+
+impl<F: Float> Run<F> {
+    /// Builds a run that streams its Parquet data: one pass over it for the rows, the
+    /// scalers (`scalers`: given ones instead, e.g. a previous model's) and the labels; the
+    /// batches come from the returned source ([`Run::train_source`]). The spec's
+    /// `val_fraction` must be 0 and one-hot encoding is not available on a stream.
+    pub fn streaming(
+        spec: RunSpec,
+        scalers: Option<(Scaler, Scaler)>,
+    ) -> Result<(Self, ParquetBatches<F>, StreamReport)> {
+        spec.validate()?;
+        let DataSource::File(path) = &spec.data.source else {
+            return Err(Error::Data(
+                "streaming reads Parquet files; built-in data fits in memory".into(),
+            ));
+        };
+        if spec.data.val_fraction > 0.0 {
+            return Err(Error::Data(
+                "a validation split is not available on streamed data yet; train without one"
+                    .into(),
+            ));
+        }
+        if spec.data.one_hot.is_some() {
+            return Err(Error::Data(
+                "one-hot encoding is not available on streamed data; encode the column first"
+                    .into(),
+            ));
+        }
+        let (files, sel, names) = open(path, &spec)?;
+        let kind = target_kind(spec.loss.unwrap_or_else(|| spec.model.default_loss(None)));
+        let classes = kind == crate::data::TargetKind::Classes;
+        let stats = scan(&files, &sel, classes)?;
+        let mut train = empty_dataset(&names, &stats)?;
+        train.dropped_rows = stats.dropped as usize;
+        let loss = spec.loss_for(&train);
+        check_labels(&spec.data.source.describe(), &train, loss)?;
+        let (scaler, target_scaler) = scalers.unwrap_or_else(|| {
+            (
+                stats.features.scaler(spec.scale),
+                stats.targets.scaler(spec.scale_target),
+            )
+        });
+        let config = spec.train_config();
+        let batch = match config.batch {
+            BatchSize::Rows(n) => n,
+            BatchSize::Full => {
+                return Err(Error::Data(
+                    "streaming takes mini-batches; give a batch size".into(),
+                ))
+            }
+        };
+        let shuffle = match config.order {
+            BatchOrder::Shuffle { seed } => Some(seed),
+            _ => None,
+        };
+        let buffer = spec.data.stream.clone().unwrap_or_default().shuffle_buffer;
+        let order = StreamOrder {
+            batch,
+            shuffle,
+            buffer,
+        };
+        let mut sel = sel;
+        sel.classes = stats
+            .classes
+            .as_ref()
+            .map(|c| c.iter().cloned().enumerate().map(|(i, l)| (l, i)).collect());
+        let report = StreamReport {
+            files: files.files.len(),
+            row_groups: stats.kept.len(),
+            rows: stats.rows,
+            dropped: stats.dropped,
+            buffer: if shuffle.is_some() { buffer } else { 0 },
+            displacement: if shuffle.is_some() {
+                shuffle_quality(&order, &stats.kept)
+            } else {
+                (0.0, 0.0)
+            },
+        };
+        let source = ParquetBatches::new(files, sel, stats, order, &scaler, &target_scaler)?;
+        let steps = crate::data::BatchSource::<F>::steps_per_epoch(&source);
+        let empty = TrainData {
+            x: Array2::zeros((0, train.n_features())),
+            y: Array2::zeros((0, train.target_names.len())),
+        };
+        let run = Self::assemble(
+            spec,
+            (train, None),
+            (empty, None),
+            (scaler, target_scaler),
+            steps,
+        )?;
+        Ok((run, source, report))
+    }
+}
+
+/// The files, the chosen columns and their names.
+fn open(path: &Path, spec: &RunSpec) -> Result<(Arc<ParquetFiles>, Selection, [Vec<String>; 2])> {
+    let files = ParquetFiles::open(path)?;
+    let columns = resolve_columns(&files, &spec.data.columns())?;
+    let names = files.names();
+    let index = |n: &String| names.iter().position(|m| m == n).expect("resolved");
+    let targets = columns.targets.clone().unwrap_or_default();
+    let features = columns.features.clone().unwrap_or_default();
+    let sel = Selection {
+        features: features.iter().map(index).collect(),
+        targets: targets.iter().map(index).collect(),
+        classes: None,
+        drop_missing: spec.data.drop_missing,
+    };
+    Ok((Arc::new(files), sel, [features, targets]))
+}
+
+/// A dataset of no rows with the names and labels of the streamed data.
+fn empty_dataset([features, targets]: &[Vec<String>; 2], stats: &StreamStats) -> Result<Dataset> {
+    let mut d = Dataset::new(
+        Array2::zeros((0, features.len())),
+        Array2::zeros((0, targets.len())),
+        features.clone(),
+        targets.clone(),
+    )?;
+    d.classes = stats.classes.clone();
+    Ok(d)
+}
+
+impl<F: Float> Run<F> {
+    /// Final metrics of a streamed run: one more pass over `source` (epoch 0's batches), the
+    /// loss, mse and accuracy averaged over rows; R² (one target) from the squared error
+    /// and the targets' variance found by the first pass (`target_m2`, in their own units).
+    pub fn report_source(
+        &self,
+        source: &mut dyn crate::data::BatchSource<F>,
+        target_m2: &[f64],
+    ) -> Result<super::Report> {
+        let (net, loss, p) = (
+            self.trainer.model(),
+            self.trainer.loss(),
+            &self.trainer.params,
+        );
+        source.seek(0, 0)?;
+        let (mut n, mut sum_loss, mut sum_mse, mut sum_acc) = (0.0, 0.0, 0.0, 0.0);
+        while let Some(b) = source.next_batch()? {
+            let data = TrainData {
+                x: b.x.to_owned(),
+                y: b.y.to_owned(),
+            };
+            let m =
+                super::SplitMetrics::with_target_scaler(net, loss, p, &data, &self.target_scaler)?;
+            let rows = data.x.nrows() as f64;
+            n += rows;
+            sum_loss += m.loss * rows;
+            sum_mse += m.mse.unwrap_or(0.0) * rows;
+            sum_acc += m.accuracy.unwrap_or(0.0) * rows;
+        }
+        let classify = loss.is_classification();
+        let mse = (!classify).then(|| sum_mse / n);
+        let r2 = match (mse, target_m2) {
+            (Some(mse), [m2]) if *m2 > 0.0 => Some(1.0 - mse * n / m2),
+            _ => None,
+        };
+        Ok(super::Report {
+            train: super::SplitMetrics {
+                loss: sum_loss / n,
+                mse,
+                r2,
+                accuracy: classify.then(|| sum_acc / n),
+            },
+            val: None,
+        })
+    }
+}
