@@ -204,8 +204,8 @@ impl RowReader {
             let is_label = c >= n_features && classes.is_some();
             let mut texts = Vec::new();
             let mut k = 0;
-            for i in 0..want {
-                let value = if !cursor.valid[i] {
+            for (i, &valid) in cursor.valid.iter().take(want).enumerate() {
+                let value = if !valid {
                     if is_label {
                         texts.push(String::new());
                     }

@@ -70,6 +70,7 @@ impl Moments {
     }
 
     /// Chan's merge of `b` into `self`.
+    #[allow(clippy::needless_range_loop)] // five columns in step
     pub fn merge(&mut self, b: &Moments) {
         if b.n == 0 {
             return;

@@ -69,10 +69,14 @@ impl StreamOrder {
     /// The original (file-order) position of every output of `epoch`, for rows kept per
     /// row group `kept`: what [`shuffle_quality`] measures.
     pub fn epoch_positions(&self, epoch: usize, kept: &[u64]) -> Vec<u64> {
-        let mut starts = vec![0u64; kept.len()];
-        for g in 1..kept.len() {
-            starts[g] = starts[g - 1] + kept[g - 1];
-        }
+        let starts: Vec<u64> = kept
+            .iter()
+            .scan(0u64, |next, &k| {
+                let start = *next;
+                *next += k;
+                Some(start)
+            })
+            .collect();
         let stream: Vec<u64> = self
             .groups(epoch, kept.len())
             .into_iter()

@@ -38,7 +38,8 @@ impl ParquetTable {
             .map(|&j| files.columns[j].0.as_str())
             .collect();
         writer.write_record(&header).map_err(csv_write)?;
-        let mut lines = Vec::with_capacity(files.n_rows() as usize);
+        // Capacities are capped: a corrupt footer may claim any number of rows.
+        let mut lines = Vec::with_capacity((files.n_rows() as usize).min(1 << 20));
         let mut line = 2u64;
         let mut row_text: Vec<String> = vec![String::new(); readable.len()];
         for (f, g, first) in files.row_groups() {
@@ -66,7 +67,7 @@ impl ParquetTable {
                     return Err(group_error(path, g, Some(name), reason));
                 }
                 let mut k = 0;
-                let mut texts = Vec::with_capacity(rows);
+                let mut texts = Vec::with_capacity(rows.min(1 << 16));
                 for (i, &valid) in cursor.valid.iter().enumerate() {
                     if !valid {
                         texts.push(String::new());
