@@ -71,7 +71,7 @@ pub enum Workload {
         optimizer: Box<dyn DynOptimizer<f32>>,
     },
     /// A whole run of a built-in data set, as `descent train` does it (data read included).
-    Small(RunSpec),
+    Small(Box<RunSpec>),
     /// Linear regression on a small generated table, several epochs.
     SmallLinear {
         data: TrainData<f64>,
@@ -154,14 +154,16 @@ impl Workload {
                     optimizer,
                 }
             }
-            "S-tour" => Workload::Small(
+            "S-tour" => Workload::Small(Box::new(
                 RunSpec::builtin("classic")
                     .optimizer("sgd", 0.1)
                     .batch_full()
                     .epochs(200),
-            ),
-            "S-iris-mlp" => Workload::Small(small_mlp("iris", 8)),
-            "S-wine-mlp" => Workload::Small(small_mlp("wine", 32).scale(Scaling::Standard)),
+            )),
+            "S-iris-mlp" => Workload::Small(Box::new(small_mlp("iris", 8))),
+            "S-wine-mlp" => {
+                Workload::Small(Box::new(small_mlp("wine", 32).scale(Scaling::Standard)))
+            }
             "S-linear-10k" => Workload::SmallLinear {
                 data: linear_data(rows.unwrap_or(10_000), 10, false),
             },
@@ -241,7 +243,7 @@ impl Workload {
                 Ok(())
             }
             Workload::Small(spec) => {
-                let mut run = Run::<f64>::new(spec.clone().threads(threads))?;
+                let mut run = Run::<f64>::new((**spec).clone().threads(threads))?;
                 std::hint::black_box(run.train(&mut [])?);
                 Ok(())
             }
