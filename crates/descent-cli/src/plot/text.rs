@@ -202,8 +202,15 @@ mod tests {
 
     #[test]
     fn a_decimal_point_sits_on_the_baseline_of_its_digits() {
-        // The bottom row of "." is the bottom row of "0" (the baseline), not above it.
-        assert_eq!(rows(".").1, rows("0").1);
+        // The bottom row of "." is the bottom row of "0" (the baseline), not above it: within
+        // the one pixel by which a round glyph's overshoot dips below the baseline (plotters'
+        // own placement raised the point by several pixels).
+        assert!(
+            (rows(".").1 - rows("0").1).abs() <= 1,
+            "{:?} {:?}",
+            rows("."),
+            rows("0")
+        );
         assert_eq!(rows("0.1").1, rows("0").1);
     }
 

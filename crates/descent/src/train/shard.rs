@@ -52,7 +52,8 @@ pub struct Shard {
 /// assert_eq!(chunk_range(7, 0, 3), 0..2);
 /// assert_eq!(chunk_range(7, 1, 3), 2..4);
 /// assert_eq!(chunk_range(7, 2, 3), 4..7);
-/// assert_eq!(chunk_range(1, 1, 2), 1..1);
+/// assert_eq!(chunk_range(1, 0, 2), 0..0);
+/// assert_eq!(chunk_range(1, 1, 2), 0..1);
 /// ```
 pub fn chunk_range(chunks: usize, rank: usize, size: usize) -> Range<usize> {
     let size = size.max(1);
