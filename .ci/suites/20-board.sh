@@ -7,9 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v chromium >/dev/null || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+# Install only what is missing (Debian's npm conflicts with the NodeSource Node 20 that
+# bundles its own npm).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
-    apt-get install -y -qq chromium nodejs npm >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 cargo build --quiet --release -p descent-cli

@@ -5,9 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+# Install only what is missing: the machine's Node 20 comes from NodeSource and bundles
+# npm, and Debian's npm package would ask to downgrade it (apt refuses: "held broken
+# packages").
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 work="$(mktemp -d)"
 (cd "$work" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund playwright-core@1.65.1 >/dev/null)
