@@ -160,4 +160,8 @@ pub struct TourArgs {
     /// Output directory for the figures and index.html.
     #[arg(long, default_value = "tour")]
     pub out: PathBuf,
+    /// Only these lessons (numbers as on the page, e.g. 8 or 8,10): their figures are
+    /// the same files, byte for byte, as the whole tour writes [default: every lesson].
+    #[arg(long, value_delimiter = ',', value_name = "N")]
+    pub lesson: Vec<usize>,
 }

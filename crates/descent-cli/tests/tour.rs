@@ -95,12 +95,12 @@ fn the_tour_page_holds_what_the_lessons_computed() {
     // The page: contents, a caption on every figure, a command and a section per lesson.
     let html = fs::read_to_string(d.join("t/index.html")).unwrap();
     assert!(html.contains("<meta name=\"viewport\""));
-    assert_eq!(html.matches("<li><a href=\"#lesson").count(), 16);
+    assert_eq!(html.matches("<li><a href=\"#lesson").count(), 18);
     assert_eq!(
         html.matches("<figure>").count(),
         html.matches("<figcaption>").count()
     );
-    for k in 1..=16 {
+    for k in 1..=18 {
         let start = html.find(&format!("<section id=\"lesson{k}\">")).unwrap();
         let end = start + html[start..].find("</section>").unwrap();
         let section = &html[start..end];
@@ -108,6 +108,10 @@ fn the_tour_page_holds_what_the_lessons_computed() {
         assert!(
             section.contains("<pre class=\"command\">"),
             "lesson {k} has a command"
+        );
+        assert!(
+            section.contains(&format!("<code>descent tour --lesson {k}</code>")),
+            "lesson {k} names the command that draws exactly its figures"
         );
     }
     assert!(
@@ -141,5 +145,243 @@ fn every_command_the_tour_prints_runs() {
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         descent(d, &refs);
+    }
+}
+
+/// The `f after 100 steps` that lesson 17 printed for `name`, and its lr.
+fn lesson17(stdout: &str, name: &str) -> (f64, f64) {
+    let lr = number_after(stdout, &format!("\n   {name}: best lr "));
+    let f = number_after(stdout, &format!("{name}: best lr {lr}, f after 100 steps "));
+    (lr, f)
+}
+
+#[test]
+fn the_update_rules_lesson_matches_the_surface_command_and_its_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let stdout = descent(d, &["tour", "--lesson", "17", "--out", "t"]);
+    // Every optimizer of the library has a rule on the page.
+    let html = fs::read_to_string(d.join("t/lesson17.html")).unwrap();
+    let listing = descent(d, &["optimizers"]);
+    for line in listing
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.is_empty())
+    {
+        let name = line.split_whitespace().next().unwrap();
+        assert!(
+            html.contains(&format!("<b>{name}")),
+            "the rule of {name} is on the page"
+        );
+    }
+    // The printed command reruns the same trajectories: its table's f values are the
+    // lesson's.
+    let commands: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("reproduce: descent surface "))
+        .collect();
+    assert_eq!(commands.len(), 2, "{stdout}");
+    for (k, c) in commands.iter().enumerate() {
+        let mut args: Vec<String> = std::iter::once("surface".to_string())
+            .chain(c.split_whitespace().map(str::to_string))
+            .collect();
+        args.extend([
+            "--frames".into(),
+            "2".into(),
+            "--out".into(),
+            format!("s{k}"),
+        ]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let table = descent(d, &refs);
+        let names = c.split_whitespace().nth(3).unwrap();
+        for name in names.split(',') {
+            let (lr, f) = lesson17(&stdout, name);
+            let row = table
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("{name} in {table}"));
+            let cells: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cells[1].parse::<f64>().unwrap(), lr, "{row}");
+            let table_f: f64 = cells[cells.len() - 2].parse().unwrap();
+            assert!(
+                (table_f - f).abs() <= 5e-4 * f.abs().max(1e-300),
+                "{name}: {table_f} vs {f}"
+            );
+        }
+    }
+    // The chosen lr is the best of the grid: one grid step either side ends no lower.
+    let grid = [
+        0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,
+    ];
+    let (lr, f) = lesson17(&stdout, "adam");
+    let at = grid.iter().position(|&g| g == lr).unwrap();
+    for &other in [at.checked_sub(1), Some(at + 1)].iter().flatten() {
+        let Some(&other_lr) = grid.get(other) else {
+            continue;
+        };
+        let table = descent(
+            d,
+            &[
+                "surface",
+                "--function",
+                "ill-conditioned",
+                "--optimizers",
+                "adam",
+                "--lr",
+                &other_lr.to_string(),
+                "--steps",
+                "100",
+                "--frames",
+                "2",
+                "--out",
+                "o",
+            ],
+        );
+        let row = table.lines().find(|l| l.starts_with("adam")).unwrap();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let other_f: f64 = cells[cells.len() - 2].parse().unwrap();
+        assert!(
+            other_f.is_nan() || other_f >= f * (1.0 - 5e-4),
+            "lr {other_lr}: {other_f} < {f}"
+        );
+    }
+}
+
+#[test]
+fn momentum_tuning_measures_the_rates_the_curvature_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let stdout = descent(d, &["tour", "--lesson", "18", "--out", "t"]);
+    // The settings are the ones `analyze` computes for the same data.
+    let analysis: serde_json::Value = serde_json::from_str(&descent(
+        d,
+        &[
+            "analyze",
+            "--data",
+            "builtin:beans",
+            "--model",
+            "linear",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let text = analysis.to_string();
+    let hb_lr = number_after(&stdout, "optimal heavy ball: lr ");
+    let hb_momentum = number_after(
+        &stdout,
+        &format!("optimal heavy ball: lr {hb_lr:.4}, momentum "),
+    );
+    let find = |key: &str| -> Vec<f64> {
+        // Every number stored under `key` anywhere in the JSON.
+        let mut out = Vec::new();
+        fn walk(v: &serde_json::Value, key: &str, out: &mut Vec<f64>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, x) in m {
+                        if k == key {
+                            if let Some(f) = x.as_f64() {
+                                out.push(f);
+                            }
+                        }
+                        walk(x, key, out);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, key, out)),
+                _ => {}
+            }
+        }
+        walk(&analysis, key, &mut out);
+        out
+    };
+    assert!(
+        find("momentum")
+            .iter()
+            .any(|m| (m - hb_momentum).abs() < 1e-4),
+        "momentum {hb_momentum} in {text}"
+    );
+    assert!(
+        find("lr").iter().any(|l| (l - hb_lr).abs() < 1e-4),
+        "lr {hb_lr} in {text}"
+    );
+    // Measured against predicted epochs to shrink the distance a millionfold: gradient
+    // descent's single root is exact, the optimal heavy ball's double root needs a few more
+    // (t·ρ^t), and momentum 0.9 is slower than both.
+    let epochs = |label: &str| -> (f64, Option<f64>) {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap();
+        let predicted = number_after(line, "a step, ");
+        let measured = line
+            .split("measured: ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok());
+        (predicted, measured)
+    };
+    let (p, m) = epochs("sgd, lr");
+    assert!(
+        (m.unwrap() - p).abs() <= 2.0,
+        "gradient descent: {m:?} vs {p}"
+    );
+    let (p, m) = epochs("optimal heavy ball");
+    let m = m.unwrap();
+    assert!(m >= p && m <= 1.5 * p, "heavy ball: {m} vs {p}");
+    let (p, m) = epochs("too much momentum");
+    assert!(p > 200.0 && m.is_none(), "momentum 0.9: {m:?} vs {p}");
+    // The claim "the best momentum is set by κ alone": ((√κ−1)/(√κ+1))² from the printed κ.
+    let kappa = number_after(&stdout, "condition number κ = ");
+    let r = (kappa.sqrt() - 1.0) / (kappa.sqrt() + 1.0);
+    assert!(
+        (r * r - hb_momentum).abs() < 2e-3,
+        "{} vs {hb_momentum}",
+        r * r
+    );
+}
+
+#[test]
+fn one_lesson_alone_writes_the_same_files_and_keeps_the_whole_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    descent(d, &["tour", "--out", "all"]);
+    let index = fs::read(d.join("all/index.html")).unwrap();
+    descent(d, &["tour", "--lesson", "14,18", "--out", "all"]);
+    assert_eq!(
+        fs::read(d.join("all/index.html")).unwrap(),
+        index,
+        "index.html kept"
+    );
+    descent(d, &["tour", "--lesson", "14,18", "--out", "part"]);
+    let mut files: Vec<String> = fs::read_dir(d.join("part"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert!(files.contains(&"lesson14-18.html".to_string()), "{files:?}");
+    let figures: Vec<&String> = files.iter().filter(|f| !f.ends_with(".html")).collect();
+    assert!(figures.len() >= 4, "{files:?}");
+    for f in figures {
+        assert!(
+            f.starts_with("lesson14_") || f.starts_with("lesson18_"),
+            "{f}"
+        );
+        assert_eq!(
+            fs::read(d.join("part").join(f)).unwrap(),
+            fs::read(d.join("all").join(f)).unwrap(),
+            "{f} is the whole tour's file, byte for byte"
+        );
+    }
+    for bad in ["0", "19", "x"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_descent"))
+            .args(["tour", "--lesson", bad, "--out", "bad"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--lesson"), "{bad}: {err}");
+        assert!(
+            !d.join("bad").exists(),
+            "nothing written for --lesson {bad}"
+        );
     }
 }

@@ -568,12 +568,12 @@ fn tour_replays_the_lessons_and_links_every_figure() {
         "{stdout}"
     );
     assert!(stdout.contains("the best is w = 2 with loss 0."));
-    for k in 1..=16 {
+    for k in 1..=18 {
         assert!(stdout.contains(&format!("\n{k}. ")), "lesson {k}");
     }
     let html = fs::read_to_string(d.join("t/index.html")).unwrap();
-    // 16 lessons and "how to run this yourself".
-    assert_eq!(html.matches("<section").count(), 17);
+    // 18 lessons and "how to run this yourself".
+    assert_eq!(html.matches("<section").count(), 19);
     let mut figures = 0;
     for entry in fs::read_dir(d.join("t")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();

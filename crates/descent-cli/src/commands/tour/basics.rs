@@ -18,16 +18,6 @@ use descent::nn::Activation;
 use crate::args::ModelName;
 use crate::viz_args::{DataArgs, ModelArgs, ProbeArgs};
 
-pub fn run(tour: &mut Tour) -> Result<()> {
-    brute_force(tour)?;
-    batch(tour)?;
-    stochastic(tour)?;
-    mini_batch(tour)?;
-    too_large(tour)?;
-    decay(tour)?;
-    Ok(())
-}
-
 /// A built-in data set with a model, as the command line would prepare it.
 pub fn builtin(data: &str, model: &str, init: Option<&str>, scale: &str) -> Result<Prepared> {
     with_features(data, model, init, scale, None)
@@ -100,7 +90,7 @@ pub fn losses(name: &str, run: &Run) -> Series {
     }
 }
 
-fn brute_force(tour: &mut Tour) -> Result<()> {
+pub fn brute_force(tour: &mut Tour) -> Result<()> {
     tour.lesson("Brute force: try every w");
     let prep = builtin("classic", "linear-nobias", None, "none")?;
     let range = Range::inclusive(0.0, 4.0, 0.1)?;
@@ -135,7 +125,7 @@ fn brute_force(tour: &mut Tour) -> Result<()> {
     tour.figure(&chart, "search")
 }
 
-fn batch(tour: &mut Tour) -> Result<()> {
+pub fn batch(tour: &mut Tour) -> Result<()> {
     tour.lesson("Batch gradient descent on y = w·x");
     let prep = builtin("classic", "linear-nobias", Some("1.0"), "none")?;
     let run = prep.train_with(&sgd(0.01), &train_config(100, "full", 0)?)?;
@@ -222,7 +212,7 @@ fn fit_gif(tour: &mut Tour, prep: &Prepared, run: &Run, stem: &str, what: &str) 
     tour.figure(frames.last().context("at least one frame")?, stem)
 }
 
-fn stochastic(tour: &mut Tour) -> Result<()> {
+pub fn stochastic(tour: &mut Tour) -> Result<()> {
     tour.lesson("Stochastic gradient descent on the beans");
     let prep = builtin("beans", "linear", None, "none")?;
     let run = prep.train_with(&sgd(0.01), &train_config(20, "1", 0)?)?;
@@ -264,7 +254,7 @@ fn stochastic(tour: &mut Tour) -> Result<()> {
     tour.figure(&chart, "loss")
 }
 
-fn mini_batch(tour: &mut Tour) -> Result<()> {
+pub fn mini_batch(tour: &mut Tour) -> Result<()> {
     tour.lesson("Mini-batch gradient descent");
     let prep = builtin("beans", "linear", None, "none")?;
     let mut series = Vec::new();
@@ -353,7 +343,7 @@ fn compare_gif(tour: &mut Tour, prep: &Prepared, runs: &[(&str, Run)]) -> Result
     tour.figure(frames.last().context("at least one frame")?, "fit")
 }
 
-fn too_large(tour: &mut Tour) -> Result<()> {
+pub fn too_large(tour: &mut Tour) -> Result<()> {
     tour.lesson("A learning rate that is too large");
     let prep = builtin("classic", "linear-nobias", Some("1.0"), "none")?;
     let bound = lr_bound(prep.data.x.view(), false, &PowerIteration::default())?;
@@ -438,7 +428,7 @@ fn too_large(tour: &mut Tour) -> Result<()> {
     tour.figure(&chart, "w")
 }
 
-fn decay(tour: &mut Tour) -> Result<()> {
+pub fn decay(tour: &mut Tour) -> Result<()> {
     tour.lesson("Learning-rate decay");
     let prep = builtin("beans", "linear", None, "none")?;
     let config = train_config(30, "1", 0)?;

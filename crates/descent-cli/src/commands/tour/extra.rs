@@ -9,13 +9,6 @@ use super::basics::builtin;
 use super::Tour;
 use crate::plot::{LineChart, Marker, Series};
 
-pub fn run(tour: &mut Tour) -> Result<()> {
-    sign_descent(tour)?;
-    local_minima(tour)?;
-    by_definition(tour)?;
-    Ok(())
-}
-
 /// The gradient of the classic data's loss at `w` (the model y = w·x, mean squared error).
 fn classic_gradient(w: f64) -> Result<f64> {
     let prep = builtin("classic", "linear-nobias", Some("1.0"), "none")?;
@@ -30,7 +23,7 @@ fn classic_gradient(w: f64) -> Result<f64> {
     Ok(g[0])
 }
 
-fn sign_descent(tour: &mut Tour) -> Result<()> {
+pub fn sign_descent(tour: &mut Tour) -> Result<()> {
     tour.lesson("Fixed-step (sign) descent");
     let (eta, steps) = (0.3, 20);
     let (mut sign, mut plain) = (vec![0.0f64], vec![0.0f64]);
@@ -80,7 +73,7 @@ fn well_slope(x: f64) -> f64 {
     4.0 * x.powi(3) - 4.0 * x + 0.3
 }
 
-fn local_minima(tour: &mut Tour) -> Result<()> {
+pub fn local_minima(tour: &mut Tour) -> Result<()> {
     tour.lesson("Local and global minima");
     tour.say("f(x) = x⁴ − 2x² + 0.3x has two valleys; the left one is deeper. Gradient descent (lr 0.05, 100 steps) only ever goes downhill, so the valley it ends in depends on where it starts.");
     let mut markers = Vec::new();
@@ -128,7 +121,7 @@ fn local_minima(tour: &mut Tour) -> Result<()> {
     tour.figure(&chart, "wells")
 }
 
-fn by_definition(tour: &mut Tour) -> Result<()> {
+pub fn by_definition(tour: &mut Tour) -> Result<()> {
     tour.lesson("The derivative by definition and by the rules");
     tour.say("By definition f′(x) is the limit of the difference quotient (f(x + h) − f(x))/h as h → 0; the rules (here (xⁿ)′ = n·xⁿ⁻¹) give it exactly. For f(x) = x³ at x = 1 the rules say f′(1) = 3.");
     let f = |x: f64| x * x * x;

@@ -26,17 +26,6 @@ use crate::plot::field_around;
 use crate::plot::{ContourChart, LineChart, Marker, Path2d, Series};
 use crate::prep::{scalar_names, train_config, Prepared};
 
-pub fn run(tour: &mut Tour) -> Result<()> {
-    optimizers(tour)?;
-    moving_average(tour)?;
-    scaling(tour)?;
-    derivatives(tour)?;
-    newton(tour)?;
-    saddle(tour)?;
-    closed_form(tour)?;
-    Ok(())
-}
-
 /// 200 points in the square [-1, 1]², class 1 where x1·x2 > 0 (XOR: no line separates it).
 fn xor_data() -> Result<Dataset> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -91,7 +80,7 @@ const RULES: [(&str, &str); 5] = [
     ("Adam", "<math><mi>m</mi><mo>←</mo><msub><mi>β</mi><mn>1</mn></msub><mi>m</mi><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><msub><mi>β</mi><mn>1</mn></msub><mo>)</mo><mi>g</mi><mo>,</mo><mspace width=\"1em\"/><mi>v</mi><mo>←</mo><msub><mi>β</mi><mn>2</mn></msub><mi>v</mi><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><msub><mi>β</mi><mn>2</mn></msub><mo>)</mo><msup><mi>g</mi><mn>2</mn></msup><mo>,</mo><mspace width=\"1em\"/><mi>w</mi><mo>←</mo><mi>w</mi><mo>−</mo><mi>η</mi><mfrac><mrow><mi>m</mi><mo>/</mo><mo>(</mo><mn>1</mn><mo>−</mo><msubsup><mi>β</mi><mn>1</mn><mi>t</mi></msubsup><mo>)</mo></mrow><mrow><msqrt><mrow><mi>v</mi><mo>/</mo><mo>(</mo><mn>1</mn><mo>−</mo><msubsup><mi>β</mi><mn>2</mn><mi>t</mi></msubsup><mo>)</mo></mrow></msqrt><mo>+</mo><mi>ε</mi></mrow></mfrac></math>"),
 ];
 
-fn optimizers(tour: &mut Tour) -> Result<()> {
+pub fn optimizers(tour: &mut Tour) -> Result<()> {
     tour.lesson("Momentum, AdaGrad, RMSProp and Adam");
     let prep = network()?;
     let settings = [
@@ -180,7 +169,7 @@ fn t_of(i: usize) -> f64 {
     (i + 1) as f64
 }
 
-fn moving_average(tour: &mut Tour) -> Result<()> {
+pub fn moving_average(tour: &mut Tour) -> Result<()> {
     tour.lesson("The exponential moving average");
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let clean: Vec<f64> = (0..200).map(|t| (t as f64 / 25.0).sin()).collect();
@@ -294,7 +283,7 @@ fn moving_average(tour: &mut Tour) -> Result<()> {
     tour.figure(&chart, "ema_bias")
 }
 
-fn scaling(tour: &mut Tour) -> Result<()> {
+pub fn scaling(tour: &mut Tour) -> Result<()> {
     tour.lesson("Feature scaling");
     tour.say("Linear regression of diabetes progression on body-mass index (w, b), batch gradient descent with lr 1/λmax (half the stable bound) for 100 epochs.");
     for (scale, label) in [("none", "raw"), ("standard", "standardized")] {
@@ -359,7 +348,7 @@ fn scaling(tour: &mut Tour) -> Result<()> {
     Ok(())
 }
 
-fn derivatives(tour: &mut Tour) -> Result<()> {
+pub fn derivatives(tour: &mut Tour) -> Result<()> {
     tour.lesson("Numerical against analytic derivatives");
     let prep = network()?;
     let params = prep.params()?;
@@ -437,7 +426,7 @@ fn derivatives(tour: &mut Tour) -> Result<()> {
     tour.figure(&chart, "fd_error")
 }
 
-fn newton(tour: &mut Tour) -> Result<()> {
+pub fn newton(tour: &mut Tour) -> Result<()> {
     tour.lesson("The Newton step against the gradient step");
     let prep = builtin("classic", "linear-nobias", Some("1.0"), "none")?;
     let params = prep.params()?;
@@ -527,7 +516,7 @@ fn newton(tour: &mut Tour) -> Result<()> {
     tour.figure(&chart, "newton")
 }
 
-fn saddle(tour: &mut Tour) -> Result<()> {
+pub fn saddle(tour: &mut Tour) -> Result<()> {
     tour.lesson("A saddle point");
     let f = Saddle;
     let start = [1.0, 1e-3];
@@ -564,7 +553,7 @@ fn saddle(tour: &mut Tour) -> Result<()> {
     Ok(())
 }
 
-fn closed_form(tour: &mut Tour) -> Result<()> {
+pub fn closed_form(tour: &mut Tour) -> Result<()> {
     tour.lesson("The normal equation against gradient descent");
     let prep = builtin("diabetes", "linear", None, "standard")?;
     let (x, y) = (prep.data.x.view(), prep.data.y.view());

@@ -6,37 +6,87 @@
 //! Lessons 1–6 (search, batch / stochastic / mini-batch descent, learning rates) are in
 //! [`basics`]; 7–13 (optimizers, averages, scaling, derivatives, Newton, saddles, the normal
 //! equation) in [`methods`]; 14–16 (fixed-step sign descent, local minima, the derivative by
-//! its definition) in [`extra`]. The page is written by [`page`].
+//! its definition) in [`extra`]; 17–18 (every optimizer's update rule, momentum's optimal
+//! settings) in [`rules`]. `--lesson N` runs lesson N alone and writes the same files. The
+//! page is written by [`page`].
 
 mod basics;
 mod extra;
 mod methods;
 mod page;
+mod rules;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::fsutil::{create_dir, write_atomic};
 use crate::plot::{save_both, Figure};
 use crate::viz_args::TourArgs;
 
+/// Every lesson in page order: lesson N is `LESSONS[N - 1]`. Each starts with
+/// [`Tour::lesson`] and depends on nothing another lesson computed, so any one of them can
+/// be run alone (`--lesson N`) and writes the same files.
+const LESSONS: [fn(&mut Tour) -> Result<()>; 18] = [
+    basics::brute_force,
+    basics::batch,
+    basics::stochastic,
+    basics::mini_batch,
+    basics::too_large,
+    basics::decay,
+    methods::optimizers,
+    methods::moving_average,
+    methods::scaling,
+    methods::derivatives,
+    methods::newton,
+    methods::saddle,
+    methods::closed_form,
+    extra::sign_descent,
+    extra::local_minima,
+    extra::by_definition,
+    rules::update_rules_lesson,
+    rules::momentum_tuning,
+];
+
 pub fn run(args: TourArgs) -> Result<ExitCode> {
     let started = Instant::now();
+    if let Some(&bad) = args.lesson.iter().find(|&&n| n == 0 || n > LESSONS.len()) {
+        bail!(
+            "--lesson {bad}: the tour has lessons 1 to {}",
+            LESSONS.len()
+        );
+    }
     create_dir(&args.out)?;
     let mut tour = Tour {
         out: args.out.clone(),
         lessons: Vec::new(),
+        next: 1,
     };
-    basics::run(&mut tour)?;
-    methods::run(&mut tour)?;
-    extra::run(&mut tour)?;
-    let html = tour.html();
-    write_atomic(&tour.out.join("index.html"), html.as_bytes())?;
+    for (i, lesson) in LESSONS.iter().enumerate() {
+        let number = i + 1;
+        if args.lesson.is_empty() || args.lesson.contains(&number) {
+            tour.next = number;
+            lesson(&mut tour)?;
+            tour.command(&format!("descent tour --lesson {number}"));
+        }
+    }
+    // A selection gets its own page, so that the whole tour's index.html is never replaced
+    // by a part of it.
+    let page = if args.lesson.is_empty() {
+        "index.html".to_string()
+    } else {
+        let numbers: Vec<String> = tour
+            .lessons
+            .iter()
+            .map(|l| format!("{:02}", l.number))
+            .collect();
+        format!("lesson{}.html", numbers.join("-"))
+    };
+    write_atomic(&tour.out.join(&page), tour.html().as_bytes())?;
     println!(
-        "\nwrote {} lessons and index.html in {} ({:.1} s)",
+        "\nwrote {} lessons and {page} in {} ({:.1} s)",
         tour.lessons.len(),
         args.out.display(),
         started.elapsed().as_secs_f64()
@@ -48,6 +98,8 @@ pub fn run(args: TourArgs) -> Result<ExitCode> {
 pub struct Tour {
     out: PathBuf,
     lessons: Vec<Lesson>,
+    /// The number of the next lesson to start.
+    next: usize,
 }
 
 /// One lesson: its title, the sentences it printed, its figures (file names in `out`, each
@@ -76,7 +128,7 @@ impl Lesson {
 impl Tour {
     /// Starts the next lesson (printing its title).
     pub fn lesson(&mut self, title: &str) -> &mut Lesson {
-        let number = self.lessons.len() + 1;
+        let number = self.next;
         println!("\n{number}. {title}");
         self.lessons.push(Lesson {
             number,
@@ -129,7 +181,7 @@ impl Tour {
 
     /// Draws `figure` as `lessonNN_STEM.svg` and `.png` and adds it to the current lesson.
     pub fn figure(&mut self, figure: &impl Figure, stem: &str) -> Result<()> {
-        let number = self.lessons.len();
+        let number = self.current().number;
         let [_, png] = save_both(figure, &self.out, &format!("lesson{number:02}_{stem}"))?;
         self.current().push_figure(png);
         Ok(())
@@ -137,7 +189,7 @@ impl Tour {
 
     /// The file name for an animation of the current lesson, added to it.
     pub fn animation(&mut self, stem: &str) -> PathBuf {
-        let number = self.lessons.len();
+        let number = self.current().number;
         let name = format!("lesson{number:02}_{stem}.gif");
         self.current().push_figure(name.clone());
         self.out.join(name)

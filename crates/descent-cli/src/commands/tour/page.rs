@@ -17,6 +17,7 @@ p { margin: 0.4em 0; }
 pre { background: #f5f5f5; padding: 0.5em 0.8em; overflow-x: auto; }
 .rule { margin: 0.5em 0; }
 .rule math { font-size: 1.15em; }
+.rule { overflow-x: auto; }
 nav ol { columns: 2; }
 ";
 
@@ -30,8 +31,8 @@ pub fn html(lessons: &[Lesson]) -> String {
          <title>descent: a tour of gradient descent</title>\n<style>\n{STYLE}</style></head><body>\n\
          <h1>A tour of gradient descent</h1>\n\
          <p>The classic lessons, replayed by <code>descent tour</code>. Every number below was \
-         computed by the descent library in this run; under every lesson is the command that \
-         draws its figures again.</p>\n"
+         computed by the descent library in this run; under every lesson are the commands that \
+         draw its figures again.</p>\n"
     );
     h.push_str("<nav><h2>Contents</h2><ol>\n");
     for l in lessons {
@@ -52,7 +53,7 @@ pub fn html(lessons: &[Lesson]) -> String {
             escape(&l.title)
         );
         for s in &l.text {
-            let _ = writeln!(h, "<p>{}</p>", powers(&escape(s)));
+            let _ = writeln!(h, "<p>{}</p>", code_spans(&powers(&escape(s))));
         }
         for (name, mathml) in &l.maths {
             let _ = writeln!(
@@ -75,16 +76,15 @@ pub fn html(lessons: &[Lesson]) -> String {
                 escape(caption)
             );
         }
-        let whole = ["descent tour --out tour".to_string()];
-        let commands = if l.commands.is_empty() {
-            &whole[..]
-        } else {
-            &l.commands[..]
-        };
-        for c in commands {
+        for c in &l.commands {
+            let label = if c.starts_with("descent tour --lesson") {
+                "This lesson's figures again, the same files byte for byte"
+            } else {
+                "Reproduce with the command line (change any flag)"
+            };
             let _ = writeln!(
                 h,
-                "<p>Reproduce:</p><pre class=\"command\"><code>{}</code></pre>",
+                "<p>{label}:</p><pre class=\"command\"><code>{}</code></pre>",
                 escape(c)
             );
         }
@@ -108,6 +108,25 @@ pub fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Text between backticks as `<code>` (an unpaired backtick stays as it is).
+fn code_spans(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for (k, part) in parts.iter().enumerate() {
+        if k % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// `41^10` written as 41<sup>10</sup> (digits only on either side).
@@ -136,6 +155,15 @@ fn powers(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn backticks_are_code() {
+        assert_eq!(
+            super::code_spans("run `descent tour` or `x`."),
+            "run <code>descent tour</code> or <code>x</code>."
+        );
+        assert_eq!(super::code_spans("one ` only"), "one ` only");
+    }
+
     #[test]
     fn powers_are_superscripts() {
         assert_eq!(
