@@ -576,3 +576,27 @@ fn a_run_resumed_from_a_checkpoint_older_than_its_event_file_shows_its_whole_his
         assert_eq!(run["status"], "completed", "{run}");
     }
 }
+
+#[test]
+fn descent_bench_with_events_attaches_the_event_file_observer() {
+    // What bench/board_speed.sh compares: the same workload without and with the observer.
+    let d = tempfile::tempdir().unwrap();
+    ok(
+        &["bench", "S-tour", "--repeat", "1", "--events", "ev"],
+        d.path(),
+    );
+    let text = std::fs::read_to_string(d.path().join("ev/events.jsonl")).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The last repetition's file: its start, its 200 epochs, its end.
+    assert_eq!(lines[0]["type"], "start");
+    let epochs: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["type"] == "epoch")
+        .map(|l| l["epoch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(epochs, (1..=200).collect::<Vec<_>>());
+    assert_eq!(lines.last().unwrap()["type"], "end");
+}
