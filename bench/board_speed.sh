@@ -1,66 +1,99 @@
 #!/usr/bin/env bash
-# The board's speed figures (issue 15, item 8), no test harness: run on a quiet machine.
-#   1. the event-file observer's cost: the same `descent train` by a binary without it
-#      (BASE_BIN, e.g. a build of the commit before the board) and with it (DESCENT_BIN),
-#      interleaved A/B, median of each; reported as a ratio;
-#   2. `GET /api/runs` over 1,000 runs and `GET /api/runs/big/metrics` of a 100,000-epoch run.
-# Usage: DESCENT_BIN=target/release/descent [BASE_BIN=...] bench/board_speed.sh [REPEAT]
+# The board's speed figures (issue 15, item 8) in one command, no test harness. Run it on a
+# quiet machine:
+#     cargo build --release -p descent-cli && bench/board_speed.sh [ROUNDS]
+# (DESCENT_BIN: the binary, default target/release/descent or $CARGO_TARGET_DIR's.)
+#
+# 1. Reading runs: 1,000 run directories (five real `descent train` runs of 300 epochs,
+#    each copied 200 times: metrics.csv, events.jsonl, summary.json, model.json) and one
+#    real run of 100,000 epochs. A board is started on them and timed from its start to
+#    (a) the first `GET /api/runs` answered, with all 1,001 runs (checked), and
+#    (b) `GET /api/runs/big/metrics`, all 100,000 epochs (checked), first and best of 3.
+# 2. The event-file observer's cost on `descent bench P2-sgd` and `descent bench P4`: the
+#    same binary without and with the observer attached (`descent bench --events DIR`),
+#    ROUNDS rounds (default 5) interleaved, the order alternating (A B, B A, ...); each
+#    figure is the median of `--repeat 3`; the ratio with/without per round, its min and
+#    median. SKIP_OVERHEAD=1 skips part 2.
 set -euo pipefail
-bin="${DESCENT_BIN:-target/release/descent}"
-repeat="${1:-5}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${DESCENT_BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/descent}"
+bin="$(realpath "$bin")"
+rounds="${1:-5}"
 work="$(mktemp -d)"
 trap 'kill "${board_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
+echo "binary: $bin; $(nproc) cores; load:$(uptime | sed 's/.*load average://')"
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+now() { date +%s.%N; }
 
-if [ -n "${BASE_BIN:-}" ]; then
-    # P2's shape at a tenth of the rows (100,000 x 100, batch 256, shuffled) and P4-like MLP
-    # batches; the data is generated once, not timed.
-    "$bin" generate linear --rows 100000 --features 100 --noise 0.1 --seed 1 --out p2.csv
-    p2=(train --data p2.csv --model linear --optimizer sgd --lr 0.01 --batch 256 --epochs 5 -q)
-    p4=(train --data p2.csv --model mlp --hidden 256 --optimizer sgd --lr 0.01 --batch 128 --epochs 2 -q)
-    for w in p2 p4; do
-        declare -n args="$w"
-        : > "a-$w"; : > "b-$w"
-        for i in $(seq "$repeat"); do
-            seconds "$BASE_BIN" "${args[@]}" --out "run-a-$w-$i" >> "a-$w"
-            seconds "$bin" "${args[@]}" --out "run-b-$w-$i" >> "b-$w"
-        done
-        a=$(median < "a-$w"); b=$(median < "b-$w")
-        printf '%s: without events.jsonl %.3f s, with %.3f s, ratio %.4f (median of %d, interleaved)\n' \
-            "$w" "$a" "$b" "$(echo "$b / $a" | bc -l)" "$repeat"
-    done
-fi
-
-# 1,000 runs of 100 epochs each, and one of 100,000 epochs (metrics.csv and events.jsonl).
-python3 - <<'PY'
-import json, os
-for r in range(1000):
-    d = f"runs/r{r:04d}"; os.makedirs(d)
-    with open(f"{d}/events.jsonl", "w") as f:
-        f.write(json.dumps({"type": "start", "time": 1.7e9, "from_epoch": 0, "epochs": 100,
-                            "spec": {"model": {"kind": "linear"}, "epochs": 100,
-                                     "optimizer": {"name": "sgd", "options": {"lr": 0.01 * (1 + r % 7)}}}}) + "\n")
-        for e in range(1, 101):
-            f.write(json.dumps({"type": "epoch", "time": 1.7e9 + e, "epoch": e, "step": e, "loss": 1 / e,
-                                "val_loss": None, "lr": 0.01, "grad_norm": 1 / e}) + "\n")
-os.makedirs("runs/big")
-with open("runs/big/events.jsonl", "w") as f:
-    for e in range(1, 100001):
-        f.write(json.dumps({"type": "epoch", "time": 1.7e9 + e, "epoch": e, "step": e * 10,
-                            "loss": 1 / e, "val_loss": 2 / e, "lr": 0.01, "grad_norm": 1 / e}) + "\n")
-PY
-t0=$(date +%s.%N)
-"$bin" board runs --port 0 > board.out 2>&1 &
-board_pid=$!
-until grep -q http board.out; do sleep 0.05; done
-t1=$(date +%s.%N)
-port=$(grep -o '127.0.0.1:[0-9]*' board.out | cut -d: -f2)
-printf 'start-up with 1,001 runs (scan and read every file): %.3f s\n' "$(echo "$t1 - $t0" | bc -l)"
-for path in /api/runs /api/runs/big/metrics; do
-    for i in 1 2 3; do
-        curl -s -o body.json -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port$path"
-    done | sort -g | head -1 | awk -v p="$path" '{printf "GET %s: %.3f s, %.1f MB (best of 3)\n", p, $1, $2/1e6}'
+# --- 1. reading runs -------------------------------------------------------------------
+t0=$(now)
+i=0
+for cfg in "sgd 0.05" "sgd 0.01" "adam 0.1" "rmsprop 0.01" "adagrad 0.5"; do
+    set -- $cfg
+    "$bin" train --data builtin:classic --model linear --optimizer "$1" --lr "$2" \
+        --batch full --val-fraction 0.3 --epochs 300 -q --out "proto/$i" 2>/dev/null
+    i=$((i + 1))
 done
+mkdir runs
+for r in $(seq 0 999); do cp -r "proto/$((r % 5))" "runs/r$(printf %04d "$r")"; done
+"$bin" train --data builtin:classic --model linear --optimizer sgd --lr 0.01 --batch full \
+    --val-fraction 0.3 --epochs 100000 -q --out runs/big 2>/dev/null
+printf 'made 1,000 runs of 300 epochs (%s events.jsonl, %s lines each) and one of 100,000 epochs (%s) in %.1f s\n' \
+    "$(du -h proto/0/events.jsonl | cut -f1)" "$(wc -l < proto/0/events.jsonl)" \
+    "$(du -h runs/big/events.jsonl | cut -f1)" "$(echo "$(now) - $t0" | bc -l)"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+count_runs() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["runs"]))' "$1"; }
+t0=$(now)
+"$bin" board runs --port "$port" > board.out 2>&1 &
+board_pid=$!
+# Refused until the port is bound; then answered once the first scan is done.
+until curl -sf -o list.json "http://127.0.0.1:$port/api/runs" 2>/dev/null \
+    && [ "$(count_runs list.json)" = 1001 ]; do
+    kill -0 "$board_pid" || { cat board.out; exit 1; }
+    sleep 0.005
+done
+t1=$(now)
+# The board's CPU time so far (user + system, all threads): the first read, less load-bound.
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$board_pid/stat")
+printf '(a) board start to the first GET /api/runs with all 1,001 runs: %.3f s (%.2f MB); board CPU by then %.2f s\n' \
+    "$(echo "$t1 - $t0" | bc -l)" "$(echo "$(stat -c %s list.json) / 1000000" | bc -l)" "$cpu"
+for i in 1 2 3; do
+    curl -sf -o metrics.json -w '%{time_total} %{size_download}\n' \
+        "http://127.0.0.1:$port/api/runs/big/metrics"
+    n=$(python3 -c 'import json; print(len(json.load(open("metrics.json"))["epoch"]))')
+    [ "$n" = 100000 ] || { echo "GET /api/runs/big/metrics: $n epochs, not 100,000"; exit 1; }
+done > metrics.times
+awk 'NR == 1 {first = $1} {if (best == "" || $1 < best) best = $1; mb = $2 / 1e6}
+     END {printf "(b) GET /api/runs/big/metrics (100,000 epochs, %.1f MB): first %.3f s, best of 3 %.3f s\n", mb, first, best}' metrics.times
+for i in 1 2 3; do
+    curl -sf -o list.json -w '%{time_total}\n' "http://127.0.0.1:$port/api/runs"
+done | sort -g | head -1 | awk '{printf "    GET /api/runs again (read): best of 3 %.3f s\n", $1}'
+kill "$board_pid"
+wait "$board_pid" 2>/dev/null || true
+board_pid=
+
+# --- 2. the observer's cost -------------------------------------------------------------
+[ -n "${SKIP_OVERHEAD:-}" ] && exit 0
+seconds() { python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["seconds"])'; }
+for w in P2-sgd P4; do
+    : > "$w.ab"
+    for r in $(seq "$rounds"); do
+        a() { "$bin" bench "$w" --repeat 3 --json | seconds; }
+        b() { "$bin" bench "$w" --repeat 3 --json --events "events-$w" | seconds; }
+        if [ $((r % 2)) = 1 ]; then ta=$(a); tb=$(b); else tb=$(b); ta=$(a); fi
+        echo "$ta $tb" >> "$w.ab"
+    done
+    python3 - "$w" "$w.ab" <<'PY'
+import statistics, sys
+w, rows = sys.argv[1], [tuple(map(float, l.split())) for l in open(sys.argv[2])]
+a, b = [r[0] for r in rows], [r[1] for r in rows]
+ratios = [y / x for x, y in rows]
+print(f"{w}: without the observer median {statistics.median(a):.4f} s (min {min(a):.4f}), "
+      f"with {statistics.median(b):.4f} s (min {min(b):.4f}); ratio with/without per round: "
+      f"min {min(ratios):.4f}, median {statistics.median(ratios):.4f} "
+      f"({len(rows)} rounds interleaved, each a median of 3)")
+PY
+done
+echo "load at the end:$(uptime | sed 's/.*load average://')"

@@ -570,4 +570,8 @@ pub struct BenchArgs {
     /// no one machine limit bounds the workload).
     #[arg(long)]
     pub json: bool,
+    /// Attach the event-file observer of `descent train` (what `descent board` reads),
+    /// writing DIR/events.jsonl, to measure what it costs (bench/board_speed.sh).
+    #[arg(long, value_name = "DIR")]
+    pub events: Option<std::path::PathBuf>,
 }

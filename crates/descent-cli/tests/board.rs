@@ -458,3 +458,145 @@ fn the_playground_runs_two_parameter_models_within_its_bound() {
     let r: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(r["path"].as_array().unwrap().len(), 501);
 }
+
+/// `metrics.csv`'s rows as the columns `/metrics` serves (an empty `val_loss` is `null`).
+fn csv_columns(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut cols = serde_json::Map::new();
+    for h in &header {
+        cols.insert(h.to_string(), Value::Array(Vec::new()));
+    }
+    for line in lines {
+        for (h, v) in header.iter().zip(line.split(',')) {
+            let v: Value = if v.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(v).unwrap()
+            };
+            cols[*h].as_array_mut().unwrap().push(v);
+        }
+    }
+    Value::Object(cols)
+}
+
+/// Asserts that the served metrics hold exactly the rows of `metrics.csv`, in order.
+fn assert_same_records(served: &Value, csv: &Value) {
+    for k in ["epoch", "step", "loss", "val_loss", "lr", "grad_norm"] {
+        let (a, b) = (served[k].as_array().unwrap(), csv[k].as_array().unwrap());
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "{k}: {} served, {} in metrics.csv",
+            a.len(),
+            b.len()
+        );
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            // Numbers compared as numbers (`2` and `2.0` are one value).
+            assert_eq!(x.as_f64(), y.as_f64(), "{k} of row {}", i + 1);
+        }
+    }
+}
+
+#[test]
+fn a_long_run_comes_back_whole_and_equal_to_its_metrics_csv() {
+    let d = tempfile::tempdir().unwrap();
+    let args = "train --data builtin:classic --model linear --optimizer sgd --lr 0.01 --batch full --val-fraction 0.3 --epochs 100000 -q --out runs/long";
+    ok(&args.split(' ').collect::<Vec<_>>(), d.path());
+    let board = Board::start(&d.path().join("runs"));
+    let m = board.json("/api/runs/long/metrics");
+    let csv = csv_columns(&d.path().join("runs/long/metrics.csv"));
+    assert_eq!(csv["epoch"].as_array().unwrap().len(), 100_000);
+    assert_same_records(&m, &csv);
+    // Every epoch from the event file, each with its wall time.
+    assert!(m["time"].as_array().unwrap().iter().all(Value::is_f64));
+    let list = board.json("/api/runs");
+    assert_eq!(list["runs"][0]["epochs"], 100_000);
+}
+
+#[test]
+fn a_run_resumed_from_a_checkpoint_older_than_its_event_file_shows_its_whole_history() {
+    let d = tempfile::tempdir().unwrap();
+    let runs = d.path().join("runs");
+    // A checkpoint of release 0.1, before the event file: epochs 1-10 are in metrics.csv
+    // only, 11-20 are trained now.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-0.1/bc-mid");
+    std::fs::create_dir_all(runs.join("old")).unwrap();
+    for f in ["checkpoint.json", "metrics.csv"] {
+        std::fs::copy(fixture.join(f), runs.join("old").join(f)).unwrap();
+    }
+    ok(
+        &["train", "--resume", "runs/old", "--epochs", "20", "-q"],
+        d.path(),
+    );
+    // A run whose event file was deleted before it was resumed from its epoch-5 checkpoint.
+    let run = |args: &str| ok(&args.split(' ').collect::<Vec<_>>(), d.path());
+    let train = |out: &str| {
+        run(&format!("train --data builtin:classic --model linear --optimizer sgd --lr 0.05 --batch full -q --checkpoint-every 5 --epochs 5 --out {out}"));
+    };
+    train("runs/lost");
+    std::fs::remove_file(runs.join("lost/events.jsonl")).unwrap();
+    run("train --resume runs/lost --epochs 12 -q");
+    // A run resumed with its event file whole: nothing is taken twice.
+    train("runs/kept");
+    run("train --resume runs/kept --epochs 12 -q");
+
+    let board = Board::start(&runs);
+    for (name, epochs, resumed_at) in [("old", 20, 10), ("lost", 12, 5), ("kept", 12, 5)] {
+        let m = board.json(&format!("/api/runs/{name}/metrics"));
+        let csv = csv_columns(&runs.join(name).join("metrics.csv"));
+        let want: Vec<u64> = (1..=epochs).collect();
+        assert_eq!(csv["epoch"], serde_json::json!(want), "{name}");
+        assert_same_records(&m, &csv);
+        // Wall times come from the event file: the epochs trained after the resume have
+        // them, those taken from metrics.csv (none of `kept`) have none.
+        let timed: Vec<bool> = m["time"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(Value::is_f64)
+            .collect();
+        let from_csv = if name == "kept" { 0 } else { resumed_at };
+        assert_eq!(
+            timed.iter().filter(|t| !**t).count(),
+            from_csv,
+            "{name}: {timed:?}"
+        );
+        assert!(timed[resumed_at..].iter().all(|t| *t), "{name}: {timed:?}");
+        let listed = board.json("/api/runs");
+        let run = listed["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone();
+        assert_eq!(run["epochs"], epochs, "{run}");
+        assert_eq!(run["status"], "completed", "{run}");
+    }
+}
+
+#[test]
+fn descent_bench_with_events_attaches_the_event_file_observer() {
+    // What bench/board_speed.sh compares: the same workload without and with the observer.
+    let d = tempfile::tempdir().unwrap();
+    ok(
+        &["bench", "S-tour", "--repeat", "1", "--events", "ev"],
+        d.path(),
+    );
+    let text = std::fs::read_to_string(d.path().join("ev/events.jsonl")).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The last repetition's file: its start, its 200 epochs, its end.
+    assert_eq!(lines[0]["type"], "start");
+    let epochs: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["type"] == "epoch")
+        .map(|l| l["epoch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(epochs, (1..=200).collect::<Vec<_>>());
+    assert_eq!(lines.last().unwrap()["type"], "end");
+}

@@ -30,7 +30,7 @@ use crate::nn::{Activation, Layer, ModelKind, Sequential};
 use crate::optim::{DynOptimizer, GroupOptions, OptimizerSpec};
 use crate::params::{Init, Params};
 use crate::schedule::Constant;
-use crate::train::{TrainConfig, Trainer};
+use crate::train::{Observer, TrainConfig, Trainer};
 use crate::{Error, Float, Result, Run, RunSpec};
 
 /// Every workload id, in order.
@@ -47,6 +47,22 @@ pub const WORKLOADS: [&str; 11] = [
     "S-wine-mlp",
     "S-linear-10k",
 ];
+
+/// An observer of runs in both precisions (the workloads train in f32 and in f64), for
+/// [`Workload::run_observed`]; every `T: Observer<f32> + Observer<f64>` is one.
+pub trait WorkloadObserver {
+    fn as_f32(&mut self) -> &mut dyn Observer<f32>;
+    fn as_f64(&mut self) -> &mut dyn Observer<f64>;
+}
+
+impl<T: Observer<f32> + Observer<f64>> WorkloadObserver for T {
+    fn as_f32(&mut self) -> &mut dyn Observer<f32> {
+        self
+    }
+    fn as_f64(&mut self) -> &mut dyn Observer<f64> {
+        self
+    }
+}
 
 /// One speed workload, its data prepared (not timed).
 #[derive(Debug)]
@@ -179,8 +195,31 @@ impl Workload {
 
     /// One repetition of the workload on `threads` threads.
     pub fn run(&mut self, threads: usize) -> Result<()> {
+        self.run_observed(threads, &mut [])
+    }
+
+    /// One repetition with `observers` attached to every training run of it (P5, one
+    /// optimizer step, has none): what an observer costs is the difference to [`run`](Self::run).
+    pub fn run_observed(
+        &mut self,
+        threads: usize,
+        observers: &mut [&mut dyn WorkloadObserver],
+    ) -> Result<()> {
+        let mut f32s: Vec<&mut dyn Observer<f32>> = Vec::new();
+        let mut f64s: Vec<&mut dyn Observer<f64>> = Vec::new();
+        let f32_data = matches!(
+            self,
+            Workload::P1 | Workload::P2 { .. } | Workload::P4 { .. }
+        );
+        for o in observers.iter_mut() {
+            if f32_data {
+                f32s.push(o.as_f32());
+            } else {
+                f64s.push(o.as_f64());
+            }
+        }
         match self {
-            Workload::P1 => p1(threads),
+            Workload::P1 => p1(threads, &mut f32s),
             Workload::P2 {
                 data,
                 optimizer,
@@ -198,6 +237,7 @@ impl Workload {
                     Init::Zeros,
                     threads,
                     1,
+                    &mut f32s,
                 )
             }
             Workload::P3 { data, kind, loss } => {
@@ -213,6 +253,7 @@ impl Workload {
                     Init::Zeros,
                     threads,
                     1,
+                    &mut f64s,
                 )
             }
             Workload::P4 { data } => {
@@ -232,6 +273,7 @@ impl Workload {
                     Init::Torch { seed: 0 },
                     threads,
                     1,
+                    &mut f32s,
                 )
             }
             Workload::P5 {
@@ -244,7 +286,7 @@ impl Workload {
             }
             Workload::Small(spec) => {
                 let mut run = Run::<f64>::new((**spec).clone().threads(threads))?;
-                std::hint::black_box(run.train(&mut [])?);
+                std::hint::black_box(run.train(&mut f64s)?);
                 Ok(())
             }
             Workload::SmallLinear { data } => {
@@ -260,6 +302,7 @@ impl Workload {
                     Init::Zeros,
                     threads,
                     5,
+                    &mut f64s,
                 )
             }
         }
@@ -290,6 +333,7 @@ fn train<F: Float>(
     init: Init,
     threads: usize,
     epochs: usize,
+    observers: &mut [&mut dyn Observer<F>],
 ) -> Result<()> {
     let params = Params::<F>::init(model.layout(), &init)?;
     let opt = OptimizerSpec::new(optimizer)
@@ -300,13 +344,13 @@ fn train<F: Float>(
         ..TrainConfig::new(epochs, batch, order)
     };
     let mut t = Trainer::new(model, loss, config, params, opt, Box::new(Constant { lr }))?;
-    std::hint::black_box(t.run(data, None, &mut [])?);
+    std::hint::black_box(t.run(data, None, observers)?);
     Ok(())
 }
 
 /// The classic 2-3-2-12-2 sigmoid network, 3 samples, 100 full-batch epochs with each of the
 /// four classic optimizer settings.
-fn p1(threads: usize) -> Result<()> {
+fn p1(threads: usize, observers: &mut [&mut dyn Observer<f32>]) -> Result<()> {
     let mut layers = Vec::new();
     for (i, o) in [(2, 3), (3, 2), (2, 12), (12, 2)] {
         layers.push(Layer::Linear {
@@ -345,7 +389,7 @@ fn p1(threads: usize) -> Result<()> {
             opt,
             Box::new(Constant { lr }),
         )?;
-        std::hint::black_box(t.run(&data, None, &mut [])?);
+        std::hint::black_box(t.run(&data, None, observers)?);
     }
     Ok(())
 }

@@ -6,15 +6,22 @@
 //!
 //! Epoch records come from `events.jsonl` when the run has one (it carries wall times,
 //! step samples, the start and the end), otherwise from `metrics.csv` (runs of releases
-//! before the event file).
+//! before the event file). A run resumed from a checkpoint older than its event file takes
+//! the epochs before the resume, which its event file lacks, from `metrics.csv`.
+//!
+//! Speed: epoch and step lines are parsed into typed records (serde derive, the line's
+//! other fields skipped), and the first read of a run makes no live updates, so that a
+//! thousand runs are read in a fraction of a second (`bench/board_speed.sh`).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::lock::LOCK_FILE;
@@ -39,6 +46,18 @@ pub struct Record {
     pub time: Option<f64>,
 }
 
+/// After an epoch of an adaptive optimizer: the quantiles of its effective per-parameter
+/// step (`null` in the file, for a non-finite one, is `None`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Effective {
+    pub epoch: usize,
+    pub min: Option<f64>,
+    pub p10: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub max: Option<f64>,
+}
+
 /// What changed in a run, pushed to live clients.
 #[derive(Clone, Debug)]
 pub struct Update {
@@ -57,9 +76,10 @@ struct Tail {
 }
 
 impl Tail {
-    /// The complete lines added since the last call; `None` when the file is gone. A file
-    /// shorter than what was read was rewritten: reading starts again (`restarted`).
-    fn read(&mut self, path: &Path) -> std::io::Result<Option<(Vec<String>, bool)>> {
+    /// The complete lines added since the last call, as bytes up to the last newline (or
+    /// none); `None` when the file is gone. A file shorter than what was read
+    /// was rewritten: reading starts again (`restarted`).
+    fn read(&mut self, path: &Path) -> std::io::Result<Option<(Vec<u8>, bool)>> {
         let mut file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -81,10 +101,15 @@ impl Tail {
             return Ok(Some((Vec::new(), restarted)));
         };
         self.offset += end as u64 + 1;
-        let text = String::from_utf8_lossy(&bytes[..end]);
-        let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
-        Ok(Some((lines, restarted)))
+        bytes.truncate(end + 1);
+        Ok(Some((bytes, restarted)))
     }
+}
+
+/// The lines of what [`Tail::read`] returned, without their newlines.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let text = bytes.strip_suffix(b"\n");
+    text.into_iter().flat_map(|t| t.split(|&b| b == b'\n'))
 }
 
 /// One run directory and what has been read of it.
@@ -93,8 +118,8 @@ pub struct RunData {
     pub dir: PathBuf,
     pub records: Vec<Record>,
     pub steps: Vec<Record>,
-    /// Per epoch of an adaptive optimizer: the effective step's quantiles (the line as read).
-    pub effective: Vec<Value>,
+    /// Per epoch of an adaptive optimizer: the effective step's quantiles.
+    pub effective: Vec<Effective>,
     pub start: Option<Value>,
     pub end: Option<Value>,
     pub summary: Option<Value>,
@@ -115,13 +140,15 @@ impl RunData {
         }
     }
 
-    /// Reads what was added to the run's files; returns the updates for live clients.
-    fn refresh(&mut self, name: &str) -> Vec<Update> {
+    /// Reads what was added to the run's files; returns the updates for live clients
+    /// (`live`: one per record too; the first read of a run sends none, its `new` listing
+    /// says enough).
+    fn refresh(&mut self, name: &str, live: bool) -> Vec<Update> {
         if self.corrupt.is_some() {
             return Vec::new();
         }
         let mut out = Vec::new();
-        if let Err(reason) = self.read_files(name, &mut out) {
+        if let Err(reason) = self.read_files(name, live, &mut out) {
             self.corrupt = Some(reason);
             out.push(Update {
                 run: name.to_string(),
@@ -132,15 +159,16 @@ impl RunData {
         out
     }
 
-    fn read_files(&mut self, name: &str, out: &mut Vec<Update>) -> Result<(), String> {
-        let events = self.dir.join(EVENTS_FILE);
+    fn read_files(&mut self, name: &str, live: bool, out: &mut Vec<Update>) -> Result<(), String> {
         let update = |kind, data| Update {
             run: name.to_string(),
             kind,
             data,
         };
-        match self.events.read(&events) {
-            Ok(Some((lines, restarted))) => {
+        let record_update =
+            |kind, r: &Record| update(kind, serde_json::to_value(r).unwrap_or_default());
+        match self.events.read(&self.dir.join(EVENTS_FILE)) {
+            Ok(Some((bytes, restarted))) => {
                 if !self.from_events || restarted {
                     // The event file appeared (or was rewritten): it is the record now.
                     self.from_events = true;
@@ -150,43 +178,52 @@ impl RunData {
                     self.start = None;
                     self.end = None;
                 }
-                for text in lines {
+                for text in lines(&bytes) {
                     self.events.line += 1;
-                    if text.trim().is_empty() {
+                    if text.trim_ascii().is_empty() {
                         continue;
                     }
-                    let v: Value = serde_json::from_str(&text)
-                        .map_err(|e| format!("{EVENTS_FILE} line {}: {e}", self.events.line))?;
-                    match v["type"].as_str() {
-                        Some("epoch") => {
-                            let r = record(&v);
-                            out.push(update(
-                                "epoch",
-                                serde_json::to_value(&r).unwrap_or_default(),
-                            ));
+                    let n = self.events.line;
+                    let at = |e: serde_json::Error| format!("{EVENTS_FILE} line {n}: {e}");
+                    // Epoch and step lines, nearly all of the file, are read straight into
+                    // records; the rare others are kept whole.
+                    let line: EventLine = serde_json::from_slice(text).map_err(at)?;
+                    match &*line.kind {
+                        "epoch" => {
+                            let r = line.record();
+                            if live {
+                                out.push(record_update("epoch", &r));
+                            }
                             self.records.push(r);
                         }
-                        Some("step") => {
-                            let r = record(&v);
-                            out.push(update("step", serde_json::to_value(&r).unwrap_or_default()));
+                        "step" => {
+                            let r = line.record();
+                            if live {
+                                out.push(record_update("step", &r));
+                            }
                             self.steps.push(r);
                         }
-                        Some("effective_step") => {
-                            out.push(update("effective_step", v.clone()));
-                            self.effective.push(v);
+                        "effective_step" => {
+                            if live {
+                                let v: Value = serde_json::from_slice(text).map_err(at)?;
+                                out.push(update("effective_step", v));
+                            }
+                            self.effective.push(line.effective());
                         }
-                        Some("start") => {
+                        "start" => {
                             // A resumed run goes on from its checkpoint's epoch.
-                            let from = v["from_epoch"].as_u64().unwrap_or(0) as usize;
+                            let from = line.from_epoch.unwrap_or(0) as usize;
                             self.records.retain(|r| r.epoch <= from);
                             self.steps.retain(|r| r.epoch <= from);
-                            self.effective
-                                .retain(|v| v["epoch"].as_u64().unwrap_or(0) as usize <= from);
+                            self.effective.retain(|e| e.epoch <= from);
+                            self.fill_history(from)?;
+                            let v: Value = serde_json::from_slice(text).map_err(at)?;
                             self.end = None;
                             self.start = Some(v.clone());
                             out.push(update("start", v));
                         }
-                        Some("end") => {
+                        "end" => {
+                            let v: Value = serde_json::from_slice(text).map_err(at)?;
                             self.end = Some(v.clone());
                             out.push(update("end", v));
                         }
@@ -203,30 +240,20 @@ impl RunData {
             Err(e) => return Err(format!("{EVENTS_FILE}: {e}")),
         }
         if !self.from_events {
-            let metrics = self.dir.join("metrics.csv");
-            match self.metrics.read(&metrics) {
-                Ok(Some((lines, restarted))) => {
+            match self.metrics.read(&self.dir.join("metrics.csv")) {
+                Ok(Some((bytes, restarted))) => {
                     if restarted {
                         self.records.clear();
                     }
-                    for text in lines {
+                    for text in lines(&bytes) {
                         self.metrics.line += 1;
-                        if self.metrics.line == 1 {
-                            if text.trim_end() != METRICS_HEADER {
-                                return Err(format!(
-                                    "metrics.csv line 1: expected the header `{METRICS_HEADER}`"
-                                ));
+                        let r = metrics_line(text, self.metrics.line)?;
+                        if let Some(r) = r {
+                            if live {
+                                out.push(record_update("epoch", &r));
                             }
-                            continue;
+                            self.records.push(r);
                         }
-                        let r = csv_record(&text).ok_or_else(|| {
-                            format!("metrics.csv line {}: not a metrics row", self.metrics.line)
-                        })?;
-                        out.push(update(
-                            "epoch",
-                            serde_json::to_value(&r).unwrap_or_default(),
-                        ));
-                        self.records.push(r);
                     }
                 }
                 Ok(None) => {}
@@ -236,15 +263,40 @@ impl RunData {
         let summary = self.dir.join("summary.json");
         if let Ok(modified) = fs::metadata(&summary).and_then(|m| m.modified()) {
             if self.summary_modified != Some(modified) {
-                let text =
-                    fs::read_to_string(&summary).map_err(|e| format!("summary.json: {e}"))?;
+                let text = fs::read(&summary).map_err(|e| format!("summary.json: {e}"))?;
                 let v: Value =
-                    serde_json::from_str(&text).map_err(|e| format!("summary.json: {e}"))?;
+                    serde_json::from_slice(&text).map_err(|e| format!("summary.json: {e}"))?;
                 self.summary = Some(v);
                 self.summary_modified = Some(modified);
                 out.push(update("status", json!({ "status": self.status() })));
             }
         }
+        Ok(())
+    }
+
+    /// A run resumed from a checkpoint older than its event file (written before the event
+    /// file existed, or after it was deleted) has no epoch lines up to `from` there:
+    /// `metrics.csv`, which a resumed run starts with its checkpoint's rows, has them. The
+    /// epochs up to `from` that the records lack are taken from it (without wall times).
+    fn fill_history(&mut self, from: usize) -> Result<(), String> {
+        if from == 0 || self.records.len() >= from {
+            return Ok(());
+        }
+        let bytes = match fs::read(self.dir.join("metrics.csv")) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("metrics.csv: {e}")),
+        };
+        let have: HashSet<usize> = self.records.iter().map(|r| r.epoch).collect();
+        for (i, text) in lines(&bytes).enumerate() {
+            if let Some(r) = metrics_line(text, i + 1)? {
+                if r.epoch <= from && !have.contains(&r.epoch) {
+                    self.records.push(r);
+                }
+            }
+        }
+        // Stable: an epoch's own record stays before any other of the same number.
+        self.records.sort_by_key(|r| r.epoch);
         Ok(())
     }
 
@@ -317,33 +369,10 @@ impl RunData {
         })
     }
 
-    /// Every epoch record (and the step samples) as columns, the shape charts take.
-    pub fn columns(&self, name: &str) -> Value {
-        fn cols(rs: &[Record], with_val: bool) -> Value {
-            let mut v = json!({
-                "epoch": rs.iter().map(|r| r.epoch).collect::<Vec<_>>(),
-                "step": rs.iter().map(|r| r.step).collect::<Vec<_>>(),
-                "loss": rs.iter().map(|r| r.loss).collect::<Vec<_>>(),
-                "lr": rs.iter().map(|r| r.lr).collect::<Vec<_>>(),
-                "grad_norm": rs.iter().map(|r| r.grad_norm).collect::<Vec<_>>(),
-                "time": rs.iter().map(|r| r.time).collect::<Vec<_>>(),
-            });
-            if with_val {
-                v["val_loss"] = json!(rs.iter().map(|r| r.val_loss).collect::<Vec<_>>());
-            }
-            v
-        }
-        let mut v = cols(&self.records, true);
-        v["run"] = json!(name);
-        v["status"] = json!(self.status());
-        v["steps"] = cols(&self.steps, false);
-        let column =
-            |k: &str| -> Vec<Value> { self.effective.iter().map(|e| e[k].clone()).collect() };
-        v["effective_step"] = json!({
-            "epoch": column("epoch"), "min": column("min"), "p10": column("p10"),
-            "p50": column("p50"), "p90": column("p90"), "max": column("max"),
-        });
-        v
+    /// Every epoch record (and the step samples) as columns, the shape charts take;
+    /// serialized straight from the records.
+    pub fn columns<'a>(&'a self, name: &'a str) -> Columns<'a> {
+        Columns { name, run: self }
     }
 
     /// The figures in the run directory (what `/files/` serves).
@@ -358,6 +387,81 @@ impl RunData {
             .collect();
         names.sort();
         names
+    }
+}
+
+/// [`RunData::columns`]: `run`, `status`, the columns of the records (`epoch`, `step`,
+/// `loss`, `val_loss`, `lr`, `grad_norm`, `time`), `steps` (the same of the step samples,
+/// without `val_loss`) and `effective_step` (`epoch`, `min`, `p10`, `p50`, `p90`, `max`).
+pub struct Columns<'a> {
+    name: &'a str,
+    run: &'a RunData,
+}
+
+/// One field of every record, as a JSON array (a non-finite number is `null`).
+struct Column<'a, R, T>(&'a [R], fn(&R) -> T);
+
+impl<R, T: Serialize> Serialize for Column<'_, R, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(self.1))
+    }
+}
+
+/// The columns of `records` as entries of the map being written.
+fn record_columns<M: SerializeMap>(
+    m: &mut M,
+    records: &[Record],
+    val: bool,
+) -> Result<(), M::Error> {
+    m.serialize_entry("epoch", &Column(records, |r| r.epoch))?;
+    m.serialize_entry("step", &Column(records, |r| r.step))?;
+    m.serialize_entry("loss", &Column(records, |r| r.loss))?;
+    if val {
+        m.serialize_entry("val_loss", &Column(records, |r| r.val_loss))?;
+    }
+    m.serialize_entry("lr", &Column(records, |r| r.lr))?;
+    m.serialize_entry("grad_norm", &Column(records, |r| r.grad_norm))?;
+    m.serialize_entry("time", &Column(records, |r| r.time))
+}
+
+/// The `steps` member: the step samples' columns.
+struct StepColumns<'a>(&'a [Record]);
+
+impl Serialize for StepColumns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        record_columns(&mut m, self.0, false)?;
+        m.end()
+    }
+}
+
+impl Serialize for Columns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let run = self.run;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("run", self.name)?;
+        m.serialize_entry("status", &run.status())?;
+        record_columns(&mut m, &run.records, true)?;
+        m.serialize_entry("steps", &StepColumns(&run.steps))?;
+        m.serialize_entry("effective_step", &EffectiveColumns(&run.effective))?;
+        m.end()
+    }
+}
+
+/// The `effective_step` member: `epoch`, `min`, `p10`, `p50`, `p90`, `max`.
+struct EffectiveColumns<'a>(&'a [Effective]);
+
+impl Serialize for EffectiveColumns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("epoch", &Column(e, |e| e.epoch))?;
+        m.serialize_entry("min", &Column(e, |e| e.min))?;
+        m.serialize_entry("p10", &Column(e, |e| e.p10))?;
+        m.serialize_entry("p50", &Column(e, |e| e.p50))?;
+        m.serialize_entry("p90", &Column(e, |e| e.p90))?;
+        m.serialize_entry("max", &Column(e, |e| e.max))?;
+        m.end()
     }
 }
 
@@ -389,41 +493,86 @@ fn describe_optimizer(o: &Value) -> String {
         .unwrap_or_else(|| describe(o))
 }
 
-fn num(v: &Value) -> f64 {
-    v.as_f64().unwrap_or(f64::NAN)
+/// What the board reads of every `events.jsonl` line; the fields of other lines (the run
+/// specification of `start`, ...) are skipped here and read as a whole where needed.
+#[derive(Deserialize)]
+struct EventLine<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    epoch: Option<u64>,
+    step: Option<u64>,
+    loss: Option<f64>,
+    val_loss: Option<f64>,
+    lr: Option<f64>,
+    grad_norm: Option<f64>,
+    time: Option<f64>,
+    from_epoch: Option<u64>,
+    min: Option<f64>,
+    p10: Option<f64>,
+    p50: Option<f64>,
+    p90: Option<f64>,
+    max: Option<f64>,
 }
 
-fn record(v: &Value) -> Record {
-    Record {
-        epoch: v["epoch"].as_u64().unwrap_or(0) as usize,
-        step: v["step"].as_u64().unwrap_or(0) as usize,
-        loss: num(&v["loss"]),
-        val_loss: v["val_loss"].as_f64(),
-        lr: num(&v["lr"]),
-        grad_norm: num(&v["grad_norm"]),
-        time: v["time"].as_f64(),
+impl EventLine<'_> {
+    /// A missing or `null` number (non-finite when written) is NaN; a missing count is 0.
+    fn record(&self) -> Record {
+        Record {
+            epoch: self.epoch.unwrap_or(0) as usize,
+            step: self.step.unwrap_or(0) as usize,
+            loss: self.loss.unwrap_or(f64::NAN),
+            val_loss: self.val_loss,
+            lr: self.lr.unwrap_or(f64::NAN),
+            grad_norm: self.grad_norm.unwrap_or(f64::NAN),
+            time: self.time,
+        }
     }
+
+    fn effective(&self) -> Effective {
+        Effective {
+            epoch: self.epoch.unwrap_or(0) as usize,
+            min: self.min,
+            p10: self.p10,
+            p50: self.p50,
+            p90: self.p90,
+            max: self.max,
+        }
+    }
+}
+
+/// Line `number` (from 1) of `metrics.csv`: the header (checked, `None`) or a row.
+fn metrics_line(text: &[u8], number: usize) -> Result<Option<Record>, String> {
+    let text = std::str::from_utf8(text).unwrap_or("");
+    if number == 1 {
+        if text.trim_end() != METRICS_HEADER {
+            return Err(format!(
+                "metrics.csv line 1: expected the header `{METRICS_HEADER}`"
+            ));
+        }
+        return Ok(None);
+    }
+    csv_record(text)
+        .map(Some)
+        .ok_or_else(|| format!("metrics.csv line {number}: not a metrics row"))
 }
 
 fn csv_record(line: &str) -> Option<Record> {
-    let f: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
-    if f.len() != 6 {
-        return None;
-    }
+    let mut f = line.trim_end_matches('\r').split(',');
+    let mut next = || f.next();
     let float = |s: &str| s.parse::<f64>().ok();
-    Some(Record {
-        epoch: f[0].parse().ok()?,
-        step: f[1].parse().ok()?,
-        loss: float(f[2])?,
-        val_loss: if f[3].is_empty() {
-            None
-        } else {
-            Some(float(f[3])?)
+    let r = Record {
+        epoch: next()?.parse().ok()?,
+        step: next()?.parse().ok()?,
+        loss: float(next()?)?,
+        val_loss: match next()? {
+            "" => None,
+            v => Some(float(v)?),
         },
-        lr: float(f[4])?,
-        grad_norm: float(f[5])?,
+        lr: float(next()?)?,
+        grad_norm: float(next()?)?,
         time: None,
-    })
+    };
+    f.next().is_none().then_some(r)
 }
 
 /// Whether `dir/run.lock` names a process that is alive.
@@ -460,6 +609,7 @@ impl Index {
         find_runs(&self.root, &self.root, 0, &mut found);
         let mut out = Vec::new();
         self.runs.retain(|_, r| r.dir.is_dir());
+        let mut new = Vec::new();
         for dir in found {
             let Ok(rel) = dir.strip_prefix(&self.root) else {
                 continue;
@@ -474,17 +624,18 @@ impl Index {
             } else {
                 name
             };
-            if let std::collections::btree_map::Entry::Vacant(slot) = self.runs.entry(name) {
-                let name = slot.key().clone();
-                let mut run = RunData::new(dir);
-                run.refresh(&name);
-                out.push(Update {
-                    run: name.clone(),
-                    kind: "new",
-                    data: run.listing(&name),
-                });
-                slot.insert(run);
+            if !self.runs.contains_key(&name) {
+                new.push((name, RunData::new(dir)));
             }
+        }
+        read_first(&mut new);
+        for (name, run) in new {
+            out.push(Update {
+                run: name.clone(),
+                kind: "new",
+                data: run.listing(&name),
+            });
+            self.runs.insert(name, run);
         }
         out
     }
@@ -494,7 +645,7 @@ impl Index {
         let mut out = Vec::new();
         for (name, run) in &mut self.runs {
             let before = run.status();
-            out.extend(run.refresh(name));
+            out.extend(run.refresh(name, true));
             let after = run.status();
             if after != before {
                 out.push(Update {
@@ -506,6 +657,25 @@ impl Index {
         }
         out
     }
+}
+
+/// The first read of new runs (all of their files), on as many threads as there are cores:
+/// a board started on a thousand runs reads them all before it answers.
+fn read_first(runs: &mut [(String, RunData)]) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads.min(runs.len());
+    // Each thread takes the next run: one long run does not hold up a share of the others.
+    let next = std::sync::Mutex::new(runs.iter_mut());
+    let take = || next.lock().ok().and_then(|mut runs| runs.next());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while let Some((name, run)) = take() {
+                    run.refresh(name, false);
+                }
+            });
+        }
+    });
 }
 
 /// Run directories below `dir`, not following links that lead outside `root`.

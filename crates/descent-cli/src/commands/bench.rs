@@ -3,14 +3,16 @@
 //! `bench/reference.py` runs the same work in PyTorch / scikit-learn and `bench/compare.sh`
 //! puts both side by side. Data generation is not timed.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use descent::workloads::{Floor, Workload, WORKLOADS};
+use descent::workloads::{Floor, Workload, WorkloadObserver, WORKLOADS};
 use serde_json::json;
 
 use crate::args::BenchArgs;
+use crate::observers::events::{EventFile, EVENTS_FILE};
 
 /// The worker threads of every workload (`--threads`), set once per `descent bench`.
 static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
@@ -43,8 +45,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         },
     };
     let rows = args.rows;
+    if let Some(dir) = &args.events {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     for id in ids {
-        let (times, floor) = time_workload(id, args.repeat, rows)?;
+        let (times, floor) = time_workload(id, args.repeat, rows, args.events.as_deref())?;
         report(id, &times, floor, args.json);
     }
     Ok(ExitCode::SUCCESS)
@@ -93,20 +98,42 @@ fn report(id: &str, times: &[f64], floor: Option<Floor>, as_json: bool) {
 }
 
 /// Runs the workload `repeat` times after one warm-up; returns the timings in seconds and
-/// the machine's floor for it, measured right after.
+/// the machine's floor for it, measured right after. With `events`, each repetition has
+/// the event-file observer attached, writing a new `events/events.jsonl` (opened before the
+/// clock starts; its writer thread finishes within the repetition, as in a run).
 fn time_workload(
     id: &str,
     repeat: usize,
     rows: Option<usize>,
+    events: Option<&Path>,
 ) -> Result<(Vec<f64>, Option<Floor>)> {
     let mut w = Workload::prepare(id, rows, threads())?;
-    w.run(threads())?;
-    let times = (0..repeat)
-        .map(|_| {
-            let t = Instant::now();
-            w.run(threads())?;
-            Ok(t.elapsed().as_secs_f64())
-        })
-        .collect::<Result<_>>()?;
+    let mut once = || -> Result<f64> {
+        let mut observer = match events {
+            Some(dir) => {
+                let path = dir.join(EVENTS_FILE);
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(anyhow::Error::new(e)
+                            .context(format!("cannot remove {}", path.display())))
+                    }
+                    _ => {}
+                }
+                Some(EventFile::create(&path, json!({}))?)
+            }
+            None => None,
+        };
+        let mut observers: Vec<&mut dyn WorkloadObserver> = Vec::new();
+        if let Some(o) = &mut observer {
+            observers.push(o);
+        }
+        let t = Instant::now();
+        w.run_observed(threads(), &mut observers)?;
+        drop(observers);
+        drop(observer);
+        Ok(t.elapsed().as_secs_f64())
+    };
+    once()?;
+    let times = (0..repeat).map(|_| once()).collect::<Result<_>>()?;
     Ok((times, w.floor(threads())))
 }

@@ -10,7 +10,10 @@
 //!   quantiles of the per-parameter step `lr / (√v̂ + ε)` ([`StepQuantiles`]);
 //! - `end`: the [`Outcome`](descent::train::Outcome), and how many step samples were dropped.
 //!
-//! Training never waits on the disk: lines go through a bounded channel to a writer thread.
+//! Per update the observer reads the clock once ([`Observer::wants_next_step`]): the trainer
+//! computes a step's gradient norm and sends the step only when one is due (or another
+//! observer wants it). Training never waits on the disk: lines go through a bounded channel
+//! to a writer thread.
 //! A step sample that finds the channel full is dropped and counted; epoch, start and end
 //! lines wait for room (they are rare). The writer appends whole lines only, and flushes
 //! whenever the channel is empty, so that a reader sees an epoch within milliseconds. A
@@ -108,6 +111,13 @@ impl Drop for EventFile {
     }
 }
 
+impl EventFile {
+    /// Whether a step sample is due ([`STEP_INTERVAL`] since the last one).
+    fn step_due(&self) -> bool {
+        self.last_step.is_none_or(|t| t.elapsed() >= STEP_INTERVAL)
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> f64 {
     SystemTime::now()
@@ -152,8 +162,7 @@ impl<F: Float> Observer<F> for EventFile {
                 self.send(line)?;
             }
             Event::Step(r, _) => {
-                let due = self.last_step.is_none_or(|t| t.elapsed() >= STEP_INTERVAL);
-                if due {
+                if self.step_due() {
                     self.last_step = Some(Instant::now());
                     let line = json!({
                         "type": "step", "time": now(), "epoch": r.epoch, "step": r.step,
@@ -190,6 +199,12 @@ impl<F: Float> Observer<F> for EventFile {
     // Sampled steps keep the fast paths on.
     fn step_events(&self) -> StepEvents {
         StepEvents::Sparse
+    }
+
+    // One clock read per update; the trainer computes the gradient norm of a step only
+    // when some observer wants it.
+    fn wants_next_step(&self) -> bool {
+        self.step_due()
     }
 
     fn wants_effective_steps(&self) -> bool {

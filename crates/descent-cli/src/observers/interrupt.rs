@@ -32,6 +32,11 @@ impl<F: Float> Observer<F> for Interrupt {
         StepEvents::Sparse
     }
 
+    /// A step only once Ctrl-C was pressed: the others cost nothing (no gradient norm).
+    fn wants_next_step(&self) -> bool {
+        interrupted()
+    }
+
     // Any step is a place to stop at.
     fn on_event(&mut self, event: &Event<'_, F>) -> Result<Signal> {
         Ok(match event {

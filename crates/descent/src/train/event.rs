@@ -81,7 +81,8 @@ pub enum StepEvents {
     #[default]
     None,
     /// Some, at least every [`STEP_EVENT_INTERVAL`](super::STEP_EVENT_INTERVAL) updates (to
-    /// poll for a stop, or to draw a live curve); fast paths stay on.
+    /// poll for a stop, or to draw a live curve); fast paths stay on. The observer is asked
+    /// before each such update whether it wants it ([`Observer::wants_next_step`]).
     Sparse,
     /// Every update (fused per-sample steps are then off; the numbers are the same).
     Every,
@@ -102,6 +103,16 @@ pub trait Observer<F: Float> {
     /// turns a fast path off unless it asks for every step).
     fn step_events(&self) -> StepEvents {
         StepEvents::None
+    }
+
+    /// For a [`StepEvents::Sparse`] observer, asked before each update it may be told of:
+    /// whether it wants that update's [`Event::Step`] (by default, every one). When no
+    /// observer wants it, the trainer sends none and skips the gradient norm the event would
+    /// carry (a sum over every parameter): an observer that samples steps (at a bounded
+    /// rate, or when a flag is set) costs nothing on the other updates. An observer may
+    /// still be sent a step it did not ask for, when another one asked.
+    fn wants_next_step(&self) -> bool {
+        true
     }
 
     /// Whether this observer wants the full training state after epoch `epoch` (the trainer

@@ -459,9 +459,11 @@ impl<F: Float> Trainer<F> {
                     }
                 }
                 // The gradient norm is a sequential sum over every parameter: computed only
-                // when someone sees it (observers, clipping, the epoch's record).
+                // when someone sees it (observers that want this step, clipping, the
+                // epoch's record).
                 let last_batch = self.batch_in_epoch + 1 == steps;
-                let need_norm = wants_steps || self.config.clip_norm.is_some() || last_batch;
+                let see_step = wants_steps && observers.iter().any(|o| wants_this_step(&**o));
+                let need_norm = see_step || self.config.clip_norm.is_some() || last_batch;
                 let step = self.next_update(feed, epoch, need_norm)?;
                 if !step.loss.is_finite() {
                     let cause = format!("the loss became {}", step.loss);
@@ -474,7 +476,7 @@ impl<F: Float> Trainer<F> {
                 }
                 self.loss_sum += step.loss;
                 self.batch_in_epoch += 1;
-                if wants_steps {
+                if see_step {
                     let event = Event::Step(&step, &self.params.values);
                     if let Some(s) = broadcast_steps(observers, &event)? {
                         stop = Some(s);
@@ -874,6 +876,15 @@ fn broadcast<F: Float>(
         }
     }
     Ok(stop)
+}
+
+/// Whether `o` wants the next update's step event: every one, or a sampled one now.
+fn wants_this_step<F: Float>(o: &dyn Observer<F>) -> bool {
+    match o.step_events() {
+        StepEvents::None => false,
+        StepEvents::Sparse => o.wants_next_step(),
+        StepEvents::Every => true,
+    }
 }
 
 /// Sends a step event to the observers that asked for steps.
