@@ -130,6 +130,72 @@ fn eight_oversubscribed_ranks_write_the_single_process_bytes() {
     bit_equal(CASES[3].0, CASES[3].1, &[8]);
 }
 
+/// The ordered combine's two algorithms, forced with `DESCENT_MPI_ORDERED` (all-gather of
+/// the chunk sums, or the running sum passed from rank to rank), write the single process's
+/// bytes on 2, 3 and 8 ranks; rank 0 says which it used, with the α and β it measured; an
+/// unknown name is refused.
+#[test]
+fn both_ordered_algorithms_write_the_single_process_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for (name, case) in &CASES[..3] {
+        let single = format!("{name}-1p");
+        ok(&args_of(case, &single), dir);
+        for (n, how) in [
+            (2, "allgather"),
+            (2, "chain"),
+            (3, "allgather"),
+            (3, "chain"),
+        ] {
+            let out = format!("{name}-{n}r-{how}");
+            let run = mpirun_cmd(n, &args_of(case, &out), dir)
+                .env("DESCENT_MPI_ORDERED", how)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert!(run.status.success(), "{name} on {n} ranks by {how}: {err}");
+            assert!(
+                err.contains(&format!("note: MPI {n} ranks, α "))
+                    && err.contains(&format!("ordered combine by {how}")),
+                "no note of the algorithm: {err}"
+            );
+            for f in ["metrics.csv", "model.json"] {
+                assert!(
+                    read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
+                    "{name} on {n} ranks by {how}: {f} differs from the single process's"
+                );
+            }
+        }
+    }
+    // 8 ranks on 4 chunks, the chain passing through ranks without any.
+    let (name, case) = CASES[0];
+    let run = mpirun_cmd(8, &args_of(case, "chain-8"), dir)
+        .env("DESCENT_MPI_ORDERED", "chain")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for f in ["metrics.csv", "model.json"] {
+        assert!(
+            read(&dir.join(format!("{name}-1p")).join(f)) == read(&dir.join("chain-8").join(f)),
+            "{name} on 8 ranks by chain: {f} differs"
+        );
+    }
+    let run = mpirun_cmd(2, &args_of(case, "bad"), dir)
+        .env("DESCENT_MPI_ORDERED", "tree")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("DESCENT_MPI_ORDERED=\"tree\" is not an ordered combine"),
+        "{err}"
+    );
+}
+
 /// `--allreduce plain` sums the ranks' sums: not the same bits, but the same run to 1e-12.
 #[test]
 fn a_plain_all_reduce_agrees_to_1e_12_after_50_epochs() {

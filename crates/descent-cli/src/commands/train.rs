@@ -365,7 +365,17 @@ fn train<F: Float>(
         (Run::<F>::new(spec.clone()).map_err(with_flags)?, None)
     };
     if let Some(c) = cluster {
-        run.trainer.set_gradient_hook(c.hook::<F>());
+        let rows = run.train_set.n_rows() + stream.as_ref().map_or(0, |s| s.n_rows() as usize);
+        let batch = match spec.batch {
+            descent::data::BatchSize::Rows(b) => b.min(rows),
+            descent::data::BatchSize::Full => rows,
+        };
+        let ordered = c.plan(run.trainer.params.values.len(), batch)?;
+        if !o.quiet && c.is_root() {
+            let mlp = matches!(spec.model, ModelKind::Mlp { .. });
+            eprintln!("note: {}", c.note(ordered, mlp));
+        }
+        run.trainer.set_gradient_hook(c.hook::<F>(ordered));
         if !c.is_root() {
             // The same run as rank 0's, without its files and messages.
             if let Some(r) = &resumed {
