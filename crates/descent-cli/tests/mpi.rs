@@ -196,6 +196,60 @@ fn both_ordered_algorithms_write_the_single_process_bytes() {
     );
 }
 
+/// `--stream` under MPI, a linear model: each rank reads only the row groups that hold rows
+/// of its chunks (fewer than the file's 3 in file order and with row groups permuted, every
+/// row group read by some rank), and the files are the single streamed run's bytes, also
+/// with a shuffle buffer that spreads every row group over both ranks.
+#[test]
+fn streamed_ranks_read_only_their_row_groups_and_write_the_single_process_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../descent/tests/fixtures/parquet/numbers_snappy.parquet");
+    // 96 rows in 3 row groups of 32; one batch of 96 rows: chunk 0 (rows 0-63) on rank 0,
+    // chunk 1 (rows 64-95) on rank 1.
+    let base = format!(
+        "train --data {} --features i8,i16,u8,u32,f16,f32,f64,flag,d32,d64 --stream --scale minmax --model linear --optimizer adam --lr 0.01 --batch 128 --epochs 4 --threads 1 --seed 5",
+        data.display()
+    );
+    for (name, order, spared) in [
+        ("file-order", "--no-shuffle", true),
+        ("groups-permuted", "--shuffle-buffer 1", true),
+        ("buffered", "--shuffle-buffer 1000", false),
+    ] {
+        let single = format!("{name}-1p");
+        let args = format!("{base} {order} --out {single}");
+        ok(&args.split_whitespace().collect::<Vec<_>>(), dir);
+        let out = format!("{name}-2r");
+        let args = format!("{base} {order} --out {out}");
+        let err = mpirun_ok(2, &args.split_whitespace().collect::<Vec<_>>(), dir);
+        for f in ["metrics.csv", "model.json"] {
+            assert!(
+                read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
+                "{name}: {f} on 2 ranks differs from the single streamed run's"
+            );
+        }
+        let mut read_by = Vec::new();
+        for line in err.lines().filter(|l| l.contains("row groups per epoch")) {
+            let groups: f64 = line
+                .split(" read ")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_else(|| panic!("no figure in {line}"));
+            assert!(line.contains("of 3 row groups"), "{line}");
+            read_by.push(groups);
+        }
+        assert_eq!(read_by.len(), 2, "a note per rank: {err}");
+        if spared {
+            assert!(
+                read_by.iter().all(|&g| g < 3.0) && read_by.iter().sum::<f64>() >= 3.0,
+                "{name}: row groups read per epoch by the ranks: {read_by:?}"
+            );
+        }
+    }
+}
+
 /// `--allreduce plain` sums the ranks' sums: not the same bits, but the same run to 1e-12.
 #[test]
 fn a_plain_all_reduce_agrees_to_1e_12_after_50_epochs() {
