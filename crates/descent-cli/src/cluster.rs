@@ -504,7 +504,9 @@ mod comm {
             world
                 .process_at_rank(size as i32 - 1)
                 .broadcast_into(&mut carry[..]);
-            self.count(started, if rank + 1 < size { len } else { 2 * len });
+            // Its contribution, as the all-gather counts its part: the running sum passed
+            // on (or, from the last rank, broadcast).
+            self.count(started, len);
             Ok(carry)
         }
     }

@@ -1,9 +1,11 @@
 //! `mpirun -n N descent train ...` (the `mpi` feature, Open MPI): the files of a run on N
 //! ranks are byte for byte those of the single process, for N = 1, 2, 3 and 8
 //! (oversubscribed), across linear, logistic, softmax and MLP models, SGD, momentum and
-//! Adam, f64 and f32; rank 0 alone writes; mismatched ranks are refused at start; an error
-//! or a killed rank ends every rank within 10 seconds with a message; `--resume` on the same
-//! ranks continues to the uninterrupted run's files.
+//! Adam, f64 and f32, and with each ordered algorithm forced (all-gather, chain); streamed
+//! ranks read only the row groups of their chunks and write the same bytes; rank 0 alone
+//! writes; mismatched ranks are refused at start; an error or a killed rank ends every rank
+//! within 10 seconds with a message; `--resume` on the same ranks continues to the
+//! uninterrupted run's files.
 #![cfg(feature = "mpi")]
 
 mod common;
