@@ -208,6 +208,9 @@ impl Cluster {
             (Combine::Ordered, true) => "ordered combine: the MLP's rows by allgather".to_string(),
             (Combine::Ordered, false) => format!("ordered combine by {}", ordered.name()),
         };
+        if self.size < 2 {
+            return "MPI 1 rank: nothing to combine".to_string();
+        }
         format!(
             "MPI {} ranks, α {:.1} µs, β {:.3} ns/byte: {how}",
             self.size,
