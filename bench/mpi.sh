@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MPI scaling of data-parallel `descent train` (issue 17), measured here:
 #   1. α (latency) and β (s/byte) by ping-pong between two ranks, and one MPI_Allreduce /
-#      MPI_Allgather of 8 B .. 64 MiB (examples/mpi_pingpong.rs)  -> bench/mpi-collectives.csv
+#      MPI_Allgather / MPI_Bcast of 8 B .. 8 MiB on 1, 2 and 4 ranks
+#      (examples/mpi_pingpong.rs)                     -> bench/mpi-collectives.csv (+ .load)
 #   2. P2 (linear regression, 100 f32 features, batches of 256, SGD) and P4 (MLP 784-256-10,
 #      cross-entropy, batches of 128, Adam) for one epoch on 1 and 2 ranks, ordered and plain
 #      all-reduce; rank 0's time in collectives per step                -> bench/mpi-train.csv
@@ -9,7 +10,8 @@
 #      predictions for 2..256 ranks and 1e2..1e8 parameters (bench/mpi-model.csv, .svg).
 # Usage: bench/mpi.sh [--p2-rows N] [--p4-rows N]   (defaults 100000 and 10000: the data is
 # written as CSV and read by every rank). Needs Open MPI, `pip install numpy matplotlib`.
-# SKIP_COLLECTIVES=1 keeps the last bench/mpi-collectives.csv. Run it on a quiet machine; figures taken under load say so in bench/RESULTS.md.
+# SKIP_COLLECTIVES=1 keeps the last bench/mpi-collectives.csv, SKIP_TRAIN=1 the last
+# bench/mpi-train.csv. Run it on a quiet machine; figures taken under load say so in bench/RESULTS.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,7 +21,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --p2-rows) P2_ROWS="$2"; shift 2 ;;
         --p4-rows) P4_ROWS="$2"; shift 2 ;;
-        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "mpi.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -36,11 +38,19 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-echo "== collectives (2 ranks)"
+echo "== collectives (1, 2 and 4 ranks; 4 oversubscribed on a 2-core machine)"
 if [[ -z "${SKIP_COLLECTIVES:-}" ]]; then
-    "${MPIRUN[@]}" -n 2 "$PINGPONG" > bench/mpi-collectives.csv
+    "${MPIRUN[@]}" -n 1 "$PINGPONG" > bench/mpi-collectives.csv
+    "${MPIRUN[@]}" -n 2 "$PINGPONG" --no-header >> bench/mpi-collectives.csv
+    "${MPIRUN[@]}" -n 4 "$PINGPONG" --no-header >> bench/mpi-collectives.csv
+    echo "load average when measured: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" | tee bench/mpi-collectives.load
 fi
 column -s, -t < bench/mpi-collectives.csv | head -n 4
+if [[ -n "${SKIP_TRAIN:-}" ]]; then
+    echo "== model (SKIP_TRAIN: the last bench/mpi-train.csv)"
+    "$PYTHON" bench/mpi_model.py
+    exit 0
+fi
 
 echo "== data: P2 $P2_ROWS x 100, P4 $P4_ROWS x 784"
 "$PYTHON" - "$WORK" "$P2_ROWS" "$P4_ROWS" <<'PY'

@@ -28,11 +28,98 @@ pub struct Cluster {
     size: usize,
     #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     combine: Combine,
+    /// Latency and per-byte time of this run's MPI, rank 0's measurement at start.
+    link: Link,
     /// Time and values in this rank's collective operations during training.
     traffic: Arc<Mutex<Traffic>>,
     /// MPI is finalized when this is dropped.
     #[cfg(feature = "mpi")]
     _universe: mpi::environment::Universe,
+}
+
+/// α (seconds per message) and β (seconds per byte) of the run's MPI, measured at start by
+/// a ping-pong between ranks 0 and 1 and broadcast from rank 0 (so that every rank makes the
+/// same choices from them); zero on one rank.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Link {
+    pub alpha: f64,
+    pub beta: f64,
+}
+
+/// How `--allreduce ordered` moves the chunk sums of the linear kernels (linear, logistic,
+/// softmax) between the ranks. Both add every chunk in global chunk order, so the bits are
+/// the same; the bytes and the messages differ (the α-β costs: [`Ordered::cost`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ordered {
+    /// Every rank gathers every chunk's sums (`MPI_Allgatherv`) and adds them in order.
+    Allgather,
+    /// Rank 0 adds its chunks, sends the running sum to rank 1, which adds its own and
+    /// passes it on, ...; the last rank broadcasts the total (`MPI_Bcast`).
+    Chain,
+}
+
+/// The environment variable that forces the ordered combine's algorithm on rank 0 (its
+/// choice is everyone's): `allgather` or `chain`; unset, the α-β model chooses.
+pub const ORDERED_ENV: &str = "DESCENT_MPI_ORDERED";
+
+impl Ordered {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ordered::Allgather => "allgather",
+            Ordered::Chain => "chain",
+        }
+    }
+
+    /// The α-β time of one ordered combine on `p` ranks of a gradient of `n` values cut into
+    /// `c` chunks (records of `n + 1` values, the carry `n + 2`, 8 bytes each):
+    /// ```text
+    /// allgather   T = (p-1) α + (p-1)/p · 8 c (n+1) β          (ring: p-1 steps, each rank
+    ///                                                          receives every other's chunks)
+    /// chain       T = (p-1 + ⌈log2 p⌉) (α + 8 (n+2) β)         (p-1 hops of the running sum,
+    ///                                                          then a binomial broadcast)
+    /// ```
+    /// The additions are the same in both (every chunk added once on the critical path) and
+    /// left out. The chain's latency grows with `p` as the ring's does, plus the broadcast;
+    /// its bytes do not grow with the chunks: it wins for large gradients cut into more
+    /// chunks than ranks, the all-gather for small (latency-bound) ones.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub fn cost(self, link: Link, p: usize, n: usize, c: usize) -> f64 {
+        if p < 2 {
+            return 0.0;
+        }
+        let pf = p as f64;
+        match self {
+            Ordered::Allgather => {
+                (pf - 1.0) * link.alpha
+                    + (pf - 1.0) / pf * 8.0 * c as f64 * (n as f64 + 1.0) * link.beta
+            }
+            Ordered::Chain => {
+                let hops = (p - 1) as f64 + f64::from(usize::BITS - (p - 1).leading_zeros());
+                hops * (link.alpha + 8.0 * (n as f64 + 2.0) * link.beta)
+            }
+        }
+    }
+
+    /// The cheaper of the two by [`Self::cost`] (the all-gather on a tie).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub fn choose(link: Link, p: usize, n: usize, c: usize) -> Ordered {
+        if Ordered::Chain.cost(link, p, n, c) < Ordered::Allgather.cost(link, p, n, c) {
+            Ordered::Chain
+        } else {
+            Ordered::Allgather
+        }
+    }
+
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    fn parse(text: &str) -> Result<Ordered> {
+        match text {
+            "allgather" => Ok(Ordered::Allgather),
+            "chain" => Ok(Ordered::Chain),
+            _ => anyhow::bail!(
+                "{ORDERED_ENV}={text:?} is not an ordered combine: use allgather or chain, or unset it to let the α-β model choose"
+            ),
+        }
+    }
 }
 
 /// What the gradient hook spent in collective operations.
@@ -79,10 +166,12 @@ impl Cluster {
         let universe = mpi::initialize()
             .ok_or_else(|| anyhow::anyhow!("MPI was initialized twice in this process"))?;
         let world = universe.world();
+        let link = comm::measure(&world);
         Ok(Some(Cluster {
             rank: world.rank() as usize,
             size: world.size() as usize,
             combine,
+            link,
             traffic: Arc::default(),
             _universe: universe,
         }))
@@ -110,6 +199,24 @@ impl Cluster {
             format!(" on {host}")
         };
         format!("rank {} of {}{on}", self.rank, self.size)
+    }
+
+    /// `MPI N ranks, α A µs, β B ns/byte: ...`: the figures and what the run does with them.
+    pub fn note(&self, ordered: Ordered, mlp: bool) -> String {
+        let how = match (self.combine, mlp) {
+            (Combine::Sum, _) => "plain all-reduce (--allreduce plain)".to_string(),
+            (Combine::Ordered, true) => "ordered combine: the MLP's rows by allgather".to_string(),
+            (Combine::Ordered, false) => format!("ordered combine by {}", ordered.name()),
+        };
+        if self.size < 2 {
+            return "MPI 1 rank: nothing to combine".to_string();
+        }
+        format!(
+            "MPI {} ranks, α {:.1} µs, β {:.3} ns/byte: {how}",
+            self.size,
+            self.link.alpha * 1e6,
+            self.link.beta * 1e9
+        )
     }
 
     /// `N collectives, V values sent, S s` of this rank's training so far.
@@ -148,9 +255,9 @@ mod comm {
     use mpi::collective::SystemOperation;
     use mpi::datatype::PartitionMut;
     use mpi::topology::SimpleCommunicator;
-    use mpi::traits::{Communicator, CommunicatorCollectives, Root};
+    use mpi::traits::{Communicator, CommunicatorCollectives, Destination, Root, Source};
 
-    use super::{Cluster, Traffic};
+    use super::{Cluster, Link, Ordered, Traffic, ORDERED_ENV};
 
     /// FNV-1a, 64 bits: the same on every machine and build (std's hasher is not promised
     /// to be).
@@ -160,7 +267,86 @@ mod comm {
         })
     }
 
+    /// Ping-pong repetitions of the small (8 B) and the large (256 KiB) message.
+    const PING_SMALL: usize = 31;
+    const PING_LARGE: usize = 9;
+    const LARGE_VALUES: usize = 1 << 15;
+
+    /// α and β by a ping-pong between ranks 0 and 1 (the median half round trip of 8 B for
+    /// α, the slope from 8 B to 256 KiB for β: a few milliseconds in all on shared memory),
+    /// broadcast from rank 0 so that every rank holds the same figures.
+    pub(super) fn measure(world: &SimpleCommunicator) -> Link {
+        let (rank, size) = (world.rank(), world.size());
+        let mut figures = [0.0f64; 2];
+        if size >= 2 {
+            world.barrier();
+            let small = half_round_trips(world, rank, 1, PING_SMALL);
+            let large = half_round_trips(world, rank, LARGE_VALUES, PING_LARGE);
+            if rank == 0 {
+                let bytes = ((LARGE_VALUES - 1) * 8) as f64;
+                figures = [small, ((large - small) / bytes).max(0.0)];
+            }
+            world.process_at_rank(0).broadcast_into(&mut figures[..]);
+        }
+        Link {
+            alpha: figures[0],
+            beta: figures[1],
+        }
+    }
+
+    /// The median half round trip of `values` f64 between ranks 0 and 1, on rank 0 (zero
+    /// elsewhere; the other ranks take no part).
+    fn half_round_trips(world: &SimpleCommunicator, rank: i32, values: usize, reps: usize) -> f64 {
+        let mut buf = vec![0.0f64; values];
+        let mut times = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            let t = Instant::now();
+            if rank == 0 {
+                world.process_at_rank(1).send(&buf[..]);
+                world.process_at_rank(1).receive_into(&mut buf[..]);
+            } else if rank == 1 {
+                world.process_at_rank(0).receive_into(&mut buf[..]);
+                world.process_at_rank(0).send(&buf[..]);
+            }
+            times.push(t.elapsed().as_secs_f64() / 2.0);
+        }
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    }
+
     impl Cluster {
+        /// The ordered combine's algorithm for a gradient of `n` values and batches of
+        /// `batch` rows: `DESCENT_MPI_ORDERED` on rank 0 if set, else the cheaper by the α-β
+        /// model ([`Ordered::choose`]); rank 0's choice, broadcast (the ranks must agree, or
+        /// they would wait in different collectives).
+        pub fn plan(&self, n: usize, batch: usize) -> Result<Ordered> {
+            let world = SimpleCommunicator::world();
+            let chunks = batch.div_ceil(descent::kernels::CHUNK_ROWS).max(1);
+            let mut code = 0u8;
+            let mut problem = None;
+            if self.rank == 0 {
+                let chosen = match std::env::var(ORDERED_ENV) {
+                    Ok(text) => Ordered::parse(&text),
+                    Err(_) => Ok(Ordered::choose(self.link, self.size, n, chunks)),
+                };
+                code = match chosen {
+                    Ok(Ordered::Allgather) => 1,
+                    Ok(Ordered::Chain) => 2,
+                    Err(e) => {
+                        problem = Some(e);
+                        0
+                    }
+                };
+            }
+            world.process_at_rank(0).broadcast_into(&mut code);
+            match (code, problem) {
+                (_, Some(e)) => Err(e),
+                (1, _) => Ok(Ordered::Allgather),
+                (2, _) => Ok(Ordered::Chain),
+                _ => bail!("rank 0 refused the {ORDERED_ENV} it was given"),
+            }
+        }
+
         /// Refuses to start unless every rank runs the same specification (`text`: the run
         /// spec and whatever else must agree; the program's version and `--allreduce` are
         /// added).
@@ -189,8 +375,9 @@ mod comm {
         }
 
         /// The gradient hook of this rank.
-        pub fn hook<F: Float>(&self) -> Box<dyn GradientHook<F>> {
+        pub fn hook<F: Float>(&self, ordered: Ordered) -> Box<dyn GradientHook<F>> {
             Box::new(MpiHook {
+                ordered,
                 shard: Shard {
                     rank: self.rank,
                     size: self.size,
@@ -205,6 +392,7 @@ mod comm {
     /// The hook: gathers chunk sums, or sums gradients, across the ranks.
     struct MpiHook {
         shard: Shard,
+        ordered: Ordered,
         /// The plain all-reduce's send buffer (loss, then the gradient).
         buffer: Vec<f64>,
         traffic: Arc<Mutex<Traffic>>,
@@ -280,6 +468,50 @@ mod comm {
             self.count(started, mine.len());
             Ok(all)
         }
+
+        fn ordered_fold(
+            &mut self,
+            mine: &[f64],
+            counts: &[usize],
+            len: usize,
+            fold: &mut dyn FnMut(&mut Vec<f64>, &[f64]),
+        ) -> descent::Result<Vec<f64>> {
+            let (rank, size) = (self.shard.rank, self.shard.size);
+            if self.ordered == Ordered::Allgather || size < 2 {
+                let all = <Self as GradientHook<F>>::all_gather(self, mine, counts)?;
+                let mut carry = Vec::new();
+                fold(&mut carry, &all);
+                return Ok(carry);
+            }
+            // The chain: the running sum goes from rank to rank in rank order (the global
+            // chunk order), each adding its chunks; the last broadcasts the total.
+            let world = SimpleCommunicator::world();
+            let started = Instant::now();
+            let mut carry = Vec::new();
+            if rank > 0 {
+                carry.resize(len, 0.0);
+                world
+                    .process_at_rank(rank as i32 - 1)
+                    .receive_into(&mut carry[..]);
+            }
+            fold(&mut carry, mine);
+            if carry.len() != len {
+                return Err(descent::Error::State(format!(
+                    "the running sum holds {} values, not {len}",
+                    carry.len()
+                )));
+            }
+            if rank + 1 < size {
+                world.process_at_rank(rank as i32 + 1).send(&carry[..]);
+            }
+            world
+                .process_at_rank(size as i32 - 1)
+                .broadcast_into(&mut carry[..]);
+            // Its contribution, as the all-gather counts its part: the running sum passed
+            // on (or, from the last rank, broadcast).
+            self.count(started, len);
+            Ok(carry)
+        }
     }
 }
 
@@ -291,7 +523,59 @@ impl Cluster {
     }
 
     /// Never reached: without the feature there is no cluster.
-    pub fn hook<F: descent::Float>(&self) -> Box<dyn descent::train::GradientHook<F>> {
+    pub fn plan(&self, _: usize, _: usize) -> Result<Ordered> {
+        Ok(Ordered::Allgather)
+    }
+
+    /// Never reached: without the feature there is no cluster.
+    pub fn hook<F: descent::Float>(&self, _: Ordered) -> Box<dyn descent::train::GradientHook<F>> {
         unreachable!("no cluster without the mpi feature")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINK: Link = Link {
+        alpha: 0.67e-6,
+        beta: 0.77e-9,
+    };
+
+    /// The formulas of `Ordered::cost` worked by hand for one case each, and the choice
+    /// they make: latency-bound small gradients and few chunks gather; a large gradient cut
+    /// into many more chunks than ranks goes by the chain.
+    #[test]
+    fn the_alpha_beta_costs_choose_the_cheaper_ordered_combine() {
+        let (a, b) = (LINK.alpha, LINK.beta);
+        // 4 ranks, 1e6 values, 64 chunks.
+        let gather = 3.0 * a + 0.75 * 8.0 * 64.0 * 1_000_001.0 * b;
+        let chain = (3.0 + 2.0) * (a + 8.0 * 1_000_002.0 * b);
+        assert_eq!(Ordered::Allgather.cost(LINK, 4, 1_000_000, 64), gather);
+        assert_eq!(Ordered::Chain.cost(LINK, 4, 1_000_000, 64), chain);
+        assert_eq!(Ordered::choose(LINK, 4, 1_000_000, 64), Ordered::Chain);
+        // Batch 256 (4 chunks): gathering 4 chunk sums beats 3 hops of the whole sum.
+        assert_eq!(Ordered::choose(LINK, 4, 1_000_000, 4), Ordered::Allgather);
+        assert_eq!(Ordered::choose(LINK, 8, 100, 64), Ordered::Chain);
+        // Many ranks, small model: the chain's extra broadcast latency loses.
+        assert_eq!(Ordered::choose(LINK, 256, 100, 64), Ordered::Allgather);
+        // One rank moves nothing; without figures the all-gather wins the tie.
+        assert_eq!(Ordered::Chain.cost(LINK, 1, 100, 4), 0.0);
+        assert_eq!(
+            Ordered::choose(Link::default(), 4, 100, 4),
+            Ordered::Allgather
+        );
+        // ⌈log2 p⌉ of the broadcast: 1 for 2 ranks, 2 for 3 and 4, 3 for 5.
+        for (p, hops) in [(2, 2.0), (3, 4.0), (4, 5.0), (5, 7.0)] {
+            let one = a + 8.0 * 12.0 * b;
+            assert_eq!(Ordered::Chain.cost(LINK, p, 10, 1), hops * one, "{p} ranks");
+        }
+    }
+
+    #[test]
+    fn an_unknown_algorithm_name_is_refused_with_the_choices() {
+        assert_eq!(Ordered::parse("chain").unwrap(), Ordered::Chain);
+        let e = Ordered::parse("ring").unwrap_err().to_string();
+        assert!(e.contains("DESCENT_MPI_ORDERED=\"ring\"") && e.contains("allgather or chain"));
     }
 }

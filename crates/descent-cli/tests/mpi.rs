@@ -1,9 +1,11 @@
 //! `mpirun -n N descent train ...` (the `mpi` feature, Open MPI): the files of a run on N
 //! ranks are byte for byte those of the single process, for N = 1, 2, 3 and 8
 //! (oversubscribed), across linear, logistic, softmax and MLP models, SGD, momentum and
-//! Adam, f64 and f32; rank 0 alone writes; mismatched ranks are refused at start; an error
-//! or a killed rank ends every rank within 10 seconds with a message; `--resume` on the same
-//! ranks continues to the uninterrupted run's files.
+//! Adam, f64 and f32, and with each ordered algorithm forced (all-gather, chain); streamed
+//! ranks read only the row groups of their chunks and write the same bytes; rank 0 alone
+//! writes; mismatched ranks are refused at start; an error or a killed rank ends every rank
+//! within 10 seconds with a message; `--resume` on the same ranks continues to the
+//! uninterrupted run's files.
 #![cfg(feature = "mpi")]
 
 mod common;
@@ -128,6 +130,126 @@ fn eight_oversubscribed_ranks_write_the_single_process_bytes() {
     // 442 rows in batches of 200: 4 chunks for 8 ranks, some with none.
     bit_equal(CASES[0].0, CASES[0].1, &[8]);
     bit_equal(CASES[3].0, CASES[3].1, &[8]);
+}
+
+/// The ordered combine's two algorithms, forced with `DESCENT_MPI_ORDERED` (all-gather of
+/// the chunk sums, or the running sum passed from rank to rank), write the single process's
+/// bytes on 2, 3 and 8 ranks; rank 0 says which it used, with the α and β it measured; an
+/// unknown name is refused.
+#[test]
+fn both_ordered_algorithms_write_the_single_process_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for (name, case) in &CASES[..3] {
+        let single = format!("{name}-1p");
+        ok(&args_of(case, &single), dir);
+        for (n, how) in [
+            (2, "allgather"),
+            (2, "chain"),
+            (3, "allgather"),
+            (3, "chain"),
+        ] {
+            let out = format!("{name}-{n}r-{how}");
+            let run = mpirun_cmd(n, &args_of(case, &out), dir)
+                .env("DESCENT_MPI_ORDERED", how)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert!(run.status.success(), "{name} on {n} ranks by {how}: {err}");
+            assert!(
+                err.contains(&format!("note: MPI {n} ranks, α "))
+                    && err.contains(&format!("ordered combine by {how}")),
+                "no note of the algorithm: {err}"
+            );
+            for f in ["metrics.csv", "model.json"] {
+                assert!(
+                    read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
+                    "{name} on {n} ranks by {how}: {f} differs from the single process's"
+                );
+            }
+        }
+    }
+    // 8 ranks on 4 chunks, the chain passing through ranks without any.
+    let (name, case) = CASES[0];
+    let run = mpirun_cmd(8, &args_of(case, "chain-8"), dir)
+        .env("DESCENT_MPI_ORDERED", "chain")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for f in ["metrics.csv", "model.json"] {
+        assert!(
+            read(&dir.join(format!("{name}-1p")).join(f)) == read(&dir.join("chain-8").join(f)),
+            "{name} on 8 ranks by chain: {f} differs"
+        );
+    }
+    let run = mpirun_cmd(2, &args_of(case, "bad"), dir)
+        .env("DESCENT_MPI_ORDERED", "tree")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("DESCENT_MPI_ORDERED=\"tree\" is not an ordered combine"),
+        "{err}"
+    );
+}
+
+/// `--stream` under MPI, a linear model: each rank reads only the row groups that hold rows
+/// of its chunks (fewer than the file's 3 in file order and with row groups permuted, every
+/// row group read by some rank), and the files are the single streamed run's bytes, also
+/// with a shuffle buffer that spreads every row group over both ranks.
+#[test]
+fn streamed_ranks_read_only_their_row_groups_and_write_the_single_process_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../descent/tests/fixtures/parquet/numbers_snappy.parquet");
+    // 96 rows in 3 row groups of 32; one batch of 96 rows: chunk 0 (rows 0-63) on rank 0,
+    // chunk 1 (rows 64-95) on rank 1.
+    let base = format!(
+        "train --data {} --features i8,i16,u8,u32,f16,f32,f64,flag,d32,d64 --stream --scale minmax --model linear --optimizer adam --lr 0.01 --batch 128 --epochs 4 --threads 1 --seed 5",
+        data.display()
+    );
+    for (name, order, spared) in [
+        ("file-order", "--no-shuffle", true),
+        ("groups-permuted", "--shuffle-buffer 1", true),
+        ("buffered", "--shuffle-buffer 1000", false),
+    ] {
+        let single = format!("{name}-1p");
+        let args = format!("{base} {order} --out {single}");
+        ok(&args.split_whitespace().collect::<Vec<_>>(), dir);
+        let out = format!("{name}-2r");
+        let args = format!("{base} {order} --out {out}");
+        let err = mpirun_ok(2, &args.split_whitespace().collect::<Vec<_>>(), dir);
+        for f in ["metrics.csv", "model.json"] {
+            assert!(
+                read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
+                "{name}: {f} on 2 ranks differs from the single streamed run's"
+            );
+        }
+        let mut read_by = Vec::new();
+        for line in err.lines().filter(|l| l.contains("row groups per epoch")) {
+            let groups: f64 = line
+                .split(" read ")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_else(|| panic!("no figure in {line}"));
+            assert!(line.contains("of 3 row groups"), "{line}");
+            read_by.push(groups);
+        }
+        assert_eq!(read_by.len(), 2, "a note per rank: {err}");
+        if spared {
+            assert!(
+                read_by.iter().all(|&g| g < 3.0) && read_by.iter().sum::<f64>() >= 3.0,
+                "{name}: row groups read per epoch by the ranks: {read_by:?}"
+            );
+        }
+    }
 }
 
 /// `--allreduce plain` sums the ranks' sums: not the same bits, but the same run to 1e-12.

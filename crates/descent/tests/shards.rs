@@ -1,6 +1,7 @@
 //! The data-parallel seam ([`Shard`] and the gradient hook's `all_gather`), proven without
 //! MPI: N trainers on N threads play N processes, exchanging their chunk sums through shared
-//! memory. Under `Combine::Ordered` every one of them ends with the parameters and the loss
+//! memory (gathering every part, or passing a running sum from rank to rank as the MPI
+//! chain does). Under `Combine::Ordered` every one of them ends with the parameters and the loss
 //! history of the single run, bit for bit, for 1, 2, 3 and 5 "ranks"; under `Combine::Sum`
 //! (a plain all-reduce) they agree with it to 1e-12 relative in f64.
 
@@ -22,6 +23,9 @@ struct ThreadRank {
     rank: usize,
     size: usize,
     combine: Combine,
+    /// `ordered_fold` by passing the running sum from rank to rank (as the MPI chain does)
+    /// instead of gathering every part.
+    chain: bool,
     exchange: Arc<Exchange>,
 }
 
@@ -67,11 +71,49 @@ impl<F: Float> GradientHook<F> for ThreadRank {
         }
         Ok(all.concat())
     }
+
+    fn ordered_fold(
+        &mut self,
+        mine: &[f64],
+        counts: &[usize],
+        len: usize,
+        fold: &mut dyn FnMut(&mut Vec<f64>, &[f64]),
+    ) -> descent::Result<Vec<f64>> {
+        if !self.chain {
+            let all = <Self as GradientHook<F>>::all_gather(self, mine, counts)?;
+            let mut carry = Vec::new();
+            fold(&mut carry, &all);
+            return Ok(carry);
+        }
+        // Slot 0 carries the running sum; rank r adds its part on turn r.
+        for turn in 0..self.size {
+            if turn == self.rank {
+                let mut slots = self.exchange.slots.lock().unwrap();
+                let mut carry = if turn == 0 {
+                    Vec::new()
+                } else {
+                    std::mem::take(&mut slots[0])
+                };
+                fold(&mut carry, mine);
+                assert_eq!(carry.len(), len);
+                slots[0] = carry;
+            }
+            self.exchange.barrier.wait();
+        }
+        let total = self.exchange.slots.lock().unwrap()[0].clone();
+        self.exchange.barrier.wait();
+        Ok(total)
+    }
 }
 
 /// Parameters and per-epoch losses of `spec` on `size` threaded ranks (those of rank 0, after
 /// checking that every rank has the same).
-fn sharded<F: Float>(spec: &RunSpec, size: usize, combine: Combine) -> (Vec<F>, Vec<f64>) {
+fn sharded<F: Float>(
+    spec: &RunSpec,
+    size: usize,
+    combine: Combine,
+    chain: bool,
+) -> (Vec<F>, Vec<f64>) {
     let exchange = Arc::new(Exchange {
         barrier: Barrier::new(size),
         slots: Mutex::new(vec![Vec::new(); size]),
@@ -86,6 +128,7 @@ fn sharded<F: Float>(spec: &RunSpec, size: usize, combine: Combine) -> (Vec<F>, 
                         rank,
                         size,
                         combine,
+                        chain,
                         exchange,
                     }));
                     let mut history = History::<F>::new();
@@ -175,10 +218,19 @@ fn bit_equal_for<F: Float>(dtype: DType) {
         let spec = spec.dtype(dtype);
         let (params, losses) = single::<F>(&spec);
         for size in [1, 2, 3, 5] {
-            let (p, l) = sharded::<F>(&spec, size, Combine::Ordered);
-            let same = p.iter().zip(&params).all(|(a, b)| a.to_bits_eq(b));
-            assert!(same, "{name} {dtype:?}: parameters differ on {size} ranks");
-            assert_eq!(l, losses, "{name} {dtype:?}: losses differ on {size} ranks");
+            for chain in [false, true] {
+                let (p, l) = sharded::<F>(&spec, size, Combine::Ordered, chain);
+                let how = if chain { "chain" } else { "all-gather" };
+                let same = p.iter().zip(&params).all(|(a, b)| a.to_bits_eq(b));
+                assert!(
+                    same,
+                    "{name} {dtype:?}: parameters differ on {size} ranks ({how})"
+                );
+                assert_eq!(
+                    l, losses,
+                    "{name} {dtype:?}: losses differ on {size} ranks ({how})"
+                );
+            }
         }
     }
 }
@@ -205,7 +257,7 @@ fn a_plain_sum_agrees_to_1e_12_after_50_epochs() {
         .seed(3);
     let (params, losses) = single::<f64>(&spec);
     for size in [2, 3] {
-        let (p, l) = sharded::<f64>(&spec, size, Combine::Sum);
+        let (p, l) = sharded::<f64>(&spec, size, Combine::Sum, false);
         // Relative to the largest magnitude: single parameters near zero carry the others'
         // rounding.
         for (what, a, b) in [("parameters", &p, &params), ("losses", &l, &losses)] {

@@ -365,15 +365,32 @@ fn train<F: Float>(
         (Run::<F>::new(spec.clone()).map_err(with_flags)?, None)
     };
     if let Some(c) = cluster {
-        run.trainer.set_gradient_hook(c.hook::<F>());
+        let rows = run.train_set.n_rows() + stream.as_ref().map_or(0, |s| s.n_rows() as usize);
+        let batch = match spec.batch {
+            descent::data::BatchSize::Rows(b) => b.min(rows),
+            descent::data::BatchSize::Full => rows,
+        };
+        let ordered = c.plan(run.trainer.params.values.len(), batch)?;
+        if !o.quiet && c.is_root() {
+            let mlp = matches!(spec.model, ModelKind::Mlp { .. });
+            eprintln!("note: {}", c.note(ordered, mlp));
+        }
+        run.trainer.set_gradient_hook(c.hook::<F>(ordered));
         if !c.is_root() {
             // The same run as rank 0's, without its files and messages.
             if let Some(r) = &resumed {
                 run.restore(&r.state)?;
             }
             match &mut stream {
-                Some(source) => run.train_source(source, &mut [])?,
-                None => run.train(&mut [])?,
+                Some(source) => {
+                    run.train_source(source, &mut [])?;
+                    if !o.quiet {
+                        eprintln!("note: {}", read_share(c, source)?);
+                    }
+                }
+                None => {
+                    run.train(&mut [])?;
+                }
             };
             return Ok(ExitCode::SUCCESS);
         }
@@ -441,6 +458,9 @@ fn train<F: Float>(
         None => run.train(&mut observers)?,
     };
     drop(events);
+    if let (Some(c), Some(source), false) = (cluster, &stream, o.quiet) {
+        eprintln!("note: {}", read_share(c, source)?);
+    }
     if let (Some(c), false) = (cluster, o.quiet) {
         eprintln!(
             "note: MPI rank 0 of {}: {} during {:.3} s of training",
@@ -659,4 +679,23 @@ fn acquire_lock(dir: &Path, quiet: bool) -> Result<RunLock> {
         );
     }
     Ok(lock)
+}
+
+/// `rank R of N read G of T row groups per epoch (P% of the bytes)`: what a rank's
+/// training epochs read of a streamed file (a linear model's rank reads only the row groups
+/// that hold rows of its chunks).
+fn read_share<F: Float>(
+    c: &Cluster,
+    source: &descent::data::parquet::ParquetBatches<F>,
+) -> Result<String> {
+    let s = source.read_share()?;
+    let epochs = s.epochs.max(1) as f64;
+    Ok(format!(
+        "{} read {:.1} of {} row groups per epoch ({:.1}% of the {} bytes of the chosen columns)",
+        c.describe(),
+        s.groups as f64 / epochs,
+        s.file_groups,
+        100.0 * s.bytes as f64 / (epochs * s.file_bytes.max(1) as f64),
+        s.file_bytes
+    ))
 }

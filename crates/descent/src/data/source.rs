@@ -66,6 +66,13 @@ pub trait BatchSource<F: Float> {
 
     /// The next batch of the epoch, or `None` after its last.
     fn next_batch(&mut self) -> Result<Option<Batch<'_, F>>>;
+
+    /// From the next [`seek`](BatchSource::seek) on, a batch need hold real values only in
+    /// the rows of process `rank` of `size`'s chunks
+    /// ([`chunk_range`](crate::train::chunk_range) of its 64-row chunks): the trainer says
+    /// so when its engine computes no other row (the linear kernels in a data-parallel
+    /// run), and `None` after the run. A source may then read less; the default reads all.
+    fn only_chunks(&mut self, _only: Option<(usize, usize)>) {}
 }
 
 /// An in-memory table as a [`BatchSource`]: the batches [`Batches`] gives for its size and

@@ -283,6 +283,60 @@ impl<F: Float> LinearKernel<F> {
         total * scale
     }
 
+    /// Adds the consecutive chunk records `sums` of [`Self::chunk_sums`] (in global chunk
+    /// order) onto `carry`, the running sum of the chunks before them: `n + 2` values, the
+    /// number of chunks added so far (as `f64`, exact), the gradient sum, the loss sum; an
+    /// empty `carry` is the sum of no chunk. Folding every chunk of a batch, in any number
+    /// of consecutive pieces, then [`Self::finish_fold`] gives [`Self::combine_chunks`]'s
+    /// bits: the same additions in the same order (the first chunk's loss sum is kept as it
+    /// is, as the one-chunk batch keeps it; the second adds it to zero first, as
+    /// `combine_chunks` does). The values travel as `f64`, which holds an `F` exactly.
+    pub fn fold_chunks(&self, n: usize, carry: &mut Vec<f64>, sums: &[F]) {
+        if carry.is_empty() {
+            carry.resize(n + 2, 0.0);
+        }
+        let mut done = carry[0] as usize;
+        for r in sums.chunks_exact(n + 1) {
+            if done == 0 {
+                for (c, &p) in carry[1..].iter_mut().zip(r) {
+                    *c = p.f64();
+                }
+            } else {
+                for (c, &p) in carry[1..=n].iter_mut().zip(&r[..n]) {
+                    *c = (F::of(*c) + p).f64();
+                }
+                let before = if done == 1 {
+                    F::zero() + F::of(carry[n + 1])
+                } else {
+                    F::of(carry[n + 1])
+                };
+                carry[n + 1] = (before + r[n]).f64();
+            }
+            done += 1;
+        }
+        carry[0] = done as f64;
+    }
+
+    /// The mean loss and the gradient (into `grads`) of a batch of `rows` rows from the
+    /// `carry` of [`Self::fold_chunks`] over all of its chunks.
+    pub fn finish_fold(&self, rows: usize, carry: &[f64], grads: &mut [F]) -> F {
+        let n = grads.len();
+        let scale = self.scale(rows);
+        if carry.first().is_none_or(|&done| done == 0.0) {
+            grads.fill(F::zero());
+            return F::zero() * scale;
+        }
+        for (g, &c) in grads.iter_mut().zip(&carry[1..=n]) {
+            *g = F::of(c);
+        }
+        let total = F::of(carry[n + 1]);
+        if carry[0] == 1.0 && Self::chunk_count(rows) > 1 {
+            // Only one chunk of several (not a whole batch): as `combine_chunks` adds it.
+            return (F::zero() + total) * scale;
+        }
+        total * scale
+    }
+
     /// Plain per-sample gradient descent: for each of `rows` in turn, the loss and gradient
     /// of that one row at the current parameters, then the step `p <- p + (-lr) g` (SGD with
     /// no momentum, weight decay or maximize). The numbers are those of
@@ -598,5 +652,64 @@ mod tests {
                 "{loss}"
             );
         }
+    }
+
+    /// The chunk records folded in consecutive pieces (as the ranks of an MPI chain pass
+    /// them on) give `combine_chunks`'s bits, for one chunk, a whole batch and a zero loss.
+    #[test]
+    fn folding_chunk_records_in_pieces_gives_the_combined_bits() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let (n, d) = (700, 6);
+        let x = Array2::from_shape_fn((n, d), |_| rng.random_range(-2.0f32..2.0));
+        let y = Array2::from_shape_fn((n, 1), |_| rng.random_range(0..3) as f32);
+        let model = ModelKind::Softmax.build(d, 3).unwrap();
+        let params: Vec<f32> = (0..model.layout().len())
+            .map(|_| rng.random_range(-0.5..0.5))
+            .collect();
+        let mut kernel = LinearKernel::<f32>::new(&model, Loss::CrossEntropy).unwrap();
+        let p = params.len();
+        for batch in [1, 64, 65, 300, 700] {
+            let rows: Vec<usize> = (0..batch).map(|i| (i * 31) % n).collect();
+            let chunks = LinearKernel::<f32>::chunk_count(batch);
+            let mut sums = Vec::new();
+            kernel.chunk_sums(&params, x.view(), y.view(), &rows, 0..chunks, &mut sums);
+            let mut want = vec![0.0; p];
+            let lw = kernel.combine_chunks(batch, &sums, &mut want);
+            for pieces in 1..=4 {
+                let mut carry = Vec::new();
+                for r in 0..pieces {
+                    let c = crate::train::chunk_range(chunks, r, pieces);
+                    kernel.fold_chunks(p, &mut carry, &sums[c.start * (p + 1)..c.end * (p + 1)]);
+                }
+                let mut got = vec![1.0; p];
+                let lg = kernel.finish_fold(batch, &carry, &mut got);
+                assert_eq!(lw.to_bits(), lg.to_bits(), "batch {batch}, {pieces} pieces");
+                assert!(
+                    want.iter()
+                        .zip(&got)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "batch {batch}, {pieces} pieces"
+                );
+            }
+        }
+        // Some chunks of a batch (a rank's part), and none.
+        let rows: Vec<usize> = (0..300).collect();
+        let mut sums = Vec::new();
+        kernel.chunk_sums(&params, x.view(), y.view(), &rows, 2..3, &mut sums);
+        let (mut want, mut got) = (vec![0.0; p], vec![0.0; p]);
+        let lw = kernel.combine_chunks(300, &sums, &mut want);
+        let mut carry = Vec::new();
+        kernel.fold_chunks(p, &mut carry, &sums);
+        assert_eq!(
+            lw.to_bits(),
+            kernel.finish_fold(300, &carry, &mut got).to_bits()
+        );
+        assert_eq!(want, got);
+        let lw = kernel.combine_chunks(300, &[], &mut want);
+        assert_eq!(
+            lw.to_bits(),
+            kernel.finish_fold(300, &[], &mut got).to_bits()
+        );
+        assert_eq!(want, got);
     }
 }

@@ -157,16 +157,22 @@ impl<F: Float> Engine<F> {
             .map(|r| chunk_range(chunks, r, shard.size).len() * record)
             .collect();
         let wide: Vec<f64> = mine.iter().map(|v| v.f64()).collect();
-        let all = hook.all_gather(&wide, &counts)?;
-        if all.len() != chunks * record {
+        let n = grads.len();
+        let kernel = &*kernel;
+        let mut fold = |carry: &mut Vec<f64>, part: &[f64]| {
+            let part: Vec<F> = part.iter().map(|&v| F::of(v)).collect();
+            kernel.fold_chunks(n, carry, &part);
+        };
+        let carry = hook.ordered_fold(&wide, &counts, n + 2, &mut fold)?;
+        if carry.len() != n + 2 || carry[0] != chunks as f64 {
             return Err(crate::Error::State(format!(
-                "the gathered chunk sums hold {} values, not the {} of {chunks} chunks",
-                all.len(),
-                chunks * record
+                "the combined chunk sums hold {} values for {} chunks, not the {} values of {chunks} chunks",
+                carry.len(),
+                carry.first().copied().unwrap_or(0.0),
+                n + 2
             )));
         }
-        let all: Vec<F> = all.into_iter().map(F::of).collect();
-        Ok(kernel.combine_chunks(rows.len(), &all, grads).f64())
+        Ok(kernel.finish_fold(rows.len(), &carry, grads).f64())
     }
 }
 

@@ -63,4 +63,24 @@ pub trait GradientHook<F: Float>: Send {
     fn all_gather(&mut self, mine: &[f64], _counts: &[usize]) -> Result<Vec<f64>> {
         Ok(mine.to_vec())
     }
+
+    /// For a [`Shard`] with [`Combine::Ordered`](super::Combine::Ordered): every process's
+    /// part (`mine` here; `counts` their lengths, as for [`Self::all_gather`]) folded in
+    /// rank order onto an empty carry, `fold(carry, part)` adding one part, the result
+    /// (`len` values) on every process. `fold` over the concatenated parts and over the
+    /// parts one after another give the same bits, so the hook may gather the parts and
+    /// fold them (the default, through `all_gather`), or pass the carry from rank to rank;
+    /// the bytes moved differ, the result does not.
+    fn ordered_fold(
+        &mut self,
+        mine: &[f64],
+        counts: &[usize],
+        _len: usize,
+        fold: &mut dyn FnMut(&mut Vec<f64>, &[f64]),
+    ) -> Result<Vec<f64>> {
+        let all = self.all_gather(mine, counts)?;
+        let mut carry = Vec::new();
+        fold(&mut carry, &all);
+        Ok(carry)
+    }
 }

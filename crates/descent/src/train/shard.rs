@@ -6,8 +6,11 @@
 //! `B` alone, never on the number of processes. Process `rank` of `size` computes the
 //! contiguous run of chunks [`chunk_range`] gives it, each chunk's gradient and loss sum the
 //! same way a single process does; the [`GradientHook`](super::GradientHook) then moves the
-//! chunk sums between processes (its `all_gather`), and every process adds all of them in
-//! global chunk order, as the single process adds its chunks. The result is the single
+//! chunk sums between processes and they are added in global chunk order, as the single
+//! process adds its chunks: its `ordered_fold` gathers every chunk on every process and
+//! adds them there (the default, through `all_gather`), or passes the running sum from rank
+//! to rank, each adding its own chunks, and shares the total (fewer bytes for large
+//! gradients, more latency; the same additions). The result is the single
 //! process's, bit for bit, for any number of processes ([`Combine::Ordered`]). With
 //! [`Combine::Sum`] each process adds its own chunks and the hook sums the processes' sums
 //! (a plain all-reduce): fewer bytes moved, equal up to summation order.

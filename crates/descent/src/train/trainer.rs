@@ -390,7 +390,15 @@ impl<F: Float> Trainer<F> {
             probe.view(),
             self.config.thread_count(),
         );
-        std::thread::scope(|scope| self.run_feed(scope, Feed::Source(source), val, observers))
+        // A data-parallel rank of the linear kernels computes its own chunks of each batch
+        // and reads no other row: the source may skip the others.
+        let shard = self.hook.as_ref().and_then(|h| h.shard());
+        let linear = matches!(self.engine, Engine::Linear(_));
+        source.only_chunks(shard.filter(|_| linear).map(|s| (s.rank, s.size)));
+        let outcome =
+            std::thread::scope(|scope| self.run_feed(scope, Feed::Source(source), val, observers));
+        source.only_chunks(None);
+        outcome
     }
 
     fn run_feed<'scope, 'env>(

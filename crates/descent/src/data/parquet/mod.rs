@@ -20,5 +20,5 @@ pub use column::{Conv, Cursor, Kind};
 pub use files::{is_parquet, open, FileInfo, ParquetFiles};
 pub use rows::{RowReader, Selection, CHUNK};
 pub use stats::{scan, Moments, StreamStats};
-pub use stream::{shuffle_quality, ParquetBatches, StreamOrder};
+pub use stream::{shuffle_quality, ParquetBatches, ReadShare, StreamOrder};
 pub use table::{read_parquet_with, resolve_columns, ParquetTable};

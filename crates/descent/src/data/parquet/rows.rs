@@ -65,6 +65,8 @@ pub struct RowReader {
     labels: Vec<Vec<String>>,
     /// Rows dropped so far (`drop_missing`).
     pub dropped: u64,
+    /// Row groups opened so far, and the compressed bytes of their chosen columns.
+    pub opened: (u64, u64),
 }
 
 impl RowReader {
@@ -83,6 +85,7 @@ impl RowReader {
             chunk_next: 0,
             labels: Vec::new(),
             dropped: 0,
+            opened: (0, 0),
         }
     }
 
@@ -124,6 +127,34 @@ impl RowReader {
         Ok(())
     }
 
+    /// Skips `n` of the rows the statistics pass kept (`kept`: per row group, indexed as
+    /// [`ParquetFiles::row_groups`]): a row group all of whose rows are skipped is passed
+    /// over unopened and unread; the rows of the others are decoded and dropped.
+    pub fn skip_kept(&mut self, mut n: u64, kept: &[u64]) -> Result<()> {
+        let mut row = vec![0.0; self.sel.width()];
+        while n > 0 {
+            let between = self.chunk_next == self.chunk_rows
+                && self.group.as_ref().is_none_or(|g| g.read >= g.rows);
+            if between {
+                let Some(&k) = self.order.get(self.next_group) else {
+                    return Ok(());
+                };
+                let rows = kept.get(k).copied().unwrap_or(u64::MAX);
+                if rows <= n {
+                    self.next_group += 1;
+                    self.group = None;
+                    n -= rows;
+                    continue;
+                }
+            }
+            if !self.next_row(&mut row)? {
+                return Ok(());
+            }
+            n -= 1;
+        }
+        Ok(())
+    }
+
     fn open_group(&mut self) -> Result<bool> {
         let Some(&k) = self.order.get(self.next_group) else {
             return Ok(false);
@@ -138,6 +169,11 @@ impl RowReader {
         let rg = reader
             .get_row_group(g)
             .map_err(|e| group_error(path, g, None, e.to_string()))?;
+        let chosen = self.sel.features.iter().chain(&self.sel.targets);
+        let bytes: i64 = chosen
+            .map(|&j| rg.metadata().column(j).compressed_size())
+            .sum();
+        self.opened = (self.opened.0 + 1, self.opened.1 + bytes.max(0) as u64);
         let mut cursors = Vec::with_capacity(self.sel.width());
         for &j in self.sel.features.iter().chain(&self.sel.targets) {
             let (name, kind) = &self.files.columns[j];

@@ -21,11 +21,25 @@
 //! position (that is, for a buffer of B rows, typically a few times B rows; at most every
 //! row read so far in the epoch). The batches after it are then exactly those of the
 //! uninterrupted run.
+//!
+//! # One rank's rows
+//! In a data-parallel run each rank computes only its chunks of every batch (the linear
+//! kernels' [`chunk_range`](crate::train::chunk_range) of the batch's 64-row chunks). After
+//! [`ParquetBatches::only_chunks`] the stream learns at each epoch's start, by replaying the
+//! epoch's order on row numbers, which input rows land in this rank's chunks, decodes those
+//! alone, and passes over row groups that hold none of them without reading them. The other
+//! rows of a batch are zeros or stale values, which the rank's chunks never touch: the
+//! rank's chunk sums, and so the run, keep the single process's bits. How much a rank is
+//! spared depends on the order: in file order with row groups no larger than a rank's run
+//! of chunks, it reads about 1/N of the row groups; a shuffle buffer spreads every row
+//! group over every batch, and then each rank reads nearly every row group (decoding only
+//! its rows).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use ndarray::ArrayView2;
+use parquet::file::reader::FileReader;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -142,6 +156,27 @@ pub struct ParquetBatches<F> {
     x: Vec<F>,
     y: Vec<F>,
     rows: Vec<usize>,
+    /// [`Self::only_chunks`]: `(rank, size)`, and this epoch's input rows of the rank (one
+    /// bit per input position).
+    only: Option<(usize, usize)>,
+    mine: Vec<u64>,
+    /// Input rows to pass over before the next one decoded (under `only`).
+    pending: u64,
+    /// Row groups and compressed bytes read by the epochs before the current one, and the
+    /// epochs begun (seeks).
+    read_before: (u64, u64),
+    epochs_seeked: u64,
+}
+
+/// What a stream read of its file: row groups opened and compressed bytes of the chosen
+/// columns, over `epochs` epochs (seeks), against the whole file's per epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadShare {
+    pub groups: u64,
+    pub bytes: u64,
+    pub epochs: u64,
+    pub file_groups: u64,
+    pub file_bytes: u64,
 }
 
 impl<F: Float> ParquetBatches<F> {
@@ -188,7 +223,111 @@ impl<F: Float> ParquetBatches<F> {
             x: Vec::new(),
             y: Vec::new(),
             rows: Vec::new(),
+            only: None,
+            mine: Vec::new(),
+            pending: 0,
+            read_before: (0, 0),
+            epochs_seeked: 0,
         })
+    }
+
+    /// What the epochs so far read (row groups, bytes) against the whole file's.
+    pub fn read_share(&self) -> Result<ReadShare> {
+        let (mut file_groups, mut file_bytes) = (0u64, 0u64);
+        for f in &self.files.files {
+            let reader = super::files::open(&f.path)?;
+            for rg in reader.metadata().row_groups() {
+                file_groups += 1;
+                let chosen = self.sel.features.iter().chain(&self.sel.targets);
+                let bytes: i64 = chosen.map(|&j| rg.column(j).compressed_size()).sum();
+                file_bytes += bytes.max(0) as u64;
+            }
+        }
+        let now = self.reader.as_ref().map_or((0, 0), |r| r.opened);
+        Ok(ReadShare {
+            groups: self.read_before.0 + now.0,
+            bytes: self.read_before.1 + now.1,
+            epochs: self.epochs_seeked,
+            file_groups,
+            file_bytes,
+        })
+    }
+
+    /// Marks the input rows of `epoch` that land in this rank's chunks (`only`).
+    fn mark_mine(&mut self, epoch: usize) {
+        let Some((rank, size)) = self.only else {
+            return;
+        };
+        let n = self.stats.rows;
+        let batch = self.order.batch as u64;
+        let chunk = crate::kernels::CHUNK_ROWS as u64;
+        let is_mine = |i: u64| {
+            let k = i / batch;
+            let m = batch.min(n - k * batch);
+            let chunks = m.div_ceil(chunk).max(1) as usize;
+            let c = ((i - k * batch) / chunk) as usize;
+            crate::train::chunk_range(chunks, rank, size).contains(&c)
+        };
+        self.mine.clear();
+        self.mine.resize(n.div_ceil(64) as usize, 0);
+        let mut mark = |p: u64| self.mine[(p / 64) as usize] |= 1 << (p % 64);
+        if self.order.shuffle.is_none() {
+            (0..n).filter(|&i| is_mine(i)).for_each(&mut mark);
+            return;
+        }
+        // The order on row numbers: output i takes the input row in slot j_i.
+        let b = (self.order.buffer.max(1) as u64).min(n) as usize;
+        let mut held: Vec<u64> = (0..b as u64).collect();
+        let mut consumed = b as u64;
+        let mut rng = self.order.draws(epoch, 0);
+        for i in 0..n {
+            let j = pick(&mut rng, held.len());
+            if is_mine(i) {
+                mark(held[j]);
+            }
+            if consumed < n {
+                held[j] = consumed;
+                consumed += 1;
+            } else {
+                held.swap_remove(j);
+            }
+        }
+    }
+
+    fn is_mine(&self, p: u64) -> bool {
+        self.only.is_none() || self.mine[(p / 64) as usize] & (1 << (p % 64)) != 0
+    }
+
+    /// Passes over the next `n` input rows.
+    fn pass(&mut self, n: u64) -> Result<()> {
+        if self.only.is_some() {
+            self.pending += n;
+            return Ok(());
+        }
+        self.reader.as_mut().expect("seek opened the epoch").skip(n)
+    }
+
+    /// The input row at position `p` into `out_start` as [`Self::read_row`], or, when it is
+    /// not this rank's (`only`), passed over: zeros in the batch, the slot left as it is.
+    fn take_row(&mut self, p: u64, out_start: Option<usize>) -> Result<()> {
+        if !self.is_mine(p) {
+            self.pending += 1;
+            if out_start.is_none() {
+                let (d, w) = (self.n_features, self.sel.width());
+                self.x.extend(std::iter::repeat_n(F::zero(), d));
+                self.y.extend(std::iter::repeat_n(F::zero(), w - d));
+            }
+            return Ok(());
+        }
+        if self.pending > 0 {
+            let n = std::mem::take(&mut self.pending);
+            let kept = &self.stats.kept;
+            self.reader
+                .as_mut()
+                .expect("seek opened the epoch")
+                .skip_kept(n, kept)?;
+        }
+        self.read_row(out_start)
     }
 
     /// Rows in an epoch.
@@ -256,13 +395,21 @@ impl<F: Float> BatchSource<F> for ParquetBatches<F> {
 
     fn seek(&mut self, epoch: usize, index: usize) -> Result<()> {
         let groups = self.order.groups(epoch, self.stats.kept.len());
+        if let Some(r) = &self.reader {
+            self.read_before = (
+                self.read_before.0 + r.opened.0,
+                self.read_before.1 + r.opened.1,
+            );
+        }
+        self.epochs_seeked += 1;
         self.reader = Some(RowReader::new(self.files.clone(), self.sel.clone(), groups));
+        self.pending = 0;
+        self.mark_mine(epoch);
         let n = self.stats.rows;
         let start = (index as u64 * self.order.batch as u64).min(n);
         self.produced = start;
         if self.order.shuffle.is_none() {
-            self.reader.as_mut().expect("just set").skip(start)?;
-            return Ok(());
+            return self.pass(start);
         }
         // Replay the draws on row numbers to learn what the buffer holds at `start`.
         let b = (self.order.buffer.max(1) as u64).min(n) as usize;
@@ -285,14 +432,26 @@ impl<F: Float> BatchSource<F> for ParquetBatches<F> {
         self.consumed = consumed;
         let oldest = held.iter().copied().min().unwrap_or(consumed);
         let slot_of: HashMap<u64, usize> = held.iter().enumerate().map(|(s, &p)| (p, s)).collect();
-        self.reader.as_mut().expect("just set").skip(oldest)?;
+        self.pass(oldest)?;
         for p in oldest..consumed {
             match slot_of.get(&p) {
-                Some(&s) => self.read_row(Some(s * w))?,
-                None => self.reader.as_mut().expect("just set").skip(1)?,
+                Some(&s) => self.take_row(p, Some(s * w))?,
+                None => self.pass(1)?,
             }
         }
         Ok(())
+    }
+
+    /// Reads only the rows that land in the chunks of rank `rank` of `size` (see the module
+    /// doc) from the next seek on; `None`: every row again (the final metrics pass).
+    fn only_chunks(&mut self, only: Option<(usize, usize)>) {
+        self.only = only.filter(|&(_, size)| size > 1);
+        if let Some(r) = self.reader.take() {
+            self.read_before = (
+                self.read_before.0 + r.opened.0,
+                self.read_before.1 + r.opened.1,
+            );
+        }
     }
 
     fn next_batch(&mut self) -> Result<Option<Batch<'_, F>>> {
@@ -304,9 +463,9 @@ impl<F: Float> BatchSource<F> for ParquetBatches<F> {
         self.x.clear();
         self.y.clear();
         let (d, w) = (self.n_features, self.width());
-        for _ in 0..m {
+        for t in 0..m {
             if self.order.shuffle.is_none() {
-                self.read_row(None)?;
+                self.take_row(self.produced + t as u64, None)?;
                 continue;
             }
             let j = pick(&mut self.rng, self.slot_len);
@@ -314,7 +473,7 @@ impl<F: Float> BatchSource<F> for ParquetBatches<F> {
             self.x.extend_from_slice(&row[..d]);
             self.y.extend_from_slice(&row[d..]);
             if self.consumed < n {
-                self.read_row(Some(j * w))?;
+                self.take_row(self.consumed, Some(j * w))?;
                 self.consumed += 1;
             } else {
                 let last = self.slot_len - 1;
