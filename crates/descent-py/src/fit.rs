@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use descent::data::Dataset;
 use descent::train::{EpochRecord, Event, History, Observer, Signal, StepEvents};
 use descent::{DType, Float, Model, Run, RunSpec};
-use numpy::PyArray1;
+use ndarray::{Array2, ArrayView2};
+use numpy::{PyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -43,7 +44,21 @@ pub fn fit<'py>(
         // is safe, and gives the same numbers.
         spec.threads = Some(1);
     }
-    let data = dataset(x, y, classes, feature_names, target_names)?;
+    // float32 features are read where they lie (no float64 copy); float64 too; integers
+    // are widened once.
+    let read = match x.extract::<PyReadonlyArray2<'py, f32>>() {
+        Ok(a) => Read::F32(a),
+        Err(_) => Read::Other(Matrix::extract(x, "X")?),
+    };
+    let features = read.features();
+    let y = Matrix::extract(y, "y")?.view().to_owned();
+    let names = Names::new(
+        features.ncols(),
+        y.ncols(),
+        feature_names,
+        target_names,
+        classes,
+    );
     let mut watch = Watch {
         callback,
         verbose,
@@ -52,9 +67,10 @@ pub fn fit<'py>(
         error: None,
         last_poll: Instant::now(),
     };
+    // numpy's own loops read arrays without the GIL too; the table is built here, once.
     let result = py.detach(|| match spec.dtype {
-        DType::F64 => train::<f64>(spec, data, &mut watch),
-        DType::F32 => train::<f32>(spec, data, &mut watch),
+        DType::F64 => train::<f64>(spec, features, y, names, &mut watch),
+        DType::F32 => train::<f32>(spec, features, y, names, &mut watch),
     });
     if let Some(e) = watch.error.take() {
         return Err(e);
@@ -78,8 +94,65 @@ pub fn fit<'py>(
     ))
 }
 
-/// The in-memory data set of `x` and `y` (copied into the library's f64 table, which
-/// training scales in place), with its names and class labels.
+/// The features of a fit, borrowed from numpy (float32 or float64, any layout) or widened
+/// from integers.
+enum Features<'a> {
+    F32(ArrayView2<'a, f32>),
+    F64(ArrayView2<'a, f64>),
+}
+
+impl Features<'_> {
+    fn ncols(&self) -> usize {
+        match self {
+            Features::F32(a) => a.ncols(),
+            Features::F64(a) => a.ncols(),
+        }
+    }
+}
+
+/// The features as read from Python (holding numpy's read-only borrow).
+enum Read<'py> {
+    F32(PyReadonlyArray2<'py, f32>),
+    Other(Matrix<'py>),
+}
+
+impl Read<'_> {
+    fn features(&self) -> Features<'_> {
+        match self {
+            Read::F32(a) => Features::F32(a.as_array()),
+            Read::Other(m) => Features::F64(m.view()),
+        }
+    }
+}
+
+/// Column names (given, else `x0, x1, ...` and `y` or `y0, y1, ...`) and class labels.
+struct Names {
+    features: Vec<String>,
+    targets: Vec<String>,
+    classes: Option<Vec<String>>,
+}
+
+impl Names {
+    fn new(
+        d: usize,
+        k: usize,
+        features: Option<Vec<String>>,
+        targets: Option<Vec<String>>,
+        classes: Option<Vec<String>>,
+    ) -> Names {
+        Names {
+            features: features.unwrap_or_else(|| (0..d).map(|j| format!("x{j}")).collect()),
+            targets: targets.unwrap_or_else(|| match k {
+                1 => vec!["y".into()],
+                k => (0..k).map(|j| format!("y{j}")).collect(),
+            }),
+            classes,
+        }
+    }
+}
+
+/// The in-memory data set of `x` and `y` (copied into the library's f64 table), with its
+/// names and class labels, for the analyses.
 pub fn dataset(
     x: &Bound<'_, PyAny>,
     y: &Bound<'_, PyAny>,
@@ -87,25 +160,27 @@ pub fn dataset(
     feature_names: Option<Vec<String>>,
     target_names: Option<Vec<String>>,
 ) -> PyResult<Dataset> {
-    let x = Matrix::extract(x, "X")?.view().to_owned();
-    let y = Matrix::extract(y, "y")?.view().to_owned();
-    let features =
-        feature_names.unwrap_or_else(|| (0..x.ncols()).map(|j| format!("x{j}")).collect());
-    let targets = target_names.unwrap_or_else(|| match y.ncols() {
-        1 => vec!["y".into()],
-        k => (0..k).map(|j| format!("y{j}")).collect(),
-    });
-    let mut data = Dataset::new(x, y, features, targets).map_err(PyError)?;
-    data.classes = classes;
+    let x = Matrix::extract(x, "X")?.into_owned();
+    let y = Matrix::extract(y, "y")?.into_owned();
+    let names = Names::new(x.ncols(), y.ncols(), feature_names, target_names, classes);
+    let mut data = Dataset::new(x, y, names.features, names.targets).map_err(PyError)?;
+    data.classes = names.classes;
     Ok(data)
 }
 
+/// Builds the run straight from the borrowed features (the table in the run's precision,
+/// no f64 copy) and trains it.
 fn train<F: Float>(
     spec: RunSpec,
-    data: Dataset,
+    x: Features<'_>,
+    y: Array2<f64>,
+    n: Names,
     watch: &mut Watch,
 ) -> descent::Result<(Model, History<f64>)> {
-    let mut run = Run::<F>::from_dataset(spec, data)?;
+    let mut run = match x {
+        Features::F32(x) => Run::<F>::from_features(spec, x, y, n.features, n.targets, n.classes)?,
+        Features::F64(x) => Run::<F>::from_features(spec, x, y, n.features, n.targets, n.classes)?,
+    };
     let mut records = History::<F>::new();
     let outcome = run.train(&mut [&mut records, watch])?;
     let mut history = History::continuing(records.records);
