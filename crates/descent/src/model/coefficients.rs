@@ -179,7 +179,7 @@ mod tests {
                 .scale_target(target)
                 .optimizer("sgd", 0.4)
                 .batch_full()
-                .epochs(3000);
+                .epochs(20_000);
             let mut run = Run::<f64>::from_dataset(spec, data.clone()).unwrap();
             run.train(&mut []).unwrap();
             let model = run.model();
