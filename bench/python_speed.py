@@ -2,14 +2,15 @@
 """Item 7 of issue 18: the Python package against the CLI/library on the same work.
 
     python3 bench/python_speed.py [--rows 1000000] [--epochs 5] [--repeat 3] [--descent-bin PATH]
+        [--data-dir DIR] [--skip-p5]
 
 - P2 (linear regression, rows x 100 features, shuffled batches of 256, SGD lr 0.01 / Adam
   lr 0.001, f32, no scaling, seed 1): the whole ``descent.Regressor.fit`` on a float32
   numpy array against the whole ``descent train`` on the same data (a CSV that ``descent
   generate linear`` writes, read once by both: the CLI's time is its summary's
-  ``timing.setup_s + timing.train_s``, reading the CSV excluded). Each side runs 1 and
-  1+E epochs; the per-epoch figure is the difference over E, the one-off figure (tables,
-  scaler, model) what is left of the 1-epoch run. Both must train the same numbers: the
+  ``timing.setup_s + timing.train_s``, reading the CSV excluded), and the per-epoch figure
+  of each (``train_s / epochs``: ``Regressor.timing_`` and the summary's ``timing``), the
+  runs alternating side by side. Both must train the same numbers: the
   per-epoch losses of ``history_`` and ``metrics.csv`` are compared, and ``descent bench
   P2-*`` (the library timing one epoch in-process) is printed beside them.
 - P5 (one Adam step over 10^7 float32 parameters): ``descent.optim.Adam.step`` on a numpy
@@ -94,7 +95,7 @@ def python_fit(X, y, optimizer, lr, epochs):
     est = descent.Regressor(**py)
     t0 = time.perf_counter()
     est.fit(X, y)
-    return time.perf_counter() - t0, est.history_["loss"]
+    return time.perf_counter() - t0, est.history_["loss"], est.timing_
 
 
 def cli_train(binary, csv, optimizer, lr, epochs, out):
@@ -114,28 +115,27 @@ def bench_p2(binary, rows, repeat, epochs, folder):
     y = table["y"].to_numpy()
     del table
     out = []
+    med = statistics.median
     for which, optimizer, lr in (("P2-sgd", "sgd", 0.01), ("P2-adam", "adam", 0.001)):
-        runs = {}
-        for n in (1, 1 + epochs):
-            py_t, cli_t, cli_parts = [], [], []
-            for r in range(repeat):
-                t, py_loss = python_fit(X, y, optimizer, lr, n)
-                py_t.append(t)
-                t, cli_loss, parts = cli_train(binary, csv, optimizer, lr, n, Path(folder) / f"run-{which}-{n}-{r}")
-                cli_t.append(t)
-                cli_parts.append(parts)
-            runs[n] = (statistics.median(py_t), statistics.median(cli_t), py_loss, cli_loss, cli_parts)
-        (py1, cli1, *_), (pyn, clin, py_loss, cli_loss, parts) = runs[1], runs[1 + epochs]
+        py, cli = [], []
+        for r in range(repeat):  # alternating, so that a change of load hits both sides
+            py.append(python_fit(X, y, optimizer, lr, epochs))
+            cli.append(cli_train(binary, csv, optimizer, lr, epochs, Path(folder) / f"run-{which}-{r}"))
+        py_loss, cli_loss = py[-1][1], cli[-1][1]
         same = len(py_loss) == len(cli_loss) and bool(np.array_equal(py_loss, cli_loss))
-        rel = float(np.max(np.abs(py_loss - cli_loss) / np.abs(cli_loss))) if len(py_loss) == len(cli_loss) else None
-        py_epoch, cli_epoch = (pyn - py1) / epochs, (clin - cli1) / epochs
+        rel = (float(np.max(np.abs(py_loss - cli_loss) / np.abs(cli_loss)))
+               if len(py_loss) == len(cli_loss) else None)
+        py_fit, cli_fit = med(p[0] for p in py), med(c[0] for c in cli)
+        py_epoch = med(p[2]["train_s"] for p in py) / epochs
+        cli_epoch = med(c[2]["train_s"] for c in cli) / epochs
         rust = seconds_of(cli_bench(binary, which, repeat, rows))
         out.append({
-            "workload": which, "rows": rows, "epochs": 1 + epochs,
-            "python_fit_s": pyn, "cli_train_s": clin, "ratio_fit_over_train": pyn / clin,
+            "workload": which, "rows": rows, "epochs": epochs, "repeat": repeat,
+            # the whole fit (Python's wall clock, arrays to fitted estimator) against the whole
+            # train without reading the CSV (setup_s + train_s)
+            "python_fit_s": py_fit, "cli_train_s": cli_fit, "ratio_fit_over_train": py_fit / cli_fit,
             "python_epoch_s": py_epoch, "cli_epoch_s": cli_epoch, "ratio_epoch": py_epoch / cli_epoch,
-            "python_one_off_s": py1 - py_epoch, "cli_one_off_s": cli1 - cli_epoch,
-            "cli_setup_s": statistics.median(p["setup_s"] for p in parts),
+            "python_setup_s": med(p[2]["setup_s"] for p in py), "cli_setup_s": med(c[2]["setup_s"] for c in cli),
             "bench_epoch_s": rust, "ratio_python_epoch_over_bench": py_epoch / rust,
             "same_losses": same, "max_rel_loss_diff": rel,
         })
@@ -178,7 +178,7 @@ def bench_p5(binary, repeat):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--epochs", type=int, default=4, help="extra epochs E (runs of 1 and 1+E epochs)")
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--descent-bin")
     ap.add_argument("--data-dir", help="where the P2 CSV is written and kept (default: a temporary folder)")
@@ -193,11 +193,12 @@ def main():
     for r in results:
         print(json.dumps(r))
     print(f"\n{'workload':10} {'fit s':>8} {'train s':>8} {'ratio':>6} | {'epoch py':>9} {'epoch cli':>9} {'ratio':>6} | "
-          f"{'bench':>8} {'same losses':>11}")
+          f"{'setup py':>8} {'setup cli':>9} | {'bench':>8} {'same losses':>11}")
     for r in results:
         if "python_fit_s" in r:
             print(f"{r['workload']:10} {r['python_fit_s']:8.3f} {r['cli_train_s']:8.3f} {r['ratio_fit_over_train']:6.3f} | "
                   f"{r['python_epoch_s']:9.4f} {r['cli_epoch_s']:9.4f} {r['ratio_epoch']:6.3f} | "
+                  f"{r['python_setup_s']:8.3f} {r['cli_setup_s']:9.3f} | "
                   f"{r['bench_epoch_s']:8.4f} {str(r['same_losses']):>11}")
     print(f"load average after: {os.getloadavg()}")
 

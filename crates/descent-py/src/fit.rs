@@ -22,8 +22,8 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// Trains the run `params` describe on `x` (rows x features) and `y` (rows x targets, or
 /// one column of class indices with `classes` naming them). Returns the model, the
-/// per-epoch history (numpy arrays), the outcome as JSON text, and whether Ctrl-C stopped
-/// it.
+/// per-epoch history (numpy arrays), the outcome as JSON text, whether Ctrl-C stopped it,
+/// and the seconds spent building the run and training it (`setup_s`, `train_s`).
 #[pyfunction]
 #[pyo3(signature = (x, y, params, classes=None, feature_names=None, target_names=None, callback=None, verbose=false))]
 #[allow(clippy::too_many_arguments)]
@@ -37,7 +37,13 @@ pub fn fit<'py>(
     target_names: Option<Vec<String>>,
     callback: Option<Py<PyAny>>,
     verbose: bool,
-) -> PyResult<(PyModel, Bound<'py, PyDict>, String, bool)> {
+) -> PyResult<(
+    PyModel,
+    Bound<'py, PyDict>,
+    String,
+    bool,
+    Bound<'py, PyDict>,
+)> {
     let mut spec = run_spec(params, "X, y")?;
     if crate::forked() {
         // A forked child has none of the worker threads of the parent's pools: one thread
@@ -75,7 +81,7 @@ pub fn fit<'py>(
     if let Some(e) = watch.error.take() {
         return Err(e);
     }
-    let (mut model, history) = result.map_err(PyError)?;
+    let (mut model, history, timing) = result.map_err(PyError)?;
     if watch.interrupted {
         if let Some((_, best)) = watch.best.take() {
             model.params = best;
@@ -86,11 +92,15 @@ pub fn fit<'py>(
         .as_ref()
         .map(|o| serde_json::to_string(o).unwrap_or_default())
         .unwrap_or_default();
+    let seconds = PyDict::new(py);
+    seconds.set_item("setup_s", timing.setup_s)?;
+    seconds.set_item("train_s", timing.train_s)?;
     Ok((
         PyModel(model),
         history_dict(py, &history)?,
         outcome,
         watch.interrupted,
+        seconds,
     ))
 }
 
@@ -176,16 +186,27 @@ fn train<F: Float>(
     y: Array2<f64>,
     n: Names,
     watch: &mut Watch,
-) -> descent::Result<(Model, History<f64>)> {
+) -> descent::Result<(Model, History<f64>, Timing)> {
+    let started = Instant::now();
     let mut run = match x {
         Features::F32(x) => Run::<F>::from_features(spec, x, y, n.features, n.targets, n.classes)?,
         Features::F64(x) => Run::<F>::from_features(spec, x, y, n.features, n.targets, n.classes)?,
     };
+    let setup_s = started.elapsed().as_secs_f64();
+    let training = Instant::now();
     let mut records = History::<F>::new();
     let outcome = run.train(&mut [&mut records, watch])?;
+    let train_s = training.elapsed().as_secs_f64();
     let mut history = History::continuing(records.records);
     history.outcome = Some(outcome);
-    Ok((run.model(), history))
+    Ok((run.model(), history, Timing { setup_s, train_s }))
+}
+
+/// Seconds building the run (table, scaler, model) and training it, as `descent train`'s
+/// `summary.json` `timing` reports them.
+struct Timing {
+    setup_s: f64,
+    train_s: f64,
 }
 
 /// The observer that speaks to Python: the callback, progress lines, Ctrl-C, and the best

@@ -33,6 +33,7 @@ def test_regressor_reaches_the_least_squares_solution_of_diabetes():
     assert est.history_["loss"].shape == (1000,)
     assert est.history_["loss"][-1] < est.history_["loss"][0]
     assert np.isnan(est.history_["val_loss"]).all()
+    assert set(est.timing_) == {"setup_s", "train_s"} and min(est.timing_.values()) >= 0
 
 
 def _raw_units_data():

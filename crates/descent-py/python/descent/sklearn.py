@@ -86,7 +86,7 @@ class _Descent(BaseEstimator):
     def _fit(self, X, y2d, classes=None, model=None):
         names = getattr(self, "feature_names_in_", None)
         feature_names = [str(n) for n in names] if names is not None else None
-        fitted, history, outcome, interrupted = _descent.fit(
+        fitted, history, outcome, interrupted, timing = _descent.fit(
             X,
             y2d,
             self._run_params(model),
@@ -99,6 +99,7 @@ class _Descent(BaseEstimator):
         self.history_ = history
         self.n_iter_ = int(len(history["loss"]))
         self.outcome_ = json.loads(outcome) if outcome else None
+        self.timing_ = timing
         coefficients = fitted.coefficients()
         if coefficients is not None:
             coef, intercept = coefficients
@@ -150,7 +151,9 @@ class Regressor(RegressorMixin, _Descent):
     Fitted attributes: ``model_`` (a :class:`descent.Model`), ``coef_``, ``intercept_``
     (in the features' own units; one-layer models), ``n_features_in_``,
     ``feature_names_in_`` (pandas input), ``n_iter_`` (epochs run), ``history_`` (per-epoch
-    ``loss``, ``val_loss``, ``lr``, ``grad_norm`` as numpy arrays), ``outcome_``.
+    ``loss``, ``val_loss``, ``lr``, ``grad_norm`` as numpy arrays), ``outcome_``,
+    ``timing_`` (seconds building the run and training it: ``setup_s``, ``train_s``, as
+    ``descent train``'s ``summary.json`` ``timing``).
     """
 
     def __init__(
