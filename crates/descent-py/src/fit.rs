@@ -17,6 +17,16 @@ use crate::error::PyError;
 use crate::model::PyModel;
 use crate::params::run_spec;
 
+/// What `fit` returns to Python: the model, the history (numpy arrays), the outcome as JSON
+/// text, whether Ctrl-C stopped the run, and its timing (`setup_s`, `train_s`).
+type Fitted<'py> = (
+    PyModel,
+    Bound<'py, PyDict>,
+    String,
+    bool,
+    Bound<'py, PyDict>,
+);
+
 /// How often, at most, a running fit looks for Ctrl-C between epochs.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
@@ -37,13 +47,7 @@ pub fn fit<'py>(
     target_names: Option<Vec<String>>,
     callback: Option<Py<PyAny>>,
     verbose: bool,
-) -> PyResult<(
-    PyModel,
-    Bound<'py, PyDict>,
-    String,
-    bool,
-    Bound<'py, PyDict>,
-)> {
+) -> PyResult<Fitted<'py>> {
     let mut spec = run_spec(params, "X, y")?;
     if crate::forked() {
         // A forked child has none of the worker threads of the parent's pools: one thread

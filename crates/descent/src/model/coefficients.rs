@@ -185,26 +185,30 @@ mod tests {
             let model = run.model();
             let c = model.coefficients().unwrap();
             let bias = exact.bias.as_ref().unwrap();
-            for o in 0..2 {
-                let got = &c.original_units[o];
-                let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
-                for j in 0..3 {
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+            for (o, ((got, held), want)) in c
+                .original_units
+                .iter()
+                .zip(&c.scaled)
+                .zip(exact.weight.iter().zip(bias))
+                .enumerate()
+            {
+                let (weights, intercept) = want;
+                for (j, (g, w)) in got.weights.iter().zip(weights).enumerate() {
                     assert!(
-                        close(got.weights[j], exact.weight[o][j]),
-                        "{scale:?}/{target:?} output {o} weight {j}: {} vs {}",
-                        got.weights[j],
-                        exact.weight[o][j]
+                        close(*g, *w),
+                        "{scale:?}/{target:?} output {o} weight {j}: {g} vs {w}"
                     );
                 }
                 assert!(
-                    close(got.intercept, bias[o]),
-                    "{scale:?}/{target:?} output {o} intercept: {} vs {}",
-                    got.intercept,
-                    bias[o]
+                    close(got.intercept, *intercept),
+                    "{scale:?}/{target:?} output {o} intercept: {} vs {intercept}",
+                    got.intercept
                 );
-                // The scaled coefficients are what the model holds.
-                assert_eq!(got.output, c.scaled[o].output);
+                // The scaled coefficients are what the model holds, for the same output.
+                assert_eq!(got.output, held.output);
             }
+            assert_eq!(c.original_units.len(), 2);
             // Predictions agree with the original-units equation.
             let pred = model.predict(data.x.view()).unwrap();
             let row = data.x.row(7);
