@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Item 7 of issue 18: the Python package against the CLI/library on the same work.
 
-    python3 bench/python_speed.py [--rows 1000000] [--repeat 5] [--descent-bin PATH]
+    python3 bench/python_speed.py [--rows 1000000] [--epochs 5] [--repeat 3] [--descent-bin PATH]
+        [--data-dir DIR] [--skip-p5]
 
-- P2 (linear regression, rows x 100 float32, shuffled batches of 256, SGD lr 0.01 / Adam
-  lr 0.001): ``descent.Regressor.fit`` against ``descent bench P2-sgd|P2-adam`` (the library
-  timing one epoch in-process). The fit's cost per epoch is the difference between a fit of
-  1+E epochs and one of 1 epoch, over E, so that it measures the same thing as the bench
-  (the epochs) and its one-off work (copying the arrays into the library's table, scaling,
-  building the run) is reported apart.
+- P2 (linear regression, rows x 100 features, shuffled batches of 256, SGD lr 0.01 / Adam
+  lr 0.001, f32, no scaling, seed 1): the whole ``descent.Regressor.fit`` on a float32
+  numpy array against the whole ``descent train`` on the same data (a CSV that ``descent
+  generate linear`` writes, read once by both: the CLI's time is its summary's
+  ``timing.setup_s + timing.train_s``, reading the CSV excluded), and the per-epoch figure
+  of each (``train_s / epochs``: ``Regressor.timing_`` and the summary's ``timing``), the
+  runs alternating side by side. Both must train the same numbers: the
+  per-epoch losses of ``history_`` and ``metrics.csv`` are compared, and ``descent bench
+  P2-*`` (the library timing one epoch in-process) is printed beside them.
 - P5 (one Adam step over 10^7 float32 parameters): ``descent.optim.Adam.step`` on a numpy
   array against ``descent bench P5`` and ``torch.optim.Adam(fused=True)`` when torch is
   installed.
 
-Prints one JSON object per line and a table; run it on a quiet machine (see README, Speed).
+Prints one JSON object per line and a table of ratios; run it on a quiet machine (the load
+average is printed with the figures).
 """
 
 import argparse
@@ -22,10 +27,12 @@ import os
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 import descent
 import descent.optim
@@ -36,7 +43,9 @@ FEATURES = 100
 
 
 def descent_bin(arg):
-    for c in (arg, os.environ.get("DESCENT_BIN"), REPO / "target" / "release" / "descent", shutil.which("descent")):
+    target = os.environ.get("CARGO_TARGET_DIR")
+    built = Path(target) / "release" / "descent" if target else None
+    for c in (arg, os.environ.get("DESCENT_BIN"), built, REPO / "target" / "release" / "descent", shutil.which("descent")):
         if c and Path(c).is_file():
             return str(c)
     raise SystemExit("no descent binary: cargo build --release -p descent-cli, or --descent-bin PATH")
@@ -63,39 +72,72 @@ def seconds_of(rec):
     raise SystemExit(f"no median in {rec}")
 
 
-def p2_data(rows):
-    rng = np.random.default_rng(SEED)
-    X = rng.standard_normal((rows, FEATURES), dtype=np.float32)
-    w = rng.standard_normal((FEATURES, 1), dtype=np.float32)
-    noise = np.float32(0.1) * rng.standard_normal((rows, 1), dtype=np.float32)
-    y = (X @ w + np.float32(0.5) + noise).ravel()
-    return X, y
+def p2_csv(binary, rows, folder):
+    path = Path(folder) / f"p2-{rows}.csv"
+    if not path.is_file():
+        subprocess.run([binary, "generate", "linear", "--rows", str(rows), "--features", str(FEATURES),
+                        "--seed", str(SEED), "--out", str(path)], check=True)
+    return path
 
 
-def fit_seconds(X, y, optimizer, lr, epochs):
-    est = descent.Regressor(
-        model="linear", optimizer=optimizer, lr=lr, batch=256, epochs=epochs,
-        scale="none", dtype="f32", seed=1,
-    )
+def p2_spec(optimizer, lr, epochs):
+    """The run both sides make, as Regressor arguments and as CLI flags."""
+    py = dict(model="linear", optimizer=optimizer, lr=lr, batch=256, epochs=epochs, scale="none",
+              scale_target="none", dtype="f32", seed=1)
+    cli = ["--model", "linear", "--optimizer", optimizer, "--lr", str(lr), "--batch", "256",
+           "--epochs", str(epochs), "--scale", "none", "--scale-target", "none", "--dtype", "f32",
+           "--seed", "1"]
+    return py, cli
+
+
+def python_fit(X, y, optimizer, lr, epochs):
+    py, _ = p2_spec(optimizer, lr, epochs)
+    est = descent.Regressor(**py)
     t0 = time.perf_counter()
     est.fit(X, y)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, est.history_["loss"], est.timing_
 
 
-def bench_p2(binary, rows, repeat, extra_epochs=4):
-    X, y = p2_data(rows)
+def cli_train(binary, csv, optimizer, lr, epochs, out):
+    _, flags = p2_spec(optimizer, lr, epochs)
+    subprocess.run([binary, "train", "--data", str(csv), "--target", "y", *flags, "--out", str(out),
+                    "--quiet"], check=True, capture_output=True)
+    summary = json.loads((Path(out) / "summary.json").read_text())
+    t = summary["timing"]
+    losses = pd.read_csv(Path(out) / "metrics.csv")["loss"].to_numpy()
+    return t["setup_s"] + t["train_s"], losses, t
+
+
+def bench_p2(binary, rows, repeat, epochs, folder):
+    csv = p2_csv(binary, rows, folder)
+    table = pd.read_csv(csv, dtype=np.float64)
+    X = table.drop(columns="y").to_numpy(dtype=np.float32)  # what the CLI's f32 table holds
+    y = table["y"].to_numpy()
+    del table
     out = []
+    med = statistics.median
     for which, optimizer, lr in (("P2-sgd", "sgd", 0.01), ("P2-adam", "adam", 0.001)):
-        one, more = [], []
-        for _ in range(repeat):
-            one.append(fit_seconds(X, y, optimizer, lr, 1))
-            more.append(fit_seconds(X, y, optimizer, lr, 1 + extra_epochs))
-        per_epoch = (statistics.median(more) - statistics.median(one)) / extra_epochs
+        py, cli = [], []
+        for r in range(repeat):  # alternating, so that a change of load hits both sides
+            py.append(python_fit(X, y, optimizer, lr, epochs))
+            cli.append(cli_train(binary, csv, optimizer, lr, epochs, Path(folder) / f"run-{which}-{r}"))
+        py_loss, cli_loss = py[-1][1], cli[-1][1]
+        same = len(py_loss) == len(cli_loss) and bool(np.array_equal(py_loss, cli_loss))
+        rel = (float(np.max(np.abs(py_loss - cli_loss) / np.abs(cli_loss)))
+               if len(py_loss) == len(cli_loss) else None)
+        py_fit, cli_fit = med(p[0] for p in py), med(c[0] for c in cli)
+        py_epoch = med(p[2]["train_s"] for p in py) / epochs
+        cli_epoch = med(c[2]["train_s"] for c in cli) / epochs
         rust = seconds_of(cli_bench(binary, which, repeat, rows))
         out.append({
-            "workload": which, "python_epoch_s": per_epoch, "rust_epoch_s": rust,
-            "ratio_python_over_rust": per_epoch / rust,
-            "python_fit_overhead_s": statistics.median(one) - per_epoch,
+            "workload": which, "rows": rows, "epochs": epochs, "repeat": repeat,
+            # the whole fit (Python's wall clock, arrays to fitted estimator) against the whole
+            # train without reading the CSV (setup_s + train_s)
+            "python_fit_s": py_fit, "cli_train_s": cli_fit, "ratio_fit_over_train": py_fit / cli_fit,
+            "python_epoch_s": py_epoch, "cli_epoch_s": cli_epoch, "ratio_epoch": py_epoch / cli_epoch,
+            "python_setup_s": med(p[2]["setup_s"] for p in py), "cli_setup_s": med(c[2]["setup_s"] for c in cli),
+            "bench_epoch_s": rust, "ratio_python_epoch_over_bench": py_epoch / rust,
+            "same_losses": same, "max_rel_loss_diff": rel,
         })
     return out
 
@@ -136,13 +178,29 @@ def bench_p5(binary, repeat):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--descent-bin")
+    ap.add_argument("--data-dir", help="where the P2 CSV is written and kept (default: a temporary folder)")
+    ap.add_argument("--skip-p5", action="store_true")
     args = ap.parse_args()
     binary = descent_bin(args.descent_bin)
-    results = bench_p2(binary, args.rows, args.repeat) + [bench_p5(binary, args.repeat)]
+    print(json.dumps({"load_average": os.getloadavg(), "cpus": os.cpu_count()}))
+    with tempfile.TemporaryDirectory() as tmp:
+        results = bench_p2(binary, args.rows, args.repeat, args.epochs, args.data_dir or tmp)
+    if not args.skip_p5:
+        results.append(bench_p5(binary, args.repeat))
     for r in results:
         print(json.dumps(r))
+    print(f"\n{'workload':10} {'fit s':>8} {'train s':>8} {'ratio':>6} | {'epoch py':>9} {'epoch cli':>9} {'ratio':>6} | "
+          f"{'setup py':>8} {'setup cli':>9} | {'bench':>8} {'same losses':>11}")
+    for r in results:
+        if "python_fit_s" in r:
+            print(f"{r['workload']:10} {r['python_fit_s']:8.3f} {r['cli_train_s']:8.3f} {r['ratio_fit_over_train']:6.3f} | "
+                  f"{r['python_epoch_s']:9.4f} {r['cli_epoch_s']:9.4f} {r['ratio_epoch']:6.3f} | "
+                  f"{r['python_setup_s']:8.3f} {r['cli_setup_s']:9.3f} | "
+                  f"{r['bench_epoch_s']:8.4f} {str(r['same_losses']):>11}")
+    print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 //! numpy arrays in and out: float64 arrays are viewed without a copy whatever their strides
-//! (C or Fortran order, slices); float32 and integer arrays are widened once.
+//! (C or Fortran order, slices); float32 and integer arrays are widened once (a fit reads
+//! float32 features where they lie, see `fit.rs`).
 
 use ndarray::{Array2, ArrayView2};
 use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -32,6 +33,14 @@ impl<'py> Matrix<'py> {
         Err(PyTypeError::new_err(format!(
             "{what}: expected a 2-d numpy array of float64 or float32, got {described}"
         )))
+    }
+
+    /// The values as an owned array (a copy for float64 input, none otherwise).
+    pub fn into_owned(self) -> Array2<f64> {
+        match self {
+            Matrix::F64(a) => a.as_array().to_owned(),
+            Matrix::Owned(a) => a,
+        }
     }
 
     /// The values as an ndarray view (no copy for float64 input).

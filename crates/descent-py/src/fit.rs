@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use descent::data::Dataset;
 use descent::train::{EpochRecord, Event, History, Observer, Signal, StepEvents};
 use descent::{DType, Float, Model, Run, RunSpec};
-use numpy::PyArray1;
+use ndarray::{Array2, ArrayView2};
+use numpy::{PyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -16,13 +17,23 @@ use crate::error::PyError;
 use crate::model::PyModel;
 use crate::params::run_spec;
 
+/// What `fit` returns to Python: the model, the history (numpy arrays), the outcome as JSON
+/// text, whether Ctrl-C stopped the run, and its timing (`setup_s`, `train_s`).
+type Fitted<'py> = (
+    PyModel,
+    Bound<'py, PyDict>,
+    String,
+    bool,
+    Bound<'py, PyDict>,
+);
+
 /// How often, at most, a running fit looks for Ctrl-C between epochs.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// Trains the run `params` describe on `x` (rows x features) and `y` (rows x targets, or
 /// one column of class indices with `classes` naming them). Returns the model, the
-/// per-epoch history (numpy arrays), the outcome as JSON text, and whether Ctrl-C stopped
-/// it.
+/// per-epoch history (numpy arrays), the outcome as JSON text, whether Ctrl-C stopped it,
+/// and the seconds spent building the run and training it (`setup_s`, `train_s`).
 #[pyfunction]
 #[pyo3(signature = (x, y, params, classes=None, feature_names=None, target_names=None, callback=None, verbose=false))]
 #[allow(clippy::too_many_arguments)]
@@ -36,14 +47,28 @@ pub fn fit<'py>(
     target_names: Option<Vec<String>>,
     callback: Option<Py<PyAny>>,
     verbose: bool,
-) -> PyResult<(PyModel, Bound<'py, PyDict>, String, bool)> {
+) -> PyResult<Fitted<'py>> {
     let mut spec = run_spec(params, "X, y")?;
     if crate::forked() {
         // A forked child has none of the worker threads of the parent's pools: one thread
         // is safe, and gives the same numbers.
         spec.threads = Some(1);
     }
-    let data = dataset(x, y, classes, feature_names, target_names)?;
+    // float32 features are read where they lie (no float64 copy); float64 too; integers
+    // are widened once.
+    let read = match x.extract::<PyReadonlyArray2<'py, f32>>() {
+        Ok(a) => Read::F32(a),
+        Err(_) => Read::Other(Matrix::extract(x, "X")?),
+    };
+    let features = read.features();
+    let y = Matrix::extract(y, "y")?.view().to_owned();
+    let names = Names::new(
+        features.ncols(),
+        y.ncols(),
+        feature_names,
+        target_names,
+        classes,
+    );
     let mut watch = Watch {
         callback,
         verbose,
@@ -52,14 +77,15 @@ pub fn fit<'py>(
         error: None,
         last_poll: Instant::now(),
     };
+    // numpy's own loops read arrays without the GIL too; the table is built here, once.
     let result = py.detach(|| match spec.dtype {
-        DType::F64 => train::<f64>(spec, data, &mut watch),
-        DType::F32 => train::<f32>(spec, data, &mut watch),
+        DType::F64 => train::<f64>(spec, features, y, names, &mut watch),
+        DType::F32 => train::<f32>(spec, features, y, names, &mut watch),
     });
     if let Some(e) = watch.error.take() {
         return Err(e);
     }
-    let (mut model, history) = result.map_err(PyError)?;
+    let (mut model, history, timing) = result.map_err(PyError)?;
     if watch.interrupted {
         if let Some((_, best)) = watch.best.take() {
             model.params = best;
@@ -70,16 +96,77 @@ pub fn fit<'py>(
         .as_ref()
         .map(|o| serde_json::to_string(o).unwrap_or_default())
         .unwrap_or_default();
+    let seconds = PyDict::new(py);
+    seconds.set_item("setup_s", timing.setup_s)?;
+    seconds.set_item("train_s", timing.train_s)?;
     Ok((
         PyModel(model),
         history_dict(py, &history)?,
         outcome,
         watch.interrupted,
+        seconds,
     ))
 }
 
-/// The in-memory data set of `x` and `y` (copied into the library's f64 table, which
-/// training scales in place), with its names and class labels.
+/// The features of a fit, borrowed from numpy (float32 or float64, any layout) or widened
+/// from integers.
+enum Features<'a> {
+    F32(ArrayView2<'a, f32>),
+    F64(ArrayView2<'a, f64>),
+}
+
+impl Features<'_> {
+    fn ncols(&self) -> usize {
+        match self {
+            Features::F32(a) => a.ncols(),
+            Features::F64(a) => a.ncols(),
+        }
+    }
+}
+
+/// The features as read from Python (holding numpy's read-only borrow).
+enum Read<'py> {
+    F32(PyReadonlyArray2<'py, f32>),
+    Other(Matrix<'py>),
+}
+
+impl Read<'_> {
+    fn features(&self) -> Features<'_> {
+        match self {
+            Read::F32(a) => Features::F32(a.as_array()),
+            Read::Other(m) => Features::F64(m.view()),
+        }
+    }
+}
+
+/// Column names (given, else `x0, x1, ...` and `y` or `y0, y1, ...`) and class labels.
+struct Names {
+    features: Vec<String>,
+    targets: Vec<String>,
+    classes: Option<Vec<String>>,
+}
+
+impl Names {
+    fn new(
+        d: usize,
+        k: usize,
+        features: Option<Vec<String>>,
+        targets: Option<Vec<String>>,
+        classes: Option<Vec<String>>,
+    ) -> Names {
+        Names {
+            features: features.unwrap_or_else(|| (0..d).map(|j| format!("x{j}")).collect()),
+            targets: targets.unwrap_or_else(|| match k {
+                1 => vec!["y".into()],
+                k => (0..k).map(|j| format!("y{j}")).collect(),
+            }),
+            classes,
+        }
+    }
+}
+
+/// The in-memory data set of `x` and `y` (copied into the library's f64 table), with its
+/// names and class labels, for the analyses.
 pub fn dataset(
     x: &Bound<'_, PyAny>,
     y: &Bound<'_, PyAny>,
@@ -87,30 +174,43 @@ pub fn dataset(
     feature_names: Option<Vec<String>>,
     target_names: Option<Vec<String>>,
 ) -> PyResult<Dataset> {
-    let x = Matrix::extract(x, "X")?.view().to_owned();
-    let y = Matrix::extract(y, "y")?.view().to_owned();
-    let features =
-        feature_names.unwrap_or_else(|| (0..x.ncols()).map(|j| format!("x{j}")).collect());
-    let targets = target_names.unwrap_or_else(|| match y.ncols() {
-        1 => vec!["y".into()],
-        k => (0..k).map(|j| format!("y{j}")).collect(),
-    });
-    let mut data = Dataset::new(x, y, features, targets).map_err(PyError)?;
-    data.classes = classes;
+    let x = Matrix::extract(x, "X")?.into_owned();
+    let y = Matrix::extract(y, "y")?.into_owned();
+    let names = Names::new(x.ncols(), y.ncols(), feature_names, target_names, classes);
+    let mut data = Dataset::new(x, y, names.features, names.targets).map_err(PyError)?;
+    data.classes = names.classes;
     Ok(data)
 }
 
+/// Builds the run straight from the borrowed features (the table in the run's precision,
+/// no f64 copy) and trains it.
 fn train<F: Float>(
     spec: RunSpec,
-    data: Dataset,
+    x: Features<'_>,
+    y: Array2<f64>,
+    n: Names,
     watch: &mut Watch,
-) -> descent::Result<(Model, History<f64>)> {
-    let mut run = Run::<F>::from_dataset(spec, data)?;
+) -> descent::Result<(Model, History<f64>, Timing)> {
+    let started = Instant::now();
+    let mut run = match x {
+        Features::F32(x) => Run::<F>::from_features(spec, x, y, n.features, n.targets, n.classes)?,
+        Features::F64(x) => Run::<F>::from_features(spec, x, y, n.features, n.targets, n.classes)?,
+    };
+    let setup_s = started.elapsed().as_secs_f64();
+    let training = Instant::now();
     let mut records = History::<F>::new();
     let outcome = run.train(&mut [&mut records, watch])?;
+    let train_s = training.elapsed().as_secs_f64();
     let mut history = History::continuing(records.records);
     history.outcome = Some(outcome);
-    Ok((run.model(), history))
+    Ok((run.model(), history, Timing { setup_s, train_s }))
+}
+
+/// Seconds building the run (table, scaler, model) and training it, as `descent train`'s
+/// `summary.json` `timing` reports them.
+struct Timing {
+    setup_s: f64,
+    train_s: f64,
 }
 
 /// The observer that speaks to Python: the callback, progress lines, Ctrl-C, and the best

@@ -30,6 +30,8 @@ pub(crate) fn forked() -> bool {
 fn _descent(m: &Bound<'_, PyModule>) -> PyResult<()> {
     LOADED_IN.get_or_init(std::process::id);
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The estimators' run parameters: the one table, read by python/descent/sklearn.py.
+    m.add("RUN_PARAMS", params::KEYS.to_vec())?;
     m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
     m.add_function(wrap_pyfunction!(optim::optimizers, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::analyze, m)?)?;

@@ -92,15 +92,9 @@ impl PyModel {
         let c = self.0.coefficients()?;
         let rows = &c.original_units;
         let d = c.features.len();
-        let mut coef = Array2::from_shape_fn((rows.len(), d), |(i, j)| rows[i].weights[j]);
-        let mut intercept: Vec<f64> = rows.iter().map(|a| a.intercept).collect();
-        // A scaled target is undone as predictions undo it: y = y' * scale + shift.
-        if let Some(affine) = self.0.target_scaler.affine() {
-            for (o, (shift, scale)) in affine.into_iter().enumerate().take(rows.len()) {
-                coef.row_mut(o).mapv_inplace(|w| w * scale);
-                intercept[o] = intercept[o] * scale + shift;
-            }
-        }
+        // The library undoes both scalers (features and targets).
+        let coef = Array2::from_shape_fn((rows.len(), d), |(i, j)| rows[i].weights[j]);
+        let intercept: Vec<f64> = rows.iter().map(|a| a.intercept).collect();
         Some((to_numpy(py, coef), intercept.into_pyarray(py)))
     }
 

@@ -15,8 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::error::PyError;
 
-/// The keys an estimator passes (its `get_params()` less the Python-only ones).
-const KEYS: &[&str] = &[
+/// The keys an estimator passes (its `get_params()` less the Python-only ones): the one
+/// table of them, exported as `descent._descent.RUN_PARAMS` for the estimators.
+pub const KEYS: &[&str] = &[
     "model",
     "hidden",
     "activation",

@@ -33,6 +33,49 @@ def test_regressor_reaches_the_least_squares_solution_of_diabetes():
     assert est.history_["loss"].shape == (1000,)
     assert est.history_["loss"][-1] < est.history_["loss"][0]
     assert np.isnan(est.history_["val_loss"]).all()
+    assert set(est.timing_) == {"setup_s", "train_s"} and min(est.timing_.values()) >= 0
+
+
+def _raw_units_data():
+    # Features and a target far from mean 0 / std 1, on a seed no other test uses.
+    rng = np.random.default_rng(2024)
+    X = rng.normal(loc=[3.0, -50.0, 0.2], scale=[2.0, 25.0, 0.01], size=(300, 3))
+    y = 400.0 + X @ np.array([5.0, -0.3, 900.0]) + rng.normal(scale=2.0, size=300)
+    return X, y
+
+
+@pytest.mark.parametrize("scale_target", ["standard", "minmax", "none"])
+def test_coefficients_are_in_the_raw_units_of_features_and_target(scale_target):
+    X, y = _raw_units_data()
+    A = np.column_stack([X, np.ones(len(X))])
+    exact, *_ = np.linalg.lstsq(A, y, rcond=None)
+    ols = LinearRegression().fit(X, y)
+    est = descent.Regressor(
+        optimizer="sgd", lr=0.3, batch="full", epochs=600, scale_target=scale_target
+    ).fit(X, y)
+    np.testing.assert_allclose(est.coef_, exact[:3], rtol=1e-8)
+    assert est.intercept_ == pytest.approx(exact[3], rel=1e-8)
+    np.testing.assert_allclose(est.coef_, ols.coef_, rtol=1e-8)
+    # The equation in raw units is the model's prediction.
+    np.testing.assert_allclose(X @ est.coef_ + est.intercept_, est.predict(X), rtol=1e-9)
+
+
+def test_cli_inspect_prints_the_coefficients_in_raw_units(tmp_path, descent_cli):
+    import subprocess
+
+    X, y = _raw_units_data()
+    est = descent.Regressor(optimizer="sgd", lr=0.3, batch="full", epochs=600).fit(X, y)
+    est.save(tmp_path)
+    out = subprocess.run(
+        [descent_cli, "inspect", str(tmp_path / "model.json")], check=True, capture_output=True, text=True
+    ).stdout
+    line = out.split("coefficients in the features' original units")[1].splitlines()[1].strip()
+    # "y = b + w0·x0 - w1·x1 + w2·x2", 12 significant digits
+    terms = line.replace("y = ", "").replace(" - ", " + -").split(" + ")
+    intercept = float(terms[0])
+    weights = [float(t.split("·")[0]) for t in terms[1:]]
+    np.testing.assert_allclose(weights, est.coef_, rtol=1e-10)
+    assert intercept == pytest.approx(est.intercept_, rel=1e-10)
 
 
 def test_classifier_agrees_with_logistic_regression_on_breast_cancer():

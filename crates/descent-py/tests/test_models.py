@@ -84,3 +84,37 @@ def test_lr_find_and_gradcheck():
     Xi, yi = load_iris(return_X_y=True)
     g = descent.gradcheck(Xi[:20], yi[:20], classifier=True, model="mlp", hidden=[4], activation="tanh")
     assert g["passed"] and g["max_rel"] < 1e-5
+
+
+@pytest.mark.parametrize(
+    "dtype, flags, args",
+    [
+        # float32 features in an f32 run: the table comes straight from the float32 array.
+        ("f32", ["--scale", "none", "--scale-target", "none", "--optimizer", "adam", "--lr", "0.01"],
+         dict(scale="none", scale_target="none", optimizer="adam", lr=0.01)),
+        # float64 features, both scalers and a validation split: statistics, split and table
+        # built from the array, not from a Dataset.
+        ("f64", ["--scale", "standard", "--scale-target", "minmax", "--val-fraction", "0.25",
+                 "--optimizer", "sgd", "--lr", "0.05"],
+         dict(scale="standard", scale_target="minmax", val_fraction=0.25, optimizer="sgd", lr=0.05)),
+    ],
+)
+def test_fit_trains_the_numbers_of_descent_train_bit_for_bit(tmp_path, descent_cli, dtype, flags, args):
+    csv = tmp_path / "data.csv"
+    subprocess.run([descent_cli, "generate", "linear", "--rows", "3000", "--features", "7", "--seed", "5",
+                    "--out", str(csv)], check=True)
+    common = ["--model", "linear", "--batch", "64", "--epochs", "4", "--seed", "3", "--dtype", dtype]
+    subprocess.run([descent_cli, "train", "--data", str(csv), "--target", "y", *common, *flags,
+                    "--out", str(tmp_path / "run"), "-q"], check=True, capture_output=True)
+    table = np.loadtxt(csv, delimiter=",", skiprows=1)
+    X, y = table[:, :-1], table[:, -1]
+    if dtype == "f32":
+        X = X.astype(np.float32)  # what the CLI's f32 table holds
+    est = descent.Regressor(model="linear", batch=64, epochs=4, seed=3, dtype=dtype, **args).fit(X, y)
+    metrics = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
+    np.testing.assert_array_equal(est.history_["loss"], metrics["loss"])
+    np.testing.assert_array_equal(est.history_["grad_norm"], metrics["grad_norm"])
+    if "val_fraction" in args:
+        np.testing.assert_array_equal(est.history_["val_loss"], metrics["val_loss"])
+    model = descent.load_model(tmp_path / "run")
+    np.testing.assert_array_equal(est.model_.params, model.params)

@@ -5,7 +5,9 @@ progress lines."""
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -65,16 +67,58 @@ def test_ctrl_c_while_rust_trains_stops_the_run():
         if record["epoch"] == 1:
             started.set()
 
+    sent = []
+
     def send():
         started.wait()
+        sent.append(time.perf_counter())
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=send, daemon=True).start()
     est = descent.Regressor(epochs=10**7, batch=1, callback=on_epoch)
     with pytest.raises(KeyboardInterrupt):
         est.fit(X, Y)
+    stopped = time.perf_counter()
     assert 1 <= est.n_iter_ < 10**7
     assert np.isfinite(est.predict(X)).all()
+    # The issue's bound: stopped within a second of Ctrl-C (the run polls every 50 ms).
+    assert stopped - sent[0] < 1.0
+
+
+def test_the_gil_is_released_while_rust_trains():
+    # A second Python thread counts while the main thread fits, with no callback. The
+    # switch interval is set far above the fit's length, so the counting thread (which
+    # gives the GIL up on every iteration) gets it back only when the main thread gives it
+    # up: while Python code runs the count stands still, while Rust trains it climbs.
+    Xb, yb = make_regression(n_samples=20000, n_features=64, noise=1.0, random_state=3)
+    count, stop, running = [0], threading.Event(), threading.Event()
+
+    def counter():
+        running.set()
+        while not stop.is_set():
+            count[0] += 1
+            os.stat(".")  # a system call that releases the GIL (and keeps the CPU)
+
+    est = descent.Regressor(model="mlp", hidden=[64], epochs=6, batch=64, n_jobs=1)
+    interval = sys.getswitchinterval()
+    thread = threading.Thread(target=counter, daemon=True)
+    try:
+        sys.setswitchinterval(30.0)
+        thread.start()
+        running.wait()
+        before = count[0]
+        sum(range(2 * 10**6))  # the control: Python code holds the GIL
+        held = count[0] - before
+        before = count[0]
+        est.fit(Xb, yb)
+        during = count[0] - before
+    finally:
+        stop.set()
+        sys.setswitchinterval(interval)
+        thread.join()
+    assert est.n_iter_ == 6
+    assert held < 100, f"the control let the counting thread run {held} times"
+    assert during > 1000, f"the counting thread ran {during} times during fit"
 
 
 def _fit_score(n_jobs):

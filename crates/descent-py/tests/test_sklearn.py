@@ -59,3 +59,14 @@ def test_get_set_params_round_trip():
     params = est.get_params()
     clone = descent.Regressor().set_params(**params)
     assert clone.get_params() == params
+
+
+def test_the_run_parameters_are_the_rust_table():
+    # One table (crates/descent-py/src/params.rs): the estimators' parameters are it, plus
+    # the Python-only callback and verbose; the classifier has no target scaling.
+    from descent import _descent
+
+    table = set(_descent.RUN_PARAMS)
+    python_only = {"callback", "verbose"}
+    assert set(descent.Regressor().get_params()) == table | python_only
+    assert set(descent.Classifier().get_params()) == (table - {"scale_target"}) | python_only

@@ -64,10 +64,12 @@ fn describe(m: &Model, origin: &str) -> String {
         let _ = writeln!(s, "  {name} = {}", m.format_value(*v));
     }
     if let Some(c) = m.coefficients() {
-        let scaled = if matches!(m.scaler, Scaler::None) {
-            " (the features are not scaled: the same as the parameters)"
-        } else {
-            ""
+        let scaled = match (&m.scaler, &m.target_scaler) {
+            (Scaler::None, Scaler::None) => {
+                " (the features are not scaled: the same as the parameters)"
+            }
+            (_, Scaler::None) => "",
+            _ => " and the targets' (the target scaler undone)",
         };
         let _ = writeln!(s, "coefficients in the features' original units{scaled}:");
         for a in &c.original_units {

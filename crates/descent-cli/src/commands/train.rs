@@ -355,6 +355,8 @@ fn train<F: Float>(
         c.check_same(&same.to_string())?;
     }
     let root = cluster.is_none_or(Cluster::is_root);
+    // Seconds reading the in-memory data (a stream reads as it trains).
+    let mut read_s = 0.0;
     let (mut run, mut stream) = if spec.data.stream.is_some() {
         let (run, source, report) = Run::<F>::streaming(spec.clone(), None).map_err(with_flags)?;
         if !o.quiet && root {
@@ -362,7 +364,15 @@ fn train<F: Float>(
         }
         (run, Some(source))
     } else {
-        (Run::<F>::new(spec.clone()).map_err(with_flags)?, None)
+        // Run::new in two steps, to time reading the data apart from building the run.
+        spec.validate().map_err(with_flags)?;
+        let data =
+            descent::run::load_data::<F>(&spec.data, &spec.model, spec.loss).map_err(with_flags)?;
+        read_s = started.elapsed().as_secs_f64();
+        (
+            Run::<F>::from_dataset(spec.clone(), data).map_err(with_flags)?,
+            None,
+        )
     };
     if let Some(c) = cluster {
         let rows = run.train_set.n_rows() + stream.as_ref().map_or(0, |s| s.n_rows() as usize);
@@ -453,10 +463,13 @@ fn train<F: Float>(
         &mut plots,
         &mut events,
     ];
+    let setup_s = started.elapsed().as_secs_f64() - read_s;
+    let training = Instant::now();
     let outcome = match &mut stream {
         Some(source) => run.train_source(source, &mut observers)?,
         None => run.train(&mut observers)?,
     };
+    let train_s = training.elapsed().as_secs_f64();
     drop(events);
     if let (Some(c), Some(source), false) = (cluster, &stream, o.quiet) {
         eprintln!("note: {}", read_share(c, source)?);
@@ -534,6 +547,9 @@ fn train<F: Float>(
         "converged": converged,
         "fit": fit,
         "seconds": seconds,
+        // Reading the data, building the run (split, scaler, table, model), and the epochs
+        // with their observers; `seconds` is the whole run.
+        "timing": { "read_s": read_s, "setup_s": setup_s, "train_s": train_s },
     });
     let mut summary = summary;
     if let Some(e) = &train.one_hot {

@@ -21,33 +21,61 @@ from ._data import as_2d_float, class_labels
 
 _DTYPES = [np.float64, np.float32]
 
-# The parameters the Rust side reads (the rest are Python's: callback, verbose).
-_RUN_KEYS = (
-    "model",
-    "hidden",
-    "activation",
-    "loss",
-    "optimizer",
-    "lr",
-    "optimizer_options",
-    "schedule",
-    "epochs",
-    "batch",
-    "shuffle",
-    "scale",
-    "scale_target",
-    "dtype",
-    "seed",
-    "init",
-    "early_stopping",
-    "val_fraction",
-    "clip_norm",
-    "n_jobs",
-)
+# The parameters the Rust side reads (crates/descent-py/src/params.rs holds the table; the
+# rest are Python's: callback, verbose).
+_RUN_KEYS = tuple(_descent.RUN_PARAMS)
 
 
 class _Descent(BaseEstimator):
-    """What both estimators share: the run parameters, fitting, the fitted attributes."""
+    """What both estimators share: the run parameters (the signature scikit-learn reads
+    for ``get_params``; :class:`Regressor` adds ``scale_target``), fitting, the fitted
+    attributes."""
+
+    def __init__(
+        self,
+        model="linear",
+        hidden=None,
+        activation="relu",
+        loss=None,
+        optimizer="adam",
+        lr=0.01,
+        optimizer_options=None,
+        schedule=None,
+        epochs=200,
+        batch=32,
+        shuffle=None,
+        scale="standard",
+        dtype="f64",
+        seed=0,
+        init=None,
+        early_stopping=None,
+        val_fraction=0.0,
+        clip_norm=None,
+        n_jobs=None,
+        callback=None,
+        verbose=False,
+    ):
+        self.model = model
+        self.hidden = hidden
+        self.activation = activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.optimizer_options = optimizer_options
+        self.schedule = schedule
+        self.epochs = epochs
+        self.batch = batch
+        self.shuffle = shuffle
+        self.scale = scale
+        self.dtype = dtype
+        self.seed = seed
+        self.init = init
+        self.early_stopping = early_stopping
+        self.val_fraction = val_fraction
+        self.clip_norm = clip_norm
+        self.n_jobs = n_jobs
+        self.callback = callback
+        self.verbose = verbose
 
     def _run_params(self, model=None):
         params = {k: getattr(self, k) for k in _RUN_KEYS if hasattr(self, k)}
@@ -58,7 +86,7 @@ class _Descent(BaseEstimator):
     def _fit(self, X, y2d, classes=None, model=None):
         names = getattr(self, "feature_names_in_", None)
         feature_names = [str(n) for n in names] if names is not None else None
-        fitted, history, outcome, interrupted = _descent.fit(
+        fitted, history, outcome, interrupted, timing = _descent.fit(
             X,
             y2d,
             self._run_params(model),
@@ -71,6 +99,7 @@ class _Descent(BaseEstimator):
         self.history_ = history
         self.n_iter_ = int(len(history["loss"]))
         self.outcome_ = json.loads(outcome) if outcome else None
+        self.timing_ = timing
         coefficients = fitted.coefficients()
         if coefficients is not None:
             coef, intercept = coefficients
@@ -122,7 +151,9 @@ class Regressor(RegressorMixin, _Descent):
     Fitted attributes: ``model_`` (a :class:`descent.Model`), ``coef_``, ``intercept_``
     (in the features' own units; one-layer models), ``n_features_in_``,
     ``feature_names_in_`` (pandas input), ``n_iter_`` (epochs run), ``history_`` (per-epoch
-    ``loss``, ``val_loss``, ``lr``, ``grad_norm`` as numpy arrays), ``outcome_``.
+    ``loss``, ``val_loss``, ``lr``, ``grad_norm`` as numpy arrays), ``outcome_``,
+    ``timing_`` (seconds building the run and training it: ``setup_s``, ``train_s``, as
+    ``descent train``'s ``summary.json`` ``timing``).
     """
 
     def __init__(
@@ -150,28 +181,16 @@ class Regressor(RegressorMixin, _Descent):
         callback=None,
         verbose=False,
     ):
-        self.model = model
-        self.hidden = hidden
-        self.activation = activation
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.optimizer_options = optimizer_options
-        self.schedule = schedule
-        self.epochs = epochs
-        self.batch = batch
-        self.shuffle = shuffle
-        self.scale = scale
+        # scikit-learn reads the parameters from this signature: the base's plus
+        # scale_target, stored as given.
+        super().__init__(
+            model=model, hidden=hidden, activation=activation, loss=loss, optimizer=optimizer,
+            lr=lr, optimizer_options=optimizer_options, schedule=schedule, epochs=epochs,
+            batch=batch, shuffle=shuffle, scale=scale, dtype=dtype, seed=seed, init=init,
+            early_stopping=early_stopping, val_fraction=val_fraction, clip_norm=clip_norm,
+            n_jobs=n_jobs, callback=callback, verbose=verbose,
+        )
         self.scale_target = scale_target
-        self.dtype = dtype
-        self.seed = seed
-        self.init = init
-        self.early_stopping = early_stopping
-        self.val_fraction = val_fraction
-        self.clip_norm = clip_norm
-        self.n_jobs = n_jobs
-        self.callback = callback
-        self.verbose = verbose
 
     def fit(self, X, y):
         """Trains on ``X`` (rows x features) and ``y`` (rows, or rows x targets)."""
@@ -209,52 +228,6 @@ class Classifier(ClassifierMixin, _Descent):
     parameters are :class:`Regressor`'s (``loss`` defaults to the model's: BCE with logits
     for two classes, cross-entropy for more).
     """
-
-    def __init__(
-        self,
-        model="linear",
-        hidden=None,
-        activation="relu",
-        loss=None,
-        optimizer="adam",
-        lr=0.01,
-        optimizer_options=None,
-        schedule=None,
-        epochs=200,
-        batch=32,
-        shuffle=None,
-        scale="standard",
-        dtype="f64",
-        seed=0,
-        init=None,
-        early_stopping=None,
-        val_fraction=0.0,
-        clip_norm=None,
-        n_jobs=None,
-        callback=None,
-        verbose=False,
-    ):
-        self.model = model
-        self.hidden = hidden
-        self.activation = activation
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.optimizer_options = optimizer_options
-        self.schedule = schedule
-        self.epochs = epochs
-        self.batch = batch
-        self.shuffle = shuffle
-        self.scale = scale
-        self.dtype = dtype
-        self.seed = seed
-        self.init = init
-        self.early_stopping = early_stopping
-        self.val_fraction = val_fraction
-        self.clip_norm = clip_norm
-        self.n_jobs = n_jobs
-        self.callback = callback
-        self.verbose = verbose
 
     def fit(self, X, y):
         """Trains on ``X`` (rows x features) and the labels ``y``."""

@@ -103,33 +103,49 @@ impl Dataset {
     /// `round(n * fraction)` go to validation (both keep the permuted order). A fraction of 0
     /// returns the data unchanged and no validation set.
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Dataset, Option<Dataset>)> {
-        if !(0.0..1.0).contains(&fraction) {
-            return Err(Error::invalid(
-                "val-fraction",
-                fraction,
-                "must be in [0, 1)",
-            ));
-        }
-        if fraction == 0.0 {
-            return Ok((self.clone(), None));
-        }
-        let n = self.n_rows();
-        let n_val = (n as f64 * fraction).round() as usize;
-        if n_val == 0 || n_val >= n {
-            return Err(Error::Data(format!(
-                "--val-fraction {fraction} of {n} rows leaves {n_val} validation rows; both parts need at least one row"
-            )));
-        }
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-        let (train, val) = order.split_at(n - n_val);
-        Ok((self.select(train), Some(self.select(val))))
+        Ok(match split_rows(self.n_rows(), fraction, seed)? {
+            None => (self.clone(), None),
+            Some((train, val)) => (self.select(&train), Some(self.select(&val))),
+        })
+    }
+
+    /// [`Dataset::split`] taking the data: a fraction of 0 moves it, without a copy.
+    pub fn into_split(self, fraction: f64, seed: u64) -> Result<(Dataset, Option<Dataset>)> {
+        Ok(match split_rows(self.n_rows(), fraction, seed)? {
+            None => (self, None),
+            Some((train, val)) => (self.select(&train), Some(self.select(&val))),
+        })
     }
 
     /// The number of classes, for class targets.
     pub fn n_classes(&self) -> Option<usize> {
         self.classes.as_ref().map(Vec::len)
     }
+}
+
+/// The rows of [`Dataset::split`] for `n` rows: `(train, validation)` in the permuted
+/// order, or `None` for a fraction of 0 (every row trains, in order).
+pub fn split_rows(n: usize, fraction: f64, seed: u64) -> Result<Option<(Vec<usize>, Vec<usize>)>> {
+    if !(0.0..1.0).contains(&fraction) {
+        return Err(Error::invalid(
+            "val-fraction",
+            fraction,
+            "must be in [0, 1)",
+        ));
+    }
+    if fraction == 0.0 {
+        return Ok(None);
+    }
+    let n_val = (n as f64 * fraction).round() as usize;
+    if n_val == 0 || n_val >= n {
+        return Err(Error::Data(format!(
+            "--val-fraction {fraction} of {n} rows leaves {n_val} validation rows; both parts need at least one row"
+        )));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let val = order.split_off(n - n_val);
+    Ok(Some((order, val)))
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub use csv_reader::{
     is_missing, read_csv, read_csv_bytes, read_csv_bytes_for, read_csv_bytes_with, read_csv_for,
     read_csv_with, read_text_table, Columns, ReadOptions, TargetKind,
 };
-pub use dataset::Dataset;
+pub use dataset::{split_rows, Dataset};
 pub use delimiter::{detect as detect_delimiter, Delimiter};
 pub use onehot::{
     Categories, OneHot, OneHotColumns, OneHotMode, UnknownCategory, DEFAULT_MAX_CATEGORIES,

@@ -1,6 +1,6 @@
 //! Feature scaling fitted on the training split and stored with the model.
 
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -63,33 +63,80 @@ impl Scaler {
     /// # Ok::<(), descent::Error>(())
     /// ```
     pub fn fit(scaling: Scaling, x: &Array2<f64>) -> Scaler {
-        let n = x.nrows().max(1) as f64;
+        Scaler::fit_rows(scaling, x.view(), None)
+    }
+
+    /// [`Scaler::fit`] on the rows `rows` of `x` (all rows, in order, for `None`), for
+    /// features of any float type (`f32` values are widened exactly). The table is read row
+    /// by row (one pass for the means or the extremes, a second for the deviations), so a
+    /// row-major table is read in memory order; the sums run in row order, as a column of
+    /// a row-major f64 table sums (one column: ndarray's unrolled sum of the contiguous
+    /// column), so the statistics are the same bits for any memory layout of `x`.
+    pub fn fit_rows<S: Copy + Into<f64>>(
+        scaling: Scaling,
+        x: ArrayView2<'_, S>,
+        rows: Option<&[usize]>,
+    ) -> Scaler {
+        let d = x.ncols();
+        let n_rows = rows.map_or(x.nrows(), <[usize]>::len);
+        let n = n_rows.max(1) as f64;
+        let each_row = |f: &mut dyn FnMut(usize, f64)| {
+            let mut visit = |i: usize| {
+                for (j, v) in x.row(i).iter().enumerate() {
+                    f(j, (*v).into());
+                }
+            };
+            match rows {
+                Some(rows) => rows.iter().for_each(|&i| visit(i)),
+                None => (0..x.nrows()).for_each(visit),
+            }
+        };
+        let column = |j: usize| -> Vec<f64> {
+            let mut c = Vec::with_capacity(n_rows);
+            let mut push = |i: usize| c.push(x[[i, j]].into());
+            match rows {
+                Some(rows) => rows.iter().for_each(|&i| push(i)),
+                None => (0..x.nrows()).for_each(push),
+            }
+            c
+        };
         match scaling {
             Scaling::None => Scaler::None,
             Scaling::Standard => {
-                let mean: Vec<f64> = x
-                    .columns()
-                    .into_iter()
-                    .map(|c| {
-                        let m = c.sum() / n;
+                let sums: Vec<f64> = if d == 1 {
+                    // A one-column table's column is contiguous: ndarray's unrolled sum.
+                    vec![ndarray::ArrayView1::from(&column(0)).sum()]
+                } else {
+                    let mut sums = vec![0.0; d];
+                    each_row(&mut |j, v| sums[j] += v);
+                    sums
+                };
+                let mean: Vec<f64> = sums
+                    .iter()
+                    .enumerate()
+                    .map(|(j, s)| {
+                        let m = s / n;
                         // Finite values near f64::MAX overflow the sum: average them scaled.
                         if m.is_finite() {
                             m
                         } else {
-                            c.iter().map(|v| v / n).sum()
+                            column(j).iter().map(|v| v / n).sum()
                         }
                     })
                     .collect();
-                let std = x
-                    .columns()
-                    .into_iter()
+                let mut squares = vec![0.0; d];
+                each_row(&mut |j, v| squares[j] += (v - mean[j]) * (v - mean[j]));
+                let std = squares
+                    .iter()
                     .zip(&mean)
-                    .map(|(c, m)| {
-                        let s = (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt();
+                    .enumerate()
+                    .map(|(j, (ss, m))| {
+                        let s = (ss / n).sqrt();
                         if s.is_finite() {
                             return s;
                         }
                         // Squares of deviations beyond 1e154 overflow: factor out the largest.
+                        let c = column(j);
                         let big = c.iter().fold(0.0f64, |a, v| a.max((v - m).abs()));
                         big * (c.iter().map(|v| ((v - m) / big).powi(2)).sum::<f64>() / n).sqrt()
                     })
@@ -97,16 +144,12 @@ impl Scaler {
                 Scaler::Standard { mean, std }
             }
             Scaling::MinMax => {
-                let min = x
-                    .columns()
-                    .into_iter()
-                    .map(|c| c.fold(f64::INFINITY, |a, &b| a.min(b)))
-                    .collect();
-                let max = x
-                    .columns()
-                    .into_iter()
-                    .map(|c| c.fold(f64::NEG_INFINITY, |a, &b| a.max(b)))
-                    .collect();
+                let mut min = vec![f64::INFINITY; d];
+                let mut max = vec![f64::NEG_INFINITY; d];
+                each_row(&mut |j, v| {
+                    min[j] = min[j].min(v);
+                    max[j] = max[j].max(v);
+                });
                 Scaler::MinMax { min, max }
             }
         }
@@ -141,8 +184,11 @@ impl Scaler {
             return Ok(());
         };
         self.check_width(x)?;
-        for (mut col, (shift, scale)) in x.axis_iter_mut(Axis(1)).zip(affine) {
-            col.mapv_inplace(|v| (v - shift) / scale);
+        // Row by row: a row-major table in memory order.
+        for mut row in x.rows_mut() {
+            for (v, (shift, scale)) in row.iter_mut().zip(&affine) {
+                *v = (*v - shift) / scale;
+            }
         }
         Ok(())
     }
@@ -153,8 +199,10 @@ impl Scaler {
             return Ok(());
         };
         self.check_width(x)?;
-        for (mut col, (shift, scale)) in x.axis_iter_mut(Axis(1)).zip(affine) {
-            col.mapv_inplace(|v| v * scale + shift);
+        for mut row in x.rows_mut() {
+            for (v, (shift, scale)) in row.iter_mut().zip(&affine) {
+                *v = *v * scale + shift;
+            }
         }
         Ok(())
     }

@@ -31,7 +31,7 @@ pub use spec::{
 pub use verdict::{FitCheck, FALLING, GAP};
 
 use crate::data::BatchSource;
-use crate::data::{Dataset, Scaler, TargetKind, TrainData};
+use crate::data::{split_rows, Dataset, Scaler, TargetKind, TrainData};
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::nn::{ModelKind, Sequential};
@@ -42,6 +42,7 @@ use crate::train::{
     Checkpoint, EpochRecord, Event, History, Observer, Outcome, SchedulePer, Signal, Trainer,
 };
 use crate::{DType, Error, Float, Result};
+use ndarray::{Array2, ArrayView2};
 
 /// A trained model with how its training went.
 #[derive(Clone, Debug)]
@@ -110,9 +111,11 @@ fn fit_in<F: Float>(
 #[derive(Debug)]
 pub struct Run<F: Float> {
     spec: RunSpec,
-    /// The training split after scaling (and its names and labels).
+    /// The training split after scaling (and its names and labels); for a run built by
+    /// [`Run::from_features`], without the features (`x` is `rows x 0`: the features are
+    /// only in [`Run::train_data`]).
     pub train_set: Dataset,
-    /// The validation split after scaling, if the spec holds one out.
+    /// The validation split after scaling, if the spec holds one out (as `train_set`).
     pub val_set: Option<Dataset>,
     /// Fitted on the training split.
     pub scaler: Scaler,
@@ -138,7 +141,7 @@ impl<F: Float> Run<F> {
         spec.validate()?;
         let loss = spec.loss_for(&data);
         check_labels(&spec.data.source.describe(), &data, loss)?;
-        let (mut train, mut val) = data.split(spec.data.val_fraction, spec.seed)?;
+        let (mut train, mut val) = data.into_split(spec.data.val_fraction, spec.seed)?;
         let scaler = Scaler::fit(spec.scale, &train.x);
         scaler.transform(&mut train.x)?;
         if let Some(v) = &mut val {
@@ -152,15 +155,71 @@ impl<F: Float> Run<F> {
         }
         let train_data = TrainData::<F>::from_dataset(&train);
         let val_data = val.as_ref().map(TrainData::from_dataset);
-        let config = spec.train_config();
-        // Only a schedule stepped per update needs the updates per epoch.
-        let steps = match config.schedule_per {
-            SchedulePer::Epoch => 0,
-            SchedulePer::Step => {
-                crate::data::Batches::new(train.n_rows(), config.batch, config.order.clone())?
-                    .steps_per_epoch()
-            }
+        let steps = steps_per_epoch(&spec, train.n_rows())?;
+        Self::assemble(
+            spec,
+            (train, val),
+            (train_data, val_data),
+            (scaler, target_scaler),
+            steps,
+        )
+    }
+
+    /// Builds the run on features borrowed from elsewhere (a numpy array), of any float type
+    /// `S` and any memory layout, with their targets `y` (unscaled: class indices when
+    /// `classes` names them) and names. The same run as [`Run::from_dataset`] on the same
+    /// values (the same scaler, split, table and numbers), but the training table is built in
+    /// the run's precision straight from `x`: the scaler reads the training rows (twice for
+    /// `standard`: means, then deviations) and one more pass scales and converts them, so no
+    /// f64 copy of the features is ever made.
+    ///
+    /// The run's [`train_set`](Run::train_set) and [`val_set`](Run::val_set) then hold the
+    /// targets, names and labels but no features (`x` is `rows x 0`); [`Run::check_fit`],
+    /// which needs them, says so.
+    pub fn from_features<S: Copy + Into<f64>>(
+        spec: RunSpec,
+        x: ArrayView2<'_, S>,
+        y: Array2<f64>,
+        feature_names: Vec<String>,
+        target_names: Vec<String>,
+        classes: Option<Vec<String>>,
+    ) -> Result<Self> {
+        spec.validate()?;
+        let n = x.nrows();
+        // The names, labels and targets without the features (`n x 0`: nothing allocated),
+        // checked as a data set is.
+        let mut meta = Dataset::new(Array2::zeros((n, 0)), y, Vec::new(), target_names)?;
+        if x.ncols() != feature_names.len() {
+            return Err(Error::Data(format!(
+                "{} feature columns but {} feature names",
+                x.ncols(),
+                feature_names.len()
+            )));
+        }
+        meta.feature_names = feature_names;
+        meta.classes = classes;
+        let loss = spec.loss_for(&meta);
+        check_labels(&spec.data.source.describe(), &meta, loss)?;
+        let split = split_rows(n, spec.data.val_fraction, spec.seed)?;
+        let (train_rows, val_rows) = match &split {
+            None => (None, None),
+            Some((t, v)) => (Some(t.as_slice()), Some(v.as_slice())),
         };
+        let scaler = Scaler::fit_rows(spec.scale, x, train_rows);
+        let target_scaler = Scaler::fit_rows(spec.scale_target, meta.y.view(), train_rows);
+        let scalers = (&scaler, &target_scaler);
+        let train_data = TrainData::<F>::scaled_rows(x, meta.y.view(), train_rows, scalers);
+        let val_data =
+            val_rows.map(|rows| TrainData::<F>::scaled_rows(x, meta.y.view(), Some(rows), scalers));
+        let (mut train, mut val) = match &split {
+            None => (meta, None),
+            Some((t, v)) => (meta.select(t), Some(meta.select(v))),
+        };
+        target_scaler.transform(&mut train.y)?;
+        if let Some(v) = &mut val {
+            target_scaler.transform(&mut v.y)?;
+        }
+        let steps = steps_per_epoch(&spec, train.n_rows())?;
         Self::assemble(
             spec,
             (train, val),
@@ -180,9 +239,10 @@ impl<F: Float> Run<F> {
         steps: usize,
     ) -> Result<Self> {
         let loss = spec.loss_for(&train);
+        // The names, not `x`: a run from borrowed features keeps no f64 features.
         let model = spec
             .model
-            .build(train.n_features(), n_outputs(loss, &train))?;
+            .build(train.feature_names.len(), n_outputs(loss, &train))?;
         let params = Params::<F>::init(model.layout(), &spec.resolved_init())?;
         let groups = params
             .layout
@@ -299,6 +359,17 @@ impl<F: Float> Run<F> {
                 .transpose()?,
         })
     }
+}
+
+/// The updates per epoch, which only a schedule stepped per update needs (0 otherwise).
+fn steps_per_epoch(spec: &RunSpec, rows: usize) -> Result<usize> {
+    let config = spec.train_config();
+    Ok(match config.schedule_per {
+        SchedulePer::Epoch => 0,
+        SchedulePer::Step => {
+            crate::data::Batches::new(rows, config.batch, config.order.clone())?.steps_per_epoch()
+        }
+    })
 }
 
 /// Classes for a classification loss, real numbers otherwise.

@@ -8,7 +8,7 @@ use crate::analysis::{normal_equation, rate_of, Spectrum, StableLr};
 use crate::data::{BatchSize, Scaling};
 use crate::train::diagnosis::{constant_baseline, num, unscaled_columns, RunFacts};
 use crate::train::EpochRecord;
-use crate::{Float, Result};
+use crate::{Error, Float, Result};
 
 /// How far above the closed form's loss a least-squares run may end, as a fraction of the
 /// constant baseline's loss (for one target: the run's R² at most 0.01 below the closed
@@ -61,6 +61,13 @@ impl<F: Float> Run<F> {
     /// least squares, the epochs the run's contraction rate needs to close the gap).
     pub fn check_fit(&self, records: &[EpochRecord], report: &Report) -> Result<FitCheck> {
         let train = &self.train_set;
+        if train.x.ncols() != train.feature_names.len() {
+            return Err(Error::State(
+                "the fit check needs the run's f64 features: build the run with Run::new or \
+                 Run::from_dataset, not Run::from_features"
+                    .into(),
+            ));
+        }
         let loss_kind = self.trainer.loss();
         let loss = report.train.loss;
         let baseline = constant_baseline(loss_kind, train.y.view());
