@@ -462,6 +462,21 @@ fn update_rules() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A line of lesson 17's charts: the optimizers whose paths it stands for, and f per step.
+struct Curve {
+    names: Vec<String>,
+    values: Vec<f64>,
+}
+
+/// Whether two runs' f per step agree within 0.1% at every step (so that one line would
+/// hide the other).
+fn same_curve(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-3 * x.abs().max(y.abs()))
+}
+
 /// The learning rates tried for every optimizer in lesson 17.
 const LR_GRID: [f64; 11] = [
     0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,
@@ -536,7 +551,7 @@ pub fn update_rules_lesson(tour: &mut Tour) -> Result<()> {
         ),
     ];
     for (title, stem, names) in families {
-        let mut series = Vec::new();
+        let mut series: Vec<Curve> = Vec::new();
         let mut lrs = Vec::new();
         for &name in names {
             let (entry, t) = best_of_grid(&f, name, start, steps)?;
@@ -546,9 +561,29 @@ pub fn update_rules_lesson(tour: &mut Tour) -> Result<()> {
                 entry.lr
             ));
             lrs.push(format!("{name}={}", entry.lr));
-            series.push(Series {
-                name: format!("{name} (lr {})", entry.lr),
-                points: t
+            let label = format!("{name} (lr {})", entry.lr);
+            // A path that another one already drawn covers everywhere (asgd's iterates are
+            // sgd's up to its tiny decay) would be hidden under it: it joins that line's
+            // legend entry instead.
+            if let Some(twin) = series.iter_mut().find(|s| same_curve(&s.values, &t.values)) {
+                twin.names.push(label);
+                continue;
+            }
+            series.push(Curve {
+                names: vec![label],
+                values: t.values.clone(),
+            });
+        }
+        let series: Vec<Series> = series
+            .into_iter()
+            .map(|c| Series {
+                name: c.names.join(" and ")
+                    + if c.names.len() > 1 {
+                        ": the same path within 0.1%"
+                    } else {
+                        ""
+                    },
+                points: c
                     .values
                     .iter()
                     .enumerate()
@@ -557,8 +592,8 @@ pub fn update_rules_lesson(tour: &mut Tour) -> Result<()> {
                     .filter(|(_, v)| **v > 0.0)
                     .map(|(k, v)| (k as f64, *v))
                     .collect(),
-            });
-        }
+            })
+            .collect();
         tour.command(&format!(
             "descent surface --function ill-conditioned --optimizers {} --lr {} --steps {steps}",
             names.join(","),
