@@ -64,6 +64,13 @@ fn rule(parts: &[String]) -> String {
 fn set(lhs: &str, rhs: &str) -> String {
     format!("{lhs}{}{rhs}", o("←"))
 }
+/// An exponential moving average's update, `name ← decay·name + (1 − decay)·input`.
+fn average(name: &str, decay: &str, input: &str) -> String {
+    set(
+        name,
+        &format!("{decay}{name}{}{}{input}", o("+"), one_minus(decay)),
+    )
+}
 /// `(1 − x)`.
 fn one_minus(x: &str) -> String {
     format!("{}{}{}{x}{}", o("("), n("1"), o("−"), o(")"))
@@ -75,26 +82,8 @@ fn update_rules() -> Vec<(&'static str, String)> {
     let (w, g, eta) = (i("w"), i("g"), i("η"));
     let minus_eta = format!("{w}{}{eta}", o("−"));
     let g2 = sup(&g, &n("2"));
-    let adam_v = set(
-        &i("v"),
-        &format!(
-            "{}{}{}{}{g2}",
-            beta("2"),
-            i("v"),
-            o("+"),
-            one_minus(&beta("2"))
-        ),
-    );
-    let adam_m = set(
-        &i("m"),
-        &format!(
-            "{}{}{}{}{g}",
-            beta("1"),
-            i("m"),
-            o("+"),
-            one_minus(&beta("1"))
-        ),
-    );
+    let adam_v = average(&i("v"), &beta("2"), &g2);
+    let adam_m = average(&i("m"), &beta("1"), &g);
     let adam_step = set(
         &w,
         &format!(
@@ -140,10 +129,7 @@ fn update_rules() -> Vec<(&'static str, String)> {
         (
             "momentum-ema (torch SGD with dampening = momentum = β; v₁ = g)",
             rule(&[
-                set(
-                    &i("v"),
-                    &format!("{}{}{}{}{g}", i("β"), i("v"), o("+"), one_minus(&i("β"))),
-                ),
+                average(&i("v"), &i("β"), &g),
                 set(&w, &format!("{minus_eta}{}", i("v"))),
             ]),
         ),
@@ -184,10 +170,7 @@ fn update_rules() -> Vec<(&'static str, String)> {
         (
             "rmsprop (momentum μ; μ = 0 steps by g/(√s + ε))",
             rule(&[
-                set(
-                    &i("s"),
-                    &format!("{}{}{}{}{g2}", i("α"), i("s"), o("+"), one_minus(&i("α"))),
-                ),
+                average(&i("s"), &i("α"), &g2),
                 set(
                     &i("b"),
                     &format!(
@@ -342,10 +325,7 @@ fn update_rules() -> Vec<(&'static str, String)> {
         (
             "adadelta (ρ)",
             rule(&[
-                set(
-                    &i("v"),
-                    &format!("{}{}{}{}{g2}", i("ρ"), i("v"), o("+"), one_minus(&i("ρ"))),
-                ),
+                average(&i("v"), &i("ρ"), &g2),
                 set(
                     &i("Δ"),
                     &(frac(
@@ -353,17 +333,7 @@ fn update_rules() -> Vec<(&'static str, String)> {
                         &sqrt(&format!("{}{}{}", i("v"), o("+"), i("ε"))),
                     ) + &g),
                 ),
-                set(
-                    &i("u"),
-                    &format!(
-                        "{}{}{}{}{}",
-                        i("ρ"),
-                        i("u"),
-                        o("+"),
-                        one_minus(&i("ρ")),
-                        sup(&i("Δ"), &n("2"))
-                    ),
-                ),
+                average(&i("u"), &i("ρ"), &sup(&i("Δ"), &n("2"))),
                 set(&w, &format!("{minus_eta}{}", i("Δ"))),
             ]),
         ),
