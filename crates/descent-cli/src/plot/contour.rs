@@ -6,13 +6,14 @@
 //! are drawn between the bands by marching squares.
 
 use anyhow::Result;
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::colour_bar::{draw_colour_bar, BAR_WIDTH};
-use super::{
-    colour_for, err, legend_corner, marker, pieces, ringed_marker, tick_in, Figure, Marker,
-};
+use super::legend::{self, Glyph};
+use super::{colour_for, err, legend_corner, pieces, ringed_marker, tick_in, Figure, Marker};
 
 /// Number of shading bands (and so of iso-lines, less one).
 const BANDS: usize = 16;
@@ -209,6 +210,47 @@ pub struct ContourChart<'a> {
 }
 
 impl<'a> ContourChart<'a> {
+    /// The legend's lines in the order drawn: data groups, paths, the start, markers.
+    fn legend_entries(&self) -> Vec<(String, Glyph)> {
+        let mut entries = Vec::new();
+        for (index, d) in self.dots.iter().enumerate() {
+            let colour = match &self.regions {
+                Some(r) if index < r.colours.len() => r.colours[index],
+                _ => colour_for(&d.name, index),
+            };
+            entries.push((d.name.clone(), Glyph::Dot(colour)));
+        }
+        for (index, p) in self.paths.iter().enumerate() {
+            let colour = colour_for(&p.name, index);
+            let glyph = Glyph::Line {
+                colour,
+                shape: Some(index),
+            };
+            entries.push((p.name.clone(), glyph));
+        }
+        let finite = |q: &(f64, f64)| q.0.is_finite() && q.1.is_finite();
+        if self.paths.iter().any(|p| p.points.iter().any(finite)) {
+            entries.push(("start".to_string(), Glyph::Ring));
+        }
+        for m in &self.markers {
+            entries.push((m.name.clone(), Glyph::Cross));
+        }
+        entries
+    }
+
+    fn legend_names(&self) -> Vec<&str> {
+        let has_legend =
+            !self.paths.is_empty() || !self.markers.is_empty() || !self.dots.is_empty();
+        if !has_legend {
+            return Vec::new();
+        }
+        let mut names: Vec<&str> = self.dots.iter().map(|d| d.name.as_str()).collect();
+        names.extend(self.paths.iter().map(|p| p.name.as_str()));
+        names.push("start");
+        names.extend(self.markers.iter().map(|m| m.name.as_str()));
+        names
+    }
+
     /// The same chart with every path cut after its first `n` points (a frame of a GIF),
     /// its step written in the corner.
     pub fn truncated(&self, n: usize) -> ContourChart<'a> {
@@ -275,12 +317,22 @@ impl Figure for ContourChart<'_> {
                 extra_x = (pw - ph * want).max(0.0) as u32;
             }
         }
-        let body = body.margin(
-            extra_y / 2,
-            extra_y - extra_y / 2,
-            extra_x / 2,
-            extra_x - extra_x / 2,
-        );
+        // A plot narrowed to its aspect gets its legend beside it, in the room it left,
+        // rather than over it.
+        let names = self.legend_names();
+        let side_width = legend::width(&body, &names);
+        let beside = !names.is_empty() && extra_x >= side_width + MARGIN;
+        let (body, side) = if beside {
+            let (plot, side) = body.split_horizontally(body.dim_in_pixel().0 - extra_x);
+            (
+                plot.margin(extra_y / 2, extra_y - extra_y / 2, 0, 0),
+                Some(side),
+            )
+        } else {
+            let margins = (extra_x / 2, extra_x - extra_x / 2);
+            let plot = body.margin(extra_y / 2, extra_y - extra_y / 2, margins.0, margins.1);
+            (plot, None)
+        };
         let mut chart = ChartBuilder::on(&body)
             .margin(MARGIN)
             .x_label_area_size(X_AREA)
@@ -326,9 +378,13 @@ impl Figure for ContourChart<'_> {
                 )
                 .map_err(err)?;
         }
+        let room = chart.plotting_area().dim_in_pixel().0;
+        let x_labels = labels_that_fit(&body, f.x, room);
         chart
             .configure_mesh()
             .disable_mesh()
+            // One tick label per 70 px at most, so that a narrow plot's labels do not collide.
+            .x_labels(x_labels)
             .x_desc(self.x_label)
             .x_label_formatter(&|v| tick_in(*v, f.x.1 - f.x.0))
             .y_label_formatter(&|v| tick_in(*v, f.y.1 - f.y.0))
@@ -360,7 +416,7 @@ impl Figure for ContourChart<'_> {
                 .draw_series(d.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
                 .map_err(err)?
                 .label(d.name.clone())
-                .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
+                .legend(move |at| Glyph::Dot(colour).at(at));
         }
         let n_paths = self.paths.len();
         let mut starts: Vec<(f64, f64)> = Vec::new();
@@ -383,10 +439,12 @@ impl Figure for ContourChart<'_> {
                 ))
                 .map_err(err)?
                 .label(p.name.clone())
-                .legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(-4, 0), (24, 0)], colour.stroke_width(3))
-                        + marker(shape, (10, 0), colour)
+                .legend(move |at| {
+                    Glyph::Line {
+                        colour,
+                        shape: Some(shape),
+                    }
+                    .at(at)
                 });
             for part in parts {
                 chart
@@ -422,7 +480,7 @@ impl Figure for ContourChart<'_> {
                 )
                 .map_err(err)?
                 .label("start")
-                .legend(|(x, y)| Circle::new((x + 10, y), 6, BLACK.stroke_width(2)));
+                .legend(|at| Glyph::Ring.at(at));
         }
         for m in &self.markers {
             chart
@@ -433,14 +491,13 @@ impl Figure for ContourChart<'_> {
                 )
                 .map_err(err)?
                 .label(m.name.clone())
-                .legend(|(x, y)| Cross::new((x + 10, y), 6, BLACK.stroke_width(3)));
+                .legend(|at| Glyph::Cross.at(at));
         }
-        if !self.paths.is_empty() || !self.markers.is_empty() || !self.dots.is_empty() {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
-                .label_font(("sans-serif", 15))
+        if let Some(side) = &side {
+            let top = extra_y / 2 + MARGIN;
+            legend::beside(side, &self.legend_entries(), top)?;
+        } else if !names.is_empty() {
+            legend::styled(&mut chart)
                 .position(legend_corner(
                     self.paths
                         .iter()
@@ -499,6 +556,30 @@ impl Figure for ContourChart<'_> {
         }
         Ok(())
     }
+}
+
+/// The most tick labels (plotters' default, 11, at most) that plotters' choice of round
+/// values on `range` lays side by side in `room` pixels without two labels touching, so
+/// that a narrow plot's labels stay readable.
+fn labels_that_fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    range: (f64, f64),
+    room: u32,
+) -> usize {
+    let font = TextStyle::from(("sans-serif", 15).into_font());
+    let span = range.1 - range.0;
+    let fits = |n: usize| {
+        let values = RangedCoordf64::from(range.0..range.1).key_points(n);
+        let widest = values
+            .iter()
+            .filter_map(|v| area.estimate_text_size(&tick_in(*v, span), &font).ok())
+            .map(|(w, _)| w)
+            .max()
+            .unwrap_or(0);
+        // Evenly spaced labels: each gets room / count pixels, and needs its width and a gap.
+        values.len() <= 1 || room / values.len() as u32 >= widest + 8
+    };
+    (2..=11).rev().find(|&n| fits(n)).unwrap_or(2)
 }
 
 type Point = (f64, f64);
@@ -580,6 +661,87 @@ mod tests {
         let max = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         assert_eq!((min, max), (0.0, 1.0));
         assert_eq!(l[10 * 21 + 10], 0.0, "the centre is the minimum");
+    }
+
+    /// Every text of an SVG: (x, y, content).
+    fn texts(svg: &str) -> Vec<(f64, f64, String)> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let attr = |name: &str| -> Option<f64> {
+                    let at = t.find(&format!(" {name}=\""))? + name.len() + 3;
+                    t[at..].split('"').next()?.parse().ok()
+                };
+                let body = t
+                    .split_once('>')?
+                    .1
+                    .split("</text>")
+                    .next()?
+                    .trim()
+                    .to_string();
+                Some((attr("x")?, attr("y")?, body))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_narrow_equal_aspect_plot_has_its_legend_beside_it_and_ticks_that_do_not_touch() {
+        // Lesson 9's raw feature: a valley 14 wide and 180 tall, drawn to scale.
+        let field = Field::sample((-2.0, 12.0), (-150.0, 30.0), 40, 40, |x, y| {
+            (x - 10.0).powi(2) * 900.0 + (y + 120.0).powi(2)
+        });
+        let chart = ContourChart {
+            title: "narrow",
+            x_label: "w",
+            y_label: "b",
+            field: &field,
+            paths: vec![Path2d {
+                name: "sgd (lr 6.982e-4)".into(),
+                points: vec![(0.0, 0.0), (5.0, -60.0), (10.0, -119.0)],
+            }],
+            markers: vec![Marker {
+                name: "least-squares optimum".into(),
+                points: vec![(10.0, -120.0)],
+            }],
+            dots: Vec::new(),
+            boundaries: Vec::new(),
+            equal_aspect: true,
+            note: None,
+            regions: None,
+        };
+        let mut svg = String::new();
+        {
+            crate::plot::register_font();
+            let root = SVGBackend::with_string(&mut svg, crate::plot::SIZE).into_drawing_area();
+            chart.draw(&root).unwrap();
+        }
+        let all = texts(&svg);
+        // The x tick labels: the numbers on the lowest row of numbers left of the colour bar.
+        let numbers: Vec<&(f64, f64, String)> = all
+            .iter()
+            .filter(|t| t.2.parse::<f64>().is_ok() && t.0 < 700.0)
+            .collect();
+        let row = numbers
+            .iter()
+            .map(|t| t.1)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut ticks: Vec<&(f64, f64, String)> =
+            numbers.into_iter().filter(|t| t.1 == row).collect();
+        ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(ticks.len() >= 2, "{ticks:?}");
+        for pair in ticks.windows(2) {
+            // Centred labels: half of each at 15 px text is at most about 4.5 px a character.
+            let need = 4.5 * (pair[0].2.len() + pair[1].2.len()) as f64;
+            assert!(pair[1].0 - pair[0].0 > need, "tick labels touch: {pair:?}");
+        }
+        let right_edge = ticks.last().unwrap().0;
+        for name in ["sgd (lr 6.982e-4)", "start", "least-squares optimum"] {
+            let label = all.iter().find(|t| t.2 == name).expect(name);
+            assert!(
+                label.0 > right_edge + 10.0,
+                "{name} at {label:?} is over the plot (right edge {right_edge})"
+            );
+        }
     }
 
     #[test]

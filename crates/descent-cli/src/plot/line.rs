@@ -7,9 +7,9 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::legend::{self, Glyph};
 use super::{
-    bounds, colour_for, err, legend_corner, log_ticks, marker, no_marker, pieces, tick, tick_in,
-    Figure,
+    bounds, colour_for, err, legend_corner, log_ticks, marker, pieces, tick, tick_in, Figure,
 };
 
 /// One named line of a chart.
@@ -46,6 +46,9 @@ pub struct LineChart<'a> {
     pub vlines: Vec<VLine>,
     /// Extend the y axis upwards so that the legend sits above the lines.
     pub legend_room: bool,
+    /// The legend in a column of its own right of the plot, for curves that leave no corner
+    /// free (many decades of a log axis filled from corner to corner).
+    pub legend_beside: bool,
     /// Draw the first series thin and light, under the others (a noisy raw series under its
     /// averages).
     pub thin_first: bool,
@@ -57,6 +60,47 @@ impl LineChart<'_> {
     /// Draws the chart into `path` (`.svg` or `.png`).
     pub fn save(&self, path: &Path) -> Result<()> {
         super::save(self, path)
+    }
+
+    /// Whether series `k` has marker shapes on it (several series, and not the thin one).
+    fn marked(&self, k: usize) -> bool {
+        self.series.len() > 1 && !(self.thin_first && k == 0)
+    }
+
+    /// The colour and width series `k` is drawn with.
+    fn pen(&self, k: usize) -> (RGBColor, u32) {
+        let s = &self.series[k];
+        if self.thin_first && k == 0 {
+            return (RGBColor(150, 150, 150), 1);
+        }
+        // Earlier series drawn wider, so one drawn over another still shows its edges;
+        // markers (one shape per series) tell them apart where they meet. A long series
+        // (every update of a run) is drawn thin, or it turns solid.
+        let width = if s.points.len() > 400 {
+            1
+        } else {
+            2 + 2 * (self.series.len() - 1 - k).min(2) as u32
+        };
+        (colour_for(&s.name, k), width)
+    }
+
+    /// The legend's lines in the order drawn: series, vertical lines, markers.
+    fn legend_entries(&self) -> Vec<(String, Glyph)> {
+        let mut entries: Vec<(String, Glyph)> = (0..self.series.len())
+            .map(|k| {
+                let shape = self.marked(k).then_some(k);
+                let colour = self.pen(k).0;
+                (self.series[k].name.clone(), Glyph::Line { colour, shape })
+            })
+            .collect();
+        for (k, v) in self.vlines.iter().enumerate() {
+            entries.push((v.name.clone(), Glyph::Rule(VLINE_COLOURS[k % 2])));
+        }
+        for (i, m) in self.markers.iter().enumerate() {
+            let colour = colour_for(&m.name, self.series.len() + i);
+            entries.push((m.name.clone(), Glyph::Dot(colour)));
+        }
+        entries
     }
 
     fn keep(&self, p: &(f64, f64)) -> bool {
@@ -138,6 +182,9 @@ impl LineChart<'_> {
     }
 }
 
+/// The colours of vertical lines, in turn.
+const VLINE_COLOURS: [RGBColor; 2] = [RGBColor(40, 40, 40), RGBColor(180, 30, 30)];
+
 /// An axis label that says "(log scale)" when the axis is logarithmic.
 fn axis_label(label: &str, log: bool) -> String {
     if log && !label.contains("log scale") {
@@ -170,10 +217,25 @@ impl Figure for LineChart<'_> {
         );
         let (x_major, x_minor) = log_ticks(x0, x1);
         let (y_major, y_minor) = log_ticks(y0, y1);
-        let n_series = self.series.len();
-        let mut builder = ChartBuilder::on(root);
+        let entries = self.legend_entries();
+        // With the legend beside the plot, the title spans both.
+        let (root, side) = if self.legend_beside {
+            let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+            let titled = root
+                .margin(8, 0, 0, 0)
+                .titled(self.title, ("sans-serif", 26))
+                .map_err(err)?;
+            let side_width = legend::width(&titled, &names);
+            let (plot, side) = titled.split_horizontally(titled.dim_in_pixel().0 - side_width);
+            (plot, Some(side))
+        } else {
+            (root.clone(), None)
+        };
+        let mut builder = ChartBuilder::on(&root);
+        if side.is_none() {
+            builder.caption(self.title, ("sans-serif", 26));
+        }
         builder
-            .caption(self.title, ("sans-serif", 26))
             .margin(16)
             .x_label_area_size(52)
             .y_label_area_size(90);
@@ -206,27 +268,13 @@ impl Figure for LineChart<'_> {
                     .light_line_style(RGBColor(235, 235, 235))
                     .draw()
                     .map_err(err)?;
-                let mut index = 0;
+                let mut glyphs = entries.iter().map(|(_, g)| *g);
                 for (k, s) in self.series.iter().enumerate() {
-                    let colour = colour_for(&s.name, index);
-                    index += 1;
-                    // Earlier series drawn wider, so one drawn over another still shows its
-                    // edges; markers (one shape per series) tell them apart where they meet.
-                    // A long series (every update of a run) is drawn thin, or it turns solid.
-                    let width = if s.points.len() > 400 {
-                        1
-                    } else {
-                        2 + 2 * (n_series - 1 - k).min(2) as u32
-                    };
-                    let thin = self.thin_first && k == 0;
-                    let (colour, width) = if thin {
-                        (RGBColor(150, 150, 150), 1)
-                    } else {
-                        (colour, width)
-                    };
+                    let (colour, width) = self.pen(k);
+                    let glyph = glyphs.next().unwrap_or(Glyph::Dot(colour));
                     let points: Vec<(f64, f64)> =
                         s.points.iter().copied().filter(|p| self.keep(p)).collect();
-                    let marks = n_series > 1 && !thin;
+                    let marks = self.marked(k);
                     let mut parts = self.pieces(&points).into_iter();
                     chart
                         .draw_series(LineSeries::new(
@@ -235,16 +283,7 @@ impl Figure for LineChart<'_> {
                         ))
                         .map_err(err)?
                         .label(s.name.clone())
-                        .legend(move |(x, y)| {
-                            let line =
-                                PathElement::new(vec![(-4, 0), (24, 0)], colour.stroke_width(3));
-                            let mark = if marks {
-                                marker(k, (10, 0), colour)
-                            } else {
-                                no_marker((10, 0))
-                            };
-                            EmptyElement::at((x, y)) + line + mark
-                        });
+                        .legend(move |at| glyph.at(at));
                     for part in parts {
                         chart
                             .draw_series(LineSeries::new(part, colour.stroke_width(width)))
@@ -271,7 +310,8 @@ impl Figure for LineChart<'_> {
                         .map_err(err)?;
                 }
                 for (k, v) in self.vlines.iter().enumerate() {
-                    let colour = [RGBColor(40, 40, 40), RGBColor(180, 30, 30)][k % 2];
+                    let colour = VLINE_COLOURS[k % 2];
+                    let glyph = glyphs.next().unwrap_or(Glyph::Rule(colour));
                     chart
                         .draw_series(DashedLineSeries::new(
                             vec![(v.x, y0), (v.x, y1)],
@@ -281,13 +321,11 @@ impl Figure for LineChart<'_> {
                         ))
                         .map_err(err)?
                         .label(v.name.clone())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                        });
+                        .legend(move |at| glyph.at(at));
                 }
-                for m in &self.markers {
-                    let colour = colour_for(&m.name, index);
-                    index += 1;
+                for (i, m) in self.markers.iter().enumerate() {
+                    let colour = colour_for(&m.name, self.series.len() + i);
+                    let glyph = glyphs.next().unwrap_or(Glyph::Dot(colour));
                     let points: Vec<(f64, f64)> =
                         m.points.iter().copied().filter(|p| self.keep(p)).collect();
                     // A single point (a best value) stands out; many (iterates) stay small.
@@ -300,7 +338,7 @@ impl Figure for LineChart<'_> {
                         )
                         .map_err(err)?
                         .label(m.name.clone())
-                        .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
+                        .legend(move |at| glyph.at(at));
                 }
                 let named = self
                     .series
@@ -308,12 +346,11 @@ impl Figure for LineChart<'_> {
                     .map(|s| &s.name)
                     .chain(self.markers.iter().map(|m| &m.name))
                     .chain(self.vlines.iter().map(|v| &v.name));
-                if named.clone().count() > 1 || named.into_iter().any(|n| !n.is_empty()) {
-                    chart
-                        .configure_series_labels()
-                        .background_style(WHITE.mix(0.85))
-                        .border_style(RGBColor(200, 200, 200))
-                        .label_font(("sans-serif", 15))
+                if let Some(side) = &side {
+                    let top = chart.plotting_area().get_base_pixel().1 - side.get_base_pixel().1;
+                    legend::beside(side, &entries, top.max(0) as u32)?;
+                } else if named.clone().count() > 1 || named.into_iter().any(|n| !n.is_empty()) {
+                    legend::styled(&mut chart)
                         .position(self.legend_position(((x0, x1), (y0, y1))))
                         .draw()
                         .map_err(err)?;

@@ -9,6 +9,7 @@
 mod colour_bar;
 mod contour;
 mod gif;
+mod legend;
 mod line;
 mod scatter;
 mod text;

@@ -434,8 +434,32 @@ fn update_rules() -> Vec<(&'static str, String)> {
 
 /// A line of lesson 17's charts: the optimizers whose paths it stands for, and f per step.
 struct Curve {
-    names: Vec<String>,
+    /// The optimizers on this line, each with its learning rate as printed.
+    names: Vec<(String, String)>,
     values: Vec<f64>,
+}
+
+impl Curve {
+    /// `sgd (lr 0.02)`; for a line several optimizers share, `sgd, asgd (lr 0.02): same
+    /// path` (or each with its own rate when they differ).
+    fn label(&self) -> String {
+        let same_lr = self.names.iter().all(|(_, lr)| *lr == self.names[0].1);
+        let mut label = if same_lr {
+            let names: Vec<&str> = self.names.iter().map(|(n, _)| n.as_str()).collect();
+            format!("{} (lr {})", names.join(", "), self.names[0].1)
+        } else {
+            let named: Vec<String> = self
+                .names
+                .iter()
+                .map(|(n, lr)| format!("{n} (lr {lr})"))
+                .collect();
+            named.join(", ")
+        };
+        if self.names.len() > 1 {
+            label.push_str(": same path");
+        }
+        label
+    }
 }
 
 /// Whether two runs' f per step agree within 0.1% at every step (so that one line would
@@ -531,7 +555,7 @@ pub fn update_rules_lesson(tour: &mut Tour) -> Result<()> {
                 entry.lr
             ));
             lrs.push(format!("{name}={}", entry.lr));
-            let label = format!("{name} (lr {})", entry.lr);
+            let label = (name.to_string(), entry.lr.to_string());
             // A path that another one already drawn covers everywhere (asgd's iterates are
             // sgd's up to its tiny decay) would be hidden under it: it joins that line's
             // legend entry instead.
@@ -544,15 +568,24 @@ pub fn update_rules_lesson(tour: &mut Tour) -> Result<()> {
                 values: t.values.clone(),
             });
         }
+        // A curve that reaches exactly 0 leaves the log axis there: a marker at its last
+        // drawable point says so.
+        let zeros: Vec<Marker> = series
+            .iter()
+            .filter_map(|c| {
+                let k = c.values.iter().position(|v| *v == 0.0)?;
+                let last = k.checked_sub(1)?;
+                let name = &c.names[0].0;
+                Some(Marker {
+                    name: format!("{name} reaches exactly 0 at step {k} (off the log axis)"),
+                    points: vec![(last as f64, c.values[last])],
+                })
+            })
+            .collect();
         let series: Vec<Series> = series
             .into_iter()
             .map(|c| Series {
-                name: c.names.join(" and ")
-                    + if c.names.len() > 1 {
-                        ": the same path within 0.1%"
-                    } else {
-                        ""
-                    },
+                name: c.label(),
                 points: c
                     .values
                     .iter()
@@ -575,11 +608,12 @@ pub fn update_rules_lesson(tour: &mut Tour) -> Result<()> {
             x_label: "step",
             y_label: "f(x, y) (log scale)",
             series,
+            markers: zeros,
             log_y: true,
-            legend_room: true,
+            legend_beside: true,
             ..LineChart::default()
         };
-        tour.caption(&format!("f per step on ½(x² + 50y²), each optimizer at its best learning rate of the grid: {title}."));
+        tour.caption(&format!("f per step on ½(x² + 50y²), each optimizer at its best learning rate of the grid: {title}. Optimizers whose f agrees within 0.1% at every step share one line and legend entry."));
         tour.figure(&chart, stem)?;
     }
     tour.say("`momentum` and `nesterov` are SGD with momentum 0.9. The ranking belongs to this bowl and this start: its axes are its eigen-directions, which the per-parameter scaling of AdaGrad and RMSprop fits exactly, and both coordinates of the start are multiples of 0.5, so sign descent at η = 0.5 lands on the minimum itself. On your own data compare them with `descent compare`.");
