@@ -131,7 +131,9 @@ impl Reader<'_> {
         let n = self.u64()?;
         let left = (self.bytes.len() - self.at) as u64;
         if n.saturating_mul(item as u64) > left {
-            return Err(self.bad(&format!("a count of {n} with {left} bytes left")));
+            return Err(self.bad(&format!(
+                "cut short or a bad count: {n} items with {left} bytes left"
+            )));
         }
         Ok(n as usize)
     }
@@ -257,7 +259,7 @@ mod tests {
         huge[16..24].copy_from_slice(&u64::MAX.to_le_bytes()); // |kept|
         let e = StreamStats::from_bytes(&huge).unwrap_err().to_string();
         assert!(
-            e.contains("at byte 24 of") && e.contains("a count of"),
+            e.contains("at byte 24 of") && e.contains("a bad count"),
             "{e}"
         );
         let mut longer = bytes;
