@@ -31,6 +31,9 @@ pub struct Cluster {
     combine: Combine,
     /// Latency and per-byte time of this run's MPI, rank 0's measurement at start.
     link: Link,
+    /// Seconds the measurement of `link` took on this rank.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    probe_s: f64,
     /// Time and values in this rank's collective operations during training.
     traffic: Arc<Mutex<Traffic>>,
     /// Bytes of statistics this rank received from rank 0 (0: none, or it is rank 0).
@@ -170,12 +173,15 @@ impl Cluster {
         let universe = mpi::initialize()
             .ok_or_else(|| anyhow::anyhow!("MPI was initialized twice in this process"))?;
         let world = universe.world();
+        let probe = std::time::Instant::now();
         let link = comm::measure(&world);
+        let probe_s = probe.elapsed().as_secs_f64();
         Ok(Some(Cluster {
             rank: world.rank() as usize,
             size: world.size() as usize,
             combine,
             link,
+            probe_s,
             traffic: Arc::default(),
             received: AtomicU64::new(0),
             _universe: universe,
@@ -217,10 +223,11 @@ impl Cluster {
             return "MPI 1 rank: nothing to combine".to_string();
         }
         format!(
-            "MPI {} ranks, α {:.1} µs, β {:.3} ns/byte: {how}",
+            "MPI {} ranks, α {:.1} µs, β {:.3} ns/byte (measured in {:.0} ms): {how}",
             self.size,
             self.link.alpha * 1e6,
-            self.link.beta * 1e9
+            self.link.beta * 1e9,
+            self.probe_s * 1e3
         )
     }
 
@@ -307,7 +314,7 @@ mod comm {
     const LARGE_VALUES: usize = 1 << 20;
 
     /// α and β by a ping-pong between ranks 0 and 1 (the median half round trip of 8 B for
-    /// α, the slope from 8 B to 8 MiB for β: about 20-40 ms in all on shared memory),
+    /// α, the slope from 8 B to 8 MiB for β: about 40 ms in all on quiet shared memory),
     /// broadcast from rank 0 so that every rank holds the same figures.
     pub(super) fn measure(world: &SimpleCommunicator) -> Link {
         let (rank, size) = (world.rank(), world.size());
