@@ -5,7 +5,7 @@
 #      (examples/mpi_pingpong.rs)                     -> bench/mpi-collectives.csv (+ .load)
 #   2. P2 (linear regression, 100 f32 features, batches of 256, SGD) and P4 (MLP 784-256-10,
 #      cross-entropy, batches of 128, Adam) for one epoch on 1 and 2 ranks, ordered and plain
-#      all-reduce; rank 0's time in collectives per step                -> bench/mpi-train.csv
+#      all-reduce; rank 0's time in collectives per step         -> bench/mpi-train.csv (+ .load)
 #   3. bench/mpi_model.py fits the α-β model of the ring all-reduce to 1. and 2. and writes its
 #      predictions for 2..256 ranks and 1e2..1e8 parameters (bench/mpi-model.csv, .svg).
 # Usage: bench/mpi.sh [--p2-rows N] [--p4-rows N]   (defaults 100000 and 10000: the data is
@@ -68,6 +68,7 @@ np.savetxt(f"{work}/p4.csv", np.column_stack([x, y]), delimiter=",", fmt="%.4g",
 PY
 
 echo "workload,ranks,allreduce,params,steps,train_seconds,collective_seconds,values_sent" > bench/mpi-train.csv
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 run() { # workload ranks allreduce params args...
     local w="$1" n="$2" mode="$3" params="$4"; shift 4
     local err
@@ -83,6 +84,8 @@ for n in 1 2; do
         run P4 "$n" "$mode" 203530 --data "$WORK/p4.csv" --model mlp --hidden 256 --activation relu --loss cross-entropy --dtype f32 --batch 128 --optimizer adam --lr 0.001
     done
 done
+
+echo "load average when measured: $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after, on $(nproc) cores" | tee bench/mpi-train.load
 
 echo "== model"
 "$PYTHON" bench/mpi_model.py

@@ -8,17 +8,19 @@
 //! Rank 0 prints CSV lines `kind,ranks,bytes,seconds` (median of the repetitions) for 8 B to
 //! 8 MiB: `pingpong` is half a round trip between ranks 0 and 1 (two ranks or more),
 //! `allreduce`, `allgather` and `bcast` one collective on all ranks (`bytes`: the reduced or
-//! broadcast buffer, the gathered total). `--no-header` leaves the header out (for appending
+//! broadcast buffer, the gathered total). The ping-pong is `train`'s start-up probe's own
+//! loop ([`descent_cli::pingpong`]). `--no-header` leaves the header out (for appending
 //! the runs on other rank counts to one file).
 
 use std::time::Instant;
 
+use descent_cli::pingpong::{self, half_round_trips};
 use mpi::collective::SystemOperation;
-use mpi::traits::{Communicator, CommunicatorCollectives, Destination, Root, Source};
+use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    pingpong::median(&v)
 }
 
 fn main() {
@@ -36,24 +38,12 @@ fn main() {
         } else {
             (1000 >> (exp - 12).min(10)).max(9)
         };
-        let mut buf = vec![1.0f64; n];
+        let buf = vec![1.0f64; n];
         let mut out = vec![0.0f64; n];
         if size >= 2 {
-            let mut times = Vec::with_capacity(reps);
-            for _ in 0..reps {
-                world.barrier();
-                let t = Instant::now();
-                if rank == 0 {
-                    world.process_at_rank(1).send(&buf[..]);
-                    world.process_at_rank(1).receive_into(&mut buf[..]);
-                } else if rank == 1 {
-                    world.process_at_rank(0).receive_into(&mut buf[..]);
-                    world.process_at_rank(0).send(&buf[..]);
-                }
-                times.push(t.elapsed().as_secs_f64() / 2.0);
-            }
+            let times = half_round_trips(&world, n, reps);
             if rank == 0 {
-                println!("pingpong,{size},{},{:e}", n * 8, median(times));
+                println!("pingpong,{size},{},{:e}", n * 8, pingpong::median(&times));
             }
         }
         let mut times = Vec::with_capacity(reps);

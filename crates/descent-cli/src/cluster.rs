@@ -10,6 +10,7 @@
 //! forever on one that is gone. Without the feature, a process started by a launcher as one
 //! of several refuses to run (each would train alone and overwrite the others' files).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[cfg(not(feature = "mpi"))]
@@ -30,8 +31,14 @@ pub struct Cluster {
     combine: Combine,
     /// Latency and per-byte time of this run's MPI, rank 0's measurement at start.
     link: Link,
+    /// Seconds the measurement of `link` took on this rank.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    probe_s: f64,
     /// Time and values in this rank's collective operations during training.
     traffic: Arc<Mutex<Traffic>>,
+    /// Bytes of statistics this rank received from rank 0 (0: none, or it is rank 0).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    received: AtomicU64,
     /// MPI is finalized when this is dropped.
     #[cfg(feature = "mpi")]
     _universe: mpi::environment::Universe,
@@ -166,13 +173,17 @@ impl Cluster {
         let universe = mpi::initialize()
             .ok_or_else(|| anyhow::anyhow!("MPI was initialized twice in this process"))?;
         let world = universe.world();
+        let probe = std::time::Instant::now();
         let link = comm::measure(&world);
+        let probe_s = probe.elapsed().as_secs_f64();
         Ok(Some(Cluster {
             rank: world.rank() as usize,
             size: world.size() as usize,
             combine,
             link,
+            probe_s,
             traffic: Arc::default(),
+            received: AtomicU64::new(0),
             _universe: universe,
         }))
     }
@@ -212,11 +223,33 @@ impl Cluster {
             return "MPI 1 rank: nothing to combine".to_string();
         }
         format!(
-            "MPI {} ranks, α {:.1} µs, β {:.3} ns/byte: {how}",
+            "MPI {} ranks, α {:.1} µs, β {:.3} ns/byte (measured in {:.0} ms): {how}",
             self.size,
             self.link.alpha * 1e6,
-            self.link.beta * 1e9
+            self.link.beta * 1e9,
+            self.probe_s * 1e3
         )
+    }
+
+    /// `rank R of N: statistics ...`: whether this rank made the pass over the streamed data
+    /// for its statistics (rank 0: the row groups and bytes it read) or received them.
+    pub fn stats_note(&self, read: (u64, u64)) -> String {
+        let received = self.received.load(Ordering::Relaxed);
+        if self.rank == 0 {
+            format!(
+                "{}: statistics from one pass over {} row group(s) ({} bytes), sent to the other {} rank(s)",
+                self.describe(),
+                read.0,
+                read.1,
+                self.size - 1
+            )
+        } else {
+            format!(
+                "{}: statistics received from rank 0 ({received} bytes); read {} row group(s) for them",
+                self.describe(),
+                read.0
+            )
+        }
     }
 
     /// `N collectives, V values sent, S s` of this rank's training so far.
@@ -231,7 +264,10 @@ impl Cluster {
     /// Prints `error: rank R of N: MESSAGE` and ends every rank of the run (`MPI_Abort`):
     /// the others may be waiting for this one in a collective operation.
     pub fn abort(&self, message: &str) -> ! {
-        eprintln!("error: rank {} of {}: {message}", self.rank, self.size);
+        // One write of the whole line: the ranks' messages reach the launcher's stderr
+        // whole instead of interleaved piece by piece.
+        let line = format!("error: rank {} of {}: {message}\n", self.rank, self.size);
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
         #[cfg(feature = "mpi")]
         {
             use mpi::traits::Communicator;
@@ -250,6 +286,8 @@ mod comm {
     use std::time::Instant;
 
     use anyhow::{bail, Result};
+    use descent::data::parquet::StreamStats;
+    use descent::run::ShareStats;
     use descent::train::{Combine, GradientHook, Shard};
     use descent::Float;
     use mpi::collective::SystemOperation;
@@ -258,6 +296,7 @@ mod comm {
     use mpi::traits::{Communicator, CommunicatorCollectives, Destination, Root, Source};
 
     use super::{Cluster, Link, Ordered, Traffic, ORDERED_ENV};
+    use crate::pingpong::{half_round_trips, median};
 
     /// FNV-1a, 64 bits: the same on every machine and build (std's hasher is not promised
     /// to be).
@@ -267,21 +306,22 @@ mod comm {
         })
     }
 
-    /// Ping-pong repetitions of the small (8 B) and the large (256 KiB) message.
+    /// Ping-pong repetitions of the small (8 B) message, and of the large one (8 MiB: large
+    /// enough to leave the caches, as a gradient all-reduce's buffers of a big model do; a
+    /// 256 KiB message stays in cache and measured β 6-8 times below the fitted one).
     const PING_SMALL: usize = 31;
-    const PING_LARGE: usize = 9;
-    const LARGE_VALUES: usize = 1 << 15;
+    const PING_LARGE: usize = 3;
+    const LARGE_VALUES: usize = 1 << 20;
 
     /// α and β by a ping-pong between ranks 0 and 1 (the median half round trip of 8 B for
-    /// α, the slope from 8 B to 256 KiB for β: a few milliseconds in all on shared memory),
+    /// α, the slope from 8 B to 8 MiB for β: about 40 ms in all on quiet shared memory),
     /// broadcast from rank 0 so that every rank holds the same figures.
     pub(super) fn measure(world: &SimpleCommunicator) -> Link {
         let (rank, size) = (world.rank(), world.size());
         let mut figures = [0.0f64; 2];
         if size >= 2 {
-            world.barrier();
-            let small = half_round_trips(world, rank, 1, PING_SMALL);
-            let large = half_round_trips(world, rank, LARGE_VALUES, PING_LARGE);
+            let small = median(&half_round_trips(world, 1, PING_SMALL));
+            let large = median(&half_round_trips(world, LARGE_VALUES, PING_LARGE));
             if rank == 0 {
                 let bytes = ((LARGE_VALUES - 1) * 8) as f64;
                 figures = [small, ((large - small) / bytes).max(0.0)];
@@ -292,26 +332,6 @@ mod comm {
             alpha: figures[0],
             beta: figures[1],
         }
-    }
-
-    /// The median half round trip of `values` f64 between ranks 0 and 1, on rank 0 (zero
-    /// elsewhere; the other ranks take no part).
-    fn half_round_trips(world: &SimpleCommunicator, rank: i32, values: usize, reps: usize) -> f64 {
-        let mut buf = vec![0.0f64; values];
-        let mut times = Vec::with_capacity(reps);
-        for _ in 0..reps {
-            let t = Instant::now();
-            if rank == 0 {
-                world.process_at_rank(1).send(&buf[..]);
-                world.process_at_rank(1).receive_into(&mut buf[..]);
-            } else if rank == 1 {
-                world.process_at_rank(0).receive_into(&mut buf[..]);
-                world.process_at_rank(0).send(&buf[..]);
-            }
-            times.push(t.elapsed().as_secs_f64() / 2.0);
-        }
-        times.sort_by(f64::total_cmp);
-        times[times.len() / 2]
     }
 
     impl Cluster {
@@ -372,6 +392,45 @@ mod comm {
                 );
             }
             Ok(())
+        }
+
+        /// Rank 0's `compute()` on every rank (see [`ShareStats`]): its statistics as bytes
+        /// ([`StreamStats::to_bytes`]: exact bits), or its error's message, broadcast.
+        fn share_from_root(
+            &self,
+            compute: &mut dyn FnMut() -> descent::Result<StreamStats>,
+        ) -> descent::Result<StreamStats> {
+            let world = SimpleCommunicator::world();
+            let root = world.process_at_rank(0);
+            // [1, length] and the statistics, or [0, length] and the error's message.
+            let mut head = [0u64; 2];
+            let (mut bytes, mine) = if self.rank == 0 {
+                let result = compute();
+                let bytes = match &result {
+                    Ok(stats) => stats.to_bytes(),
+                    Err(e) => e.to_string().into_bytes(),
+                };
+                head = [u64::from(result.is_ok()), bytes.len() as u64];
+                (bytes, Some(result))
+            } else {
+                (Vec::new(), None)
+            };
+            root.broadcast_into(&mut head[..]);
+            bytes.resize(head[1] as usize, 0);
+            root.broadcast_into(&mut bytes[..]);
+            if let Some(result) = mine {
+                return result;
+            }
+            let size = bytes.len();
+            if head[0] == 0 {
+                return Err(descent::Error::Data(format!(
+                    "rank 0 could not make the pass over the data for its statistics: {}",
+                    String::from_utf8_lossy(&bytes)
+                )));
+            }
+            let stats = StreamStats::from_bytes(&bytes)?;
+            self.received.store(size as u64, super::Ordering::Relaxed);
+            Ok(stats)
         }
 
         /// The gradient hook of this rank.
@@ -512,6 +571,26 @@ mod comm {
             self.count(started, len);
             Ok(carry)
         }
+    }
+
+    impl ShareStats for &Cluster {
+        fn share(
+            &mut self,
+            compute: &mut dyn FnMut() -> descent::Result<StreamStats>,
+        ) -> descent::Result<StreamStats> {
+            self.share_from_root(compute)
+        }
+    }
+}
+
+/// Never reached: without the feature there is no cluster.
+#[cfg(not(feature = "mpi"))]
+impl descent::run::ShareStats for &Cluster {
+    fn share(
+        &mut self,
+        compute: &mut dyn FnMut() -> descent::Result<descent::data::parquet::StreamStats>,
+    ) -> descent::Result<descent::data::parquet::StreamStats> {
+        compute()
     }
 }
 

@@ -14,6 +14,8 @@ mod fsutil;
 mod lock;
 mod observers;
 mod optimizer_list;
+#[cfg(feature = "mpi")]
+pub mod pingpong;
 mod plot;
 mod prep;
 mod stream;

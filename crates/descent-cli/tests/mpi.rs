@@ -2,9 +2,10 @@
 //! ranks are byte for byte those of the single process, for N = 1, 2, 3 and 8
 //! (oversubscribed), across linear, logistic, softmax and MLP models, SGD, momentum and
 //! Adam, f64 and f32, and with each ordered algorithm forced (all-gather, chain); streamed
-//! ranks read only the row groups of their chunks and write the same bytes; rank 0 alone
+//! ranks read only the row groups of their chunks and write the same bytes, their
+//! statistics made once on rank 0 and their final metrics split; rank 0 alone
 //! writes; mismatched ranks are refused at start; an error or a killed rank ends every rank
-//! within 10 seconds with a message; `--resume` on the same ranks continues to the
+//! within 10 seconds with a message, a bad streamed file on rank 0 too; `--resume` on the same ranks continues to the
 //! uninterrupted run's files.
 #![cfg(feature = "mpi")]
 
@@ -454,5 +455,141 @@ fn a_killed_rank_ends_the_run_and_resume_matches_the_uninterrupted_run() {
             read(&dir.join("full").join(f)) == read(&dir.join("part").join(f)),
             "{f}: the resumed run differs from the uninterrupted one"
         );
+    }
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../descent/tests/fixtures/parquet")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `summary.json` without what differs between any two runs (the wall-clock seconds).
+fn summary(dir: &Path) -> serde_json::Value {
+    let mut s: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("summary.json"))).unwrap();
+    let o = s.as_object_mut().unwrap();
+    assert!(o.remove("seconds").is_some() && o.remove("timing").is_some());
+    s
+}
+
+/// `--stream` on 2 and 3 ranks: rank 0 alone makes the pass for the statistics (it reads
+/// the file's row groups for them; every other rank says it received them and read none),
+/// and `metrics.csv`, `model.json` and `summary.json` (its final metrics split across the
+/// ranks by whole batches) are the single streamed run's (the summary's exact figures: all
+/// but its wall-clock seconds), for standard and min-max scaling, a linear model, an MLP
+/// (whose ranks read every row) and class labels that travel with the statistics.
+#[test]
+fn streamed_statistics_come_from_rank_0_and_the_files_are_the_single_process_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let numbers = fixture("numbers_snappy.parquet");
+    let classes = fixture("classes.parquet");
+    let cases = [
+        (
+            "linear",
+            format!("--data {numbers} --features i8,i16,f16,f32,f64,d32 --scale standard --scale-target standard --model linear --optimizer adam --lr 0.01 --batch 20 --shuffle-buffer 40"),
+            3,
+        ),
+        (
+            "mlp",
+            format!("--data {numbers} --features u8,u32,f64,flag,d64 --scale minmax --model mlp --hidden 5 --optimizer sgd --lr 0.05 --batch 30 --no-shuffle"),
+            3,
+        ),
+        (
+            "softmax",
+            format!("--data {classes} --features size,count --target label --scale standard --model softmax --optimizer adam --lr 0.05 --batch 16"),
+            1,
+        ),
+    ];
+    for (name, case, groups) in &cases {
+        let args = |out: &str| {
+            let mut a = vec!["train".to_string(), "--stream".to_string()];
+            a.extend(case.split_whitespace().map(String::from));
+            a.extend(
+                [
+                    "--epochs",
+                    "4",
+                    "--threads",
+                    "1",
+                    "--seed",
+                    "3",
+                    "--out",
+                    out,
+                ]
+                .map(String::from),
+            );
+            a
+        };
+        let single = format!("{name}-1p");
+        let a = args(&single);
+        ok(&a.iter().map(String::as_str).collect::<Vec<_>>(), dir);
+        for n in [2, 3] {
+            let out = format!("{name}-{n}r");
+            let a = args(&out);
+            let err = mpirun_ok(n, &a.iter().map(String::as_str).collect::<Vec<_>>(), dir);
+            let root = format!("statistics from one pass over {groups} row group(s) (");
+            let root_lines: Vec<&str> = err.lines().filter(|l| l.contains(&root)).collect();
+            assert!(
+                root_lines.len() == 1 && root_lines[0].contains(&format!("rank 0 of {n}")),
+                "{name}: rank 0 made the pass: {err}"
+            );
+            for r in 1..n {
+                assert!(
+                    err.lines().any(|l| l.contains(&format!("rank {r} of {n}"))
+                        && l.contains("statistics received from rank 0 (")
+                        && l.contains("read 0 row group(s) for them")),
+                    "{name}: rank {r} of {n} received the statistics and read nothing: {err}"
+                );
+            }
+            for f in ["metrics.csv", "model.json"] {
+                assert!(
+                    read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
+                    "{name} on {n} ranks: {f} differs from the single streamed run's"
+                );
+            }
+            assert_eq!(
+                summary(&dir.join(&single)),
+                summary(&dir.join(&out)),
+                "{name} on {n} ranks: summary.json differs"
+            );
+        }
+    }
+}
+
+/// A streamed file whose pass for the statistics fails (a missing value, no
+/// `--drop-missing`) ends every rank, non-zero and within 10 s, with the file named: rank 0
+/// made the pass and failed, and the others, waiting for its statistics, learn why.
+#[test]
+fn a_bad_streamed_file_ends_every_rank_with_the_file_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let numbers = fixture("numbers_snappy.parquet");
+    let args = format!(
+        "train --data {numbers} --features f64,level --stream --model linear --batch 16 --epochs 2 --threads 1 --out r"
+    );
+    let args: Vec<&str> = args.split_whitespace().collect();
+    for n in [2, 3] {
+        let started = Instant::now();
+        let out = mpirun(n, &args, tmp.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{n} ranks took {:?}",
+            started.elapsed()
+        );
+        // Whichever rank's MPI_Abort comes first may end the others before they print.
+        let named = |l: &&str| l.contains("numbers_snappy.parquet") && l.contains("column level");
+        let from_root = |l: &&str| {
+            l.contains(&format!("error: rank 0 of {n}: "))
+                || l.contains("rank 0 could not make the pass over the data for its statistics")
+        };
+        assert!(
+            err.lines().any(|l| named(&l) && from_root(&l)),
+            "no line naming rank 0, the file and the column in: {err}"
+        );
+        assert!(!tmp.path().join("r").join("model.json").exists());
     }
 }

@@ -358,9 +358,20 @@ fn train<F: Float>(
     // Seconds reading the in-memory data (a stream reads as it trains).
     let mut read_s = 0.0;
     let (mut run, mut stream) = if spec.data.stream.is_some() {
-        let (run, source, report) = Run::<F>::streaming(spec.clone(), None).map_err(with_flags)?;
+        // Under MPI rank 0 alone makes the pass for the statistics and sends them on.
+        let mut alone = descent::run::Alone;
+        let mut shared = cluster;
+        let share: &mut dyn descent::run::ShareStats = match &mut shared {
+            Some(c) => c,
+            None => &mut alone,
+        };
+        let (run, source, report) =
+            Run::<F>::streaming_with(spec.clone(), None, share).map_err(with_flags)?;
         if !o.quiet && root {
             eprintln!("note: {}", report.line());
+        }
+        if let (Some(c), false) = (cluster, o.quiet) {
+            eprintln!("note: {}", c.stats_note(report.stats_read));
         }
         (run, Some(source))
     } else {
@@ -397,6 +408,9 @@ fn train<F: Float>(
                     if !o.quiet {
                         eprintln!("note: {}", read_share(c, source)?);
                     }
+                    // This rank's share of rank 0's final metrics.
+                    let m2 = source.stats().targets.m2.clone();
+                    run.report_source(source, &m2)?;
                 }
                 None => {
                     run.train(&mut [])?;

@@ -17,8 +17,10 @@
 
 pub mod checkpoint_file;
 mod report;
+mod share;
 mod spec;
 mod streaming;
+pub use share::{Alone, ShareStats};
 pub use streaming::StreamReport;
 mod verdict;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ndarray::Array2;
 
-use super::{check_labels, target_kind, Run, RunSpec};
+use super::{check_labels, target_kind, Alone, Run, RunSpec, ShareStats};
 use crate::data::parquet::{
     resolve_columns, scan, shuffle_quality, ParquetBatches, ParquetFiles, Selection, StreamOrder,
     StreamStats,
@@ -24,6 +24,9 @@ pub struct StreamReport {
     pub dropped: u64,
     /// Rows in the shuffle buffer (0: no shuffle).
     pub buffer: usize,
+    /// Row groups and compressed bytes this process read for the statistics ((0, 0): it
+    /// received them, [`ShareStats`]).
+    pub stats_read: (u64, u64),
     /// Mean distance of a row from its file position in an epoch, and a full shuffle's.
     pub displacement: (f64, f64),
 }
@@ -56,6 +59,16 @@ impl<F: Float> Run<F> {
         spec: RunSpec,
         scalers: Option<(Scaler, Scaler)>,
     ) -> Result<(Self, ParquetBatches<F>, StreamReport)> {
+        Self::streaming_with(spec, scalers, &mut Alone)
+    }
+
+    /// [`Run::streaming`] with the one pass made where `share` says (a data-parallel run:
+    /// on its root, the result sent to every process) instead of by this process.
+    pub fn streaming_with(
+        spec: RunSpec,
+        scalers: Option<(Scaler, Scaler)>,
+        share: &mut dyn ShareStats,
+    ) -> Result<(Self, ParquetBatches<F>, StreamReport)> {
         spec.validate()?;
         let DataSource::File(path) = &spec.data.source else {
             return Err(Error::Data(
@@ -77,7 +90,7 @@ impl<F: Float> Run<F> {
         let (files, sel, names) = open(path, &spec)?;
         let kind = target_kind(spec.loss.unwrap_or_else(|| spec.model.default_loss(None)));
         let classes = kind == crate::data::TargetKind::Classes;
-        let stats = scan(&files, &sel, classes)?;
+        let stats = share.share(&mut || scan(&files, &sel, classes))?;
         let mut train = empty_dataset(&names, &stats)?;
         train.dropped_rows = stats.dropped as usize;
         let loss = spec.loss_for(&train);
@@ -118,6 +131,7 @@ impl<F: Float> Run<F> {
             rows: stats.rows,
             dropped: stats.dropped,
             buffer: if shuffle.is_some() { buffer } else { 0 },
+            stats_read: stats.read,
             displacement: if shuffle.is_some() {
                 shuffle_quality(&order, &stats.kept)
             } else {
@@ -174,32 +188,73 @@ impl<F: Float> Run<F> {
     /// Final metrics of a streamed run: one more pass over `source` (epoch 0's batches), the
     /// loss, mse and accuracy averaged over rows; R² (one target) from the squared error
     /// and the targets' variance found by the first pass (`target_m2`, in their own units).
+    ///
+    /// In a data-parallel run (a gradient hook with a [`Shard`](crate::train::Shard) of two
+    /// processes or more) each process evaluates a contiguous run of whole batches
+    /// ([`chunk_range`](crate::train::chunk_range) of the batches), the per-batch figures
+    /// are gathered in batch order ([`GradientHook::all_gather`]) and added as one process
+    /// adds them, so the report has the single process's bits. Every process must call it.
+    ///
+    /// [`GradientHook::all_gather`]: crate::train::GradientHook::all_gather
     pub fn report_source(
-        &self,
+        &mut self,
         source: &mut dyn crate::data::BatchSource<F>,
         target_m2: &[f64],
     ) -> Result<super::Report> {
-        let (net, loss, p) = (
-            self.trainer.model(),
-            self.trainer.loss(),
-            &self.trainer.params,
-        );
-        source.seek(0, 0)?;
-        let (mut n, mut sum_loss, mut sum_mse, mut sum_acc) = (0.0, 0.0, 0.0, 0.0);
-        while let Some(b) = source.next_batch()? {
+        let batches = source.steps_per_epoch();
+        let shard = self
+            .trainer
+            .gradient_hook_mut()
+            .and_then(|h| h.shard())
+            .filter(|s| s.size > 1);
+        let mine = match shard {
+            Some(s) => crate::train::chunk_range(batches, s.rank, s.size),
+            None => 0..batches,
+        };
+        // Per batch: rows, loss, mse, accuracy (each batch's figures as one process finds
+        // them; the sums are taken below in batch order).
+        let mut figures = Vec::with_capacity(4 * mine.len());
+        if !mine.is_empty() {
+            source.seek(0, mine.start)?;
+        }
+        for _ in mine {
+            let b = source
+                .next_batch()?
+                .ok_or_else(|| Error::State("the stream ended before its last batch".into()))?;
             let data = TrainData {
                 x: b.x.to_owned(),
                 y: b.y.to_owned(),
             };
+            let (net, loss, p) = (
+                self.trainer.model(),
+                self.trainer.loss(),
+                &self.trainer.params,
+            );
             let m =
                 super::SplitMetrics::with_target_scaler(net, loss, p, &data, &self.target_scaler)?;
             let rows = data.x.nrows() as f64;
-            n += rows;
-            sum_loss += m.loss * rows;
-            sum_mse += m.mse.unwrap_or(0.0) * rows;
-            sum_acc += m.accuracy.unwrap_or(0.0) * rows;
+            figures.extend([
+                rows,
+                m.loss,
+                m.mse.unwrap_or(0.0),
+                m.accuracy.unwrap_or(0.0),
+            ]);
         }
-        let classify = loss.is_classification();
+        if let (Some(s), Some(hook)) = (shard, self.trainer.gradient_hook_mut()) {
+            let counts: Vec<usize> = (0..s.size)
+                .map(|r| 4 * crate::train::chunk_range(batches, r, s.size).len())
+                .collect();
+            figures = hook.all_gather(&figures, &counts)?;
+        }
+        let (mut n, mut sum_loss, mut sum_mse, mut sum_acc) = (0.0, 0.0, 0.0, 0.0);
+        for f in figures.chunks_exact(4) {
+            let rows = f[0];
+            n += rows;
+            sum_loss += f[1] * rows;
+            sum_mse += f[2] * rows;
+            sum_acc += f[3] * rows;
+        }
+        let classify = self.trainer.loss().is_classification();
         let mse = (!classify).then(|| sum_mse / n);
         let r2 = match (mse, target_m2) {
             (Some(mse), [m2]) if *m2 > 0.0 => Some(1.0 - mse * n / m2),

@@ -307,6 +307,12 @@ impl<F: Float> Trainer<F> {
         self.hook = Some(hook);
     }
 
+    /// The gradient hook, if one is set: a data-parallel front end reaches its collective
+    /// operations through it after training (the split final metrics).
+    pub fn gradient_hook_mut(&mut self) -> Option<&mut (dyn GradientHook<F> + 'static)> {
+        self.hook.as_deref_mut()
+    }
+
     /// What `Event::Start` tells observers besides the counters: the run specification (as
     /// JSON) and the parameters' names.
     pub fn describe(&mut self, spec: Option<serde_json::Value>, param_names: Vec<String>) {

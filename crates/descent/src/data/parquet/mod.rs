@@ -15,6 +15,7 @@ mod rows;
 mod stats;
 mod stream;
 mod table;
+mod wire;
 
 pub use column::{Conv, Cursor, Kind};
 pub use files::{is_parquet, open, FileInfo, ParquetFiles};

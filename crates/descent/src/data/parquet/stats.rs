@@ -125,6 +125,9 @@ pub struct StreamStats {
     pub targets: Moments,
     /// Class labels in index order (class targets).
     pub classes: Option<Vec<String>>,
+    /// Row groups and compressed bytes this process read to find them (none where they
+    /// were received from another process: [`StreamStats::from_bytes`]).
+    pub read: (u64, u64),
 }
 
 /// Reads every row once (in file order) and gathers [`StreamStats`]; `classes` reads the
@@ -176,6 +179,7 @@ pub fn scan(files: &Arc<ParquetFiles>, sel: &Selection, classes: bool) -> Result
         features,
         targets,
         classes,
+        read: reader.opened,
     })
 }
 
