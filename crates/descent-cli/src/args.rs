@@ -180,6 +180,7 @@ impl DataArgs {
                 shuffle_buffer: self
                     .shuffle_buffer
                     .unwrap_or(descent::run::DEFAULT_SHUFFLE_BUFFER),
+                scale_from: None,
             });
         }
         Ok(data)
@@ -327,6 +328,11 @@ pub struct TrainArgs {
     /// Fraction of rows held out for validation (seeded split).
     #[arg(long, default_value_t = 0.0)]
     pub val_fraction: f64,
+    /// Streamed training: take the feature and target scalers from a previous run (its
+    /// directory or a model.json) instead of fitting them in the statistics pass. Its
+    /// features and targets, and --scale / --scale-target, must be this run's.
+    #[arg(long, value_name = "RUN_DIR|MODEL")]
+    pub scale_from: Option<PathBuf>,
     /// Output directory [default: runs/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -494,9 +500,23 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Output CSV file [default: stdout].
+    /// Output file [default: stdout, CSV].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// csv | parquet [default: parquet for an --out ending in .parquet, else csv]. Parquet:
+    /// one DOUBLE column per CSV column (the numbers the CSV text reads back to), snappy.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
+    /// Rows per Parquet row group.
+    #[arg(long, value_name = "N", default_value_t = 131_072)]
+    pub row_group_rows: usize,
+}
+
+/// The file formats `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    Csv,
+    Parquet,
 }
 
 /// The schedule syntax, shown by `descent schedule --help`.

@@ -247,6 +247,12 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
     if data.stream.is_none() {
         data.stream = crate::stream::over_budget(&a.data, a.quiet)?;
     }
+    if let Some(from) = &a.scale_from {
+        let Some(stream) = data.stream.as_mut() else {
+            bail!("--scale-from applies to streamed training; add --stream (data read whole fits its scalers in memory)");
+        };
+        stream.scale_from = Some(from.clone());
+    }
     let spec = RunSpec {
         version: RUN_SPEC_VERSION,
         data,
@@ -358,7 +364,12 @@ fn train<F: Float>(
     // Seconds reading the in-memory data (a stream reads as it trains).
     let mut read_s = 0.0;
     let (mut run, mut stream) = if spec.data.stream.is_some() {
-        let (run, source, report) = Run::<F>::streaming(spec.clone(), None).map_err(with_flags)?;
+        let given = crate::stream::scale_from(&spec)?;
+        let scalers = given.as_ref().map(|g| g.scalers.clone());
+        let (run, source, report) = Run::<F>::streaming(spec.clone(), scalers).map_err(with_flags)?;
+        if let Some(g) = &given {
+            g.check_columns(&run.train_set.feature_names, &run.train_set.target_names)?;
+        }
         if !o.quiet && root {
             eprintln!("note: {}", report.line());
         }
