@@ -75,7 +75,12 @@ pub fn scale_from(spec: &descent::RunSpec) -> Result<Option<GivenScalers>> {
         .with_context(|| format!("--scale-from: cannot read model {}", path.display()))?;
     for (what, flag, scaler, asked) in [
         ("feature", "--scale", &model.scaler, spec.scale),
-        ("target", "--scale-target", &model.target_scaler, spec.scale_target),
+        (
+            "target",
+            "--scale-target",
+            &model.target_scaler,
+            spec.scale_target,
+        ),
     ] {
         let theirs = match scaler {
             Scaler::None => Scaling::None,

@@ -50,9 +50,8 @@ pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {
     if model.one_hot.is_some() {
         bail!("--stream: a model with one-hot encoded columns predicts on data read whole; leave out --stream");
     }
-    let files = Arc::new(
-        ParquetFiles::open(path).with_context(|| format!("--data {}", path.display()))?,
-    );
+    let files =
+        Arc::new(ParquetFiles::open(path).with_context(|| format!("--data {}", path.display()))?);
     let columns = Columns {
         targets: Some(Vec::new()),
         features: Some(model.inputs().to_vec()),
@@ -76,7 +75,10 @@ pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {
                     .find(|&j| &files.columns[j].0 == n)
                     .with_context(|| {
                         let all: Vec<String> = header.iter().map(|&j| name(j)).collect();
-                        format!("--keep {n}: no such column; the columns are: {}", all.join(", "))
+                        format!(
+                            "--keep {n}: no such column; the columns are: {}",
+                            all.join(", ")
+                        )
                     })
             })
             .collect::<Result<_>>()?,
@@ -87,7 +89,12 @@ pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {
         .map(|f| files.columns.iter().position(|(n, _)| n == f))
         .collect::<Option<_>>()
         .context("internal: a feature column vanished")?;
-    if args.data.target.is_some() || model.targets.iter().all(|t| header.iter().any(|&j| name(j) == *t)) {
+    if args.data.target.is_some()
+        || model
+            .targets
+            .iter()
+            .all(|t| header.iter().any(|&j| name(j) == *t))
+    {
         eprintln!("note: streamed predictions are not scored (read the data whole, without --stream, for a score)");
     }
     // One reader over the kept columns and the features (each column once).
@@ -243,9 +250,14 @@ impl Output {
             .and_then(Path::extension)
             .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         let Some(path) = out else {
-            let mut writer = csv::Writer::from_writer(Box::new(BufWriter::new(std::io::stdout())) as Box<dyn Write>);
+            let mut writer = csv::Writer::from_writer(
+                Box::new(BufWriter::new(std::io::stdout())) as Box<dyn Write>
+            );
             write_header(&mut writer, kept, &preds)?;
-            return Ok(Output::Csv { writer, paths: None });
+            return Ok(Output::Csv {
+                writer,
+                paths: None,
+            });
         };
         let tmp = tmp_path(path);
         let paths = (tmp.clone(), path.to_path_buf());
@@ -273,7 +285,7 @@ impl Output {
         let file = std::fs::File::create(&tmp)
             .with_context(|| format!("cannot create {}", tmp.display()))?;
         let mut writer = csv::Writer::from_writer(
-            Box::new(BufWriter::with_capacity(1 << 20, file)) as Box<dyn Write>
+            Box::new(BufWriter::with_capacity(1 << 20, file)) as Box<dyn Write>,
         );
         write_header(&mut writer, kept, &preds)?;
         Ok(Output::Csv {
@@ -369,7 +381,9 @@ impl Output {
                             (OutColumn::Numbers(v), Some(_)) => {
                                 v.push(Some(model.probabilities(&logits)[p - 1]))
                             }
-                            (OutColumn::Texts(_), None) => bail!("internal: a text prediction column"),
+                            (OutColumn::Texts(_), None) => {
+                                bail!("internal: a text prediction column")
+                            }
                         }
                     }
                 }

@@ -366,7 +366,8 @@ fn train<F: Float>(
     let (mut run, mut stream) = if spec.data.stream.is_some() {
         let given = crate::stream::scale_from(&spec)?;
         let scalers = given.as_ref().map(|g| g.scalers.clone());
-        let (run, source, report) = Run::<F>::streaming(spec.clone(), scalers).map_err(with_flags)?;
+        let (run, source, report) =
+            Run::<F>::streaming(spec.clone(), scalers).map_err(with_flags)?;
         if let Some(g) = &given {
             g.check_columns(&run.train_set.feature_names, &run.train_set.target_names)?;
         }

@@ -181,7 +181,11 @@ impl Generator {
     }
 
     /// Calls `emit` with each of the `spec.rows` rows (features, then the target), in order.
-    pub fn for_each_row(self, spec: &Spec, mut emit: impl FnMut(&[f64]) -> Result<()>) -> Result<()> {
+    pub fn for_each_row(
+        self,
+        spec: &Spec,
+        mut emit: impl FnMut(&[f64]) -> Result<()>,
+    ) -> Result<()> {
         let noise = self.check(spec)?;
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         let d = spec.features;

@@ -104,7 +104,12 @@ impl ColumnChunks {
         for &j in &self.columns {
             let (name, kind) = &self.files.columns[j];
             let Kind::Read(conv) = kind else {
-                return Err(group_error(path, g, Some(name), "not a readable column".into()));
+                return Err(group_error(
+                    path,
+                    g,
+                    Some(name),
+                    "not a readable column".into(),
+                ));
             };
             let column = rg
                 .get_column_reader(j)
