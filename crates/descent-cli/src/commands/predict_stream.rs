@@ -117,30 +117,49 @@ pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {
         .collect();
     let mut chunks = ColumnChunks::new(files.clone(), read)?;
     let mut out = Output::create(args.out.as_deref(), model, &kept_names, &kept_kinds)?;
-    let result = (|| -> Result<u64> {
-        let (mut rows, mut dropped) = (0u64, 0u64);
-        while let Some(chunk) = chunks.next_chunk()? {
-            let (x, kept) = features_of(model, &chunk, &feature_at, args.data.drop_missing)?;
-            dropped += (chunk.rows - kept.len()) as u64;
-            rows += kept.len() as u64;
-            let preds = model.outputs(x.view())?;
-            out.write(model, &chunk, &keep_at, &kept, &preds)?;
-        }
-        if dropped > 0 {
-            eprintln!(
-                "note: dropped {dropped} row(s) with a missing value (--drop-missing); they have no prediction"
-            );
-        }
-        Ok(rows)
-    })();
+    let drop_missing = args.data.drop_missing;
+    let result = predict_chunks(
+        model,
+        &mut chunks,
+        &mut out,
+        &feature_at,
+        &keep_at,
+        drop_missing,
+    );
     match result {
-        Ok(_) => out.finish()?,
+        Ok(dropped) => {
+            out.finish()?;
+            if dropped > 0 {
+                eprintln!(
+                    "note: dropped {dropped} row(s) with a missing value (--drop-missing); they have no prediction"
+                );
+            }
+        }
         Err(e) => {
             out.abandon();
             return Err(e);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads, predicts and writes every chunk; returns the rows dropped.
+fn predict_chunks(
+    model: &Model,
+    chunks: &mut ColumnChunks,
+    out: &mut Output,
+    feature_at: &[usize],
+    keep_at: &[usize],
+    drop_missing: bool,
+) -> Result<u64> {
+    let mut dropped = 0u64;
+    while let Some(chunk) = chunks.next_chunk()? {
+        let (x, kept) = features_of(model, &chunk, feature_at, drop_missing)?;
+        dropped += (chunk.rows - kept.len()) as u64;
+        let preds = model.outputs(x.view())?;
+        out.write(model, &chunk, keep_at, &kept, &preds)?;
+    }
+    Ok(dropped)
 }
 
 /// The chunk's feature rows (of the rows kept) as the model reads them, and which rows
@@ -232,7 +251,7 @@ enum Output {
         paths: Option<(std::path::PathBuf, std::path::PathBuf)>,
     },
     Parquet {
-        sink: ParquetSink,
+        sink: Box<ParquetSink>,
         columns: Vec<OutColumn>,
         paths: (std::path::PathBuf, std::path::PathBuf),
     },
@@ -268,7 +287,7 @@ impl Output {
                 .map(|(n, k)| (n.clone(), *k, true))
                 .chain(preds.iter().map(|(n, k)| (n.clone(), *k, false)))
                 .collect();
-            let sink = ParquetSink::create(&tmp, &schema)?;
+            let sink = Box::new(ParquetSink::create(&tmp, &schema)?);
             let columns = schema
                 .iter()
                 .map(|(_, k, _)| match k {

@@ -158,7 +158,7 @@ impl Generator {
         let mut sink = ParquetSink::create(path, &schema)?;
         let group = row_group_rows.min(spec.rows.max(1));
         let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(group); names.len()];
-        let flush = |sink: &mut ParquetSink, columns: &mut Vec<Vec<Option<f64>>>| {
+        let flush = |sink: &mut ParquetSink, columns: &mut [Vec<Option<f64>>]| {
             let out: Vec<OutColumn> = columns
                 .iter_mut()
                 .map(|c| OutColumn::Numbers(std::mem::take(c)))

@@ -133,35 +133,7 @@ impl ParquetSink {
             .writer
             .as_mut()
             .ok_or_else(|| Error::Data("internal: the Parquet file was already finished".into()))?;
-        let fail = |e: parquet::errors::ParquetError| e.to_string();
-        let result: std::result::Result<(), String> = (|| {
-            let mut group = writer.next_row_group().map_err(fail)?;
-            for (c, column) in columns.iter().enumerate() {
-                let mut out = group
-                    .next_column()
-                    .map_err(fail)?
-                    .ok_or("fewer columns in the file than given")?;
-                let nullable = self.nullable[c];
-                match column {
-                    OutColumn::Numbers(v) => {
-                        let (values, levels) = dense(v, nullable, |x| *x)?;
-                        out.typed::<DoubleType>()
-                            .write_batch(&values, levels.as_deref(), None)
-                            .map_err(fail)?;
-                    }
-                    OutColumn::Texts(v) => {
-                        let (values, levels) =
-                            dense(v, nullable, |t| ByteArray::from(t.as_bytes().to_vec()))?;
-                        out.typed::<ByteArrayType>()
-                            .write_batch(&values, levels.as_deref(), None)
-                            .map_err(fail)?;
-                    }
-                }
-                out.close().map_err(fail)?;
-            }
-            group.close().map_err(fail)?;
-            Ok(())
-        })();
+        let result = write_columns(writer, columns, &self.nullable);
         result.map_err(|reason| self.error(format!("cannot write a row group: {reason}")))
     }
 
@@ -178,6 +150,41 @@ impl ParquetSink {
             source,
         })
     }
+}
+
+/// Writes `columns` as the next row group of `writer`.
+fn write_columns(
+    writer: &mut SerializedFileWriter<BufWriter<File>>,
+    columns: &[OutColumn],
+    nullable: &[bool],
+) -> std::result::Result<(), String> {
+    let fail = |e: parquet::errors::ParquetError| e.to_string();
+    let mut group = writer.next_row_group().map_err(fail)?;
+    for (c, column) in columns.iter().enumerate() {
+        let mut out = group
+            .next_column()
+            .map_err(fail)?
+            .ok_or("fewer columns in the file than given")?;
+        let nullable = nullable[c];
+        match column {
+            OutColumn::Numbers(v) => {
+                let (values, levels) = dense(v, nullable, |x| *x)?;
+                out.typed::<DoubleType>()
+                    .write_batch(&values, levels.as_deref(), None)
+                    .map_err(fail)?;
+            }
+            OutColumn::Texts(v) => {
+                let (values, levels) =
+                    dense(v, nullable, |t| ByteArray::from(t.as_bytes().to_vec()))?;
+                out.typed::<ByteArrayType>()
+                    .write_batch(&values, levels.as_deref(), None)
+                    .map_err(fail)?;
+            }
+        }
+        out.close().map_err(fail)?;
+    }
+    group.close().map_err(fail)?;
+    Ok(())
 }
 
 /// The non-null values and, for a nullable column, the definition levels (1 value, 0 null).
