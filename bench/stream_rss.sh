@@ -36,7 +36,7 @@ measure descent-shuffled "$bin" train --data "$file" --target y --model linear -
     --lr 0.01 --batch 256 --epochs 1 --stream --shuffle-buffer 65536 --dtype f32 --out "$dir/run-shuffled" -q
 # The statistics pass (setup) and the epoch (train) of the streamed runs, from summary.json.
 for run in run run-shuffled; do
-    python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timing"]; print(f"{sys.argv[2]:<22} statistics pass {t[\"setup_s\"]:.2f} s, epoch {t[\"train_s\"]:.2f} s")' \
+    python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timing"]; print("%-22s statistics pass %.2f s, epoch %.2f s" % (sys.argv[2], t["setup_s"], t["train_s"]))' \
         "$dir/$run/summary.json" "$run"
 done
 measure predict-csv "$bin" predict --stream --model "$dir/run" --data "$file" --out "$dir/preds.csv"
