@@ -115,11 +115,11 @@ pub struct DataArgs {
     /// The most distinct values a one-hot encoded column may have [default: 32].
     #[arg(long, value_name = "N")]
     pub max_categories: Option<usize>,
-    /// Stream Parquet data in batches (train) instead of reading it whole: memory stays
-    /// bounded whatever the size of the data.
+    /// Stream Parquet data in batches (train) or chunks (predict) instead of reading it
+    /// whole: memory stays bounded whatever the size of the data.
     #[arg(long)]
     pub stream: bool,
-    /// Stream (train) when reading Parquet data whole would take more memory than this:
+    /// Stream (train, predict) when reading Parquet data whole would take more memory than this:
     /// bytes, or with a suffix K, M, G (powers of 1024) [default: half the available memory].
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub memory_budget: Option<u64>,
