@@ -246,7 +246,7 @@ fn prediction_names(model: &Model) -> Vec<(String, OutKind)> {
 /// Where the predictions go.
 enum Output {
     Csv {
-        writer: csv::Writer<Box<dyn Write>>,
+        writer: Box<csv::Writer<Box<dyn Write>>>,
         /// `(temporary, destination)` for a file.
         paths: Option<(std::path::PathBuf, std::path::PathBuf)>,
     },
@@ -274,7 +274,7 @@ impl Output {
             );
             write_header(&mut writer, kept, &preds)?;
             return Ok(Output::Csv {
-                writer,
+                writer: Box::new(writer),
                 paths: None,
             });
         };
@@ -308,7 +308,7 @@ impl Output {
         );
         write_header(&mut writer, kept, &preds)?;
         Ok(Output::Csv {
-            writer,
+            writer: Box::new(writer),
             paths: Some(paths),
         })
     }
@@ -423,7 +423,7 @@ impl Output {
     fn finish(self) -> Result<()> {
         let paths = match self {
             Output::Csv { writer, paths } => {
-                let mut inner = writer
+                let mut inner = (*writer)
                     .into_inner()
                     .map_err(|e| anyhow::anyhow!("cannot write the predictions: {e}"))?;
                 inner.flush()?;
