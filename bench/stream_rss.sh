@@ -34,7 +34,13 @@ measure descent-stream "$bin" train --data "$file" --target y --model linear --o
     --lr 0.01 --batch 256 --epochs 1 --no-shuffle --stream --dtype f32 --out "$dir/run" -q
 measure descent-shuffled "$bin" train --data "$file" --target y --model linear --optimizer sgd \
     --lr 0.01 --batch 256 --epochs 1 --stream --shuffle-buffer 65536 --dtype f32 --out "$dir/run-shuffled" -q
-measure predict "$bin" predict --model "$dir/run" --data "$file" --out "$dir/preds.csv"
+# The statistics pass (setup) and the epoch (train) of the streamed runs, from summary.json.
+for run in run run-shuffled; do
+    python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timing"]; print("%-22s statistics pass %.2f s, epoch %.2f s" % (sys.argv[2], t["setup_s"], t["train_s"]))' \
+        "$dir/$run/summary.json" "$run"
+done
+measure predict-csv "$bin" predict --stream --model "$dir/run" --data "$file" --out "$dir/preds.csv"
+measure predict-parquet "$bin" predict --stream --model "$dir/run" --data "$file" --out "$dir/preds.parquet"
 if python3 -c "import torch" 2>/dev/null; then
     measure pytorch-pyarrow python3 bench/p6_torch.py "$file"
 fi

@@ -2,7 +2,8 @@
 # Parquet: regenerates the test files with the newest pyarrow and pandas from PyPI
 # (crates/descent/tests/fixtures/parquet/make.py) and checks that descent trains on each
 # fresh file to the metrics.csv and model.json of the committed one (same seeded data), and
-# that a streamed run gives the in-memory run's metrics.csv. Fresh machine: about 1-2 min
+# that a streamed run gives the in-memory run's metrics.csv; stream_stats.py checks the
+# streaming statistics against numpy. Fresh machine: about 1-2 min
 # (apt + pip wheels + the release binary the Cargo tests already built).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,5 +42,8 @@ for f in classes.parquet; do
         || { failed=$((failed + 1)); echo "FAILED: train $f"; continue; }
     check "fresh $f" "$work/cc/model.json" "$work/fc/model.json"
 done
+# The one-pass statistics against numpy (mean, std with a column offset by 1e6, min, max).
+if "$venv/bin/python" .ci/suites/stream_stats.py "$bin" "$work/stats"; then
+    passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: stream_stats.py"; fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -115,11 +115,11 @@ pub struct DataArgs {
     /// The most distinct values a one-hot encoded column may have [default: 32].
     #[arg(long, value_name = "N")]
     pub max_categories: Option<usize>,
-    /// Stream Parquet data in batches (train) instead of reading it whole: memory stays
-    /// bounded whatever the size of the data.
+    /// Stream Parquet data in batches (train) or chunks (predict) instead of reading it
+    /// whole: memory stays bounded whatever the size of the data.
     #[arg(long)]
     pub stream: bool,
-    /// Stream (train) when reading Parquet data whole would take more memory than this:
+    /// Stream (train, predict) when reading Parquet data whole would take more memory than this:
     /// bytes, or with a suffix K, M, G (powers of 1024) [default: half the available memory].
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub memory_budget: Option<u64>,
@@ -180,6 +180,7 @@ impl DataArgs {
                 shuffle_buffer: self
                     .shuffle_buffer
                     .unwrap_or(descent::run::DEFAULT_SHUFFLE_BUFFER),
+                scale_from: None,
             });
         }
         Ok(data)
@@ -327,6 +328,11 @@ pub struct TrainArgs {
     /// Fraction of rows held out for validation (seeded split).
     #[arg(long, default_value_t = 0.0)]
     pub val_fraction: f64,
+    /// Streamed training: take the feature and target scalers from a previous run (its
+    /// directory or a model.json) instead of fitting them in the statistics pass. Its
+    /// features and targets, and --scale / --scale-target, must be this run's.
+    #[arg(long, value_name = "RUN_DIR|MODEL")]
+    pub scale_from: Option<PathBuf>,
     /// Output directory [default: runs/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -494,9 +500,23 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Output CSV file [default: stdout].
+    /// Output file [default: stdout, CSV].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// csv | parquet [default: parquet for an --out ending in .parquet, else csv]. Parquet:
+    /// one DOUBLE column per CSV column (the numbers the CSV text reads back to), snappy.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
+    /// Rows per Parquet row group.
+    #[arg(long, value_name = "N", default_value_t = 131_072)]
+    pub row_group_rows: usize,
+}
+
+/// The file formats `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    Csv,
+    Parquet,
 }
 
 /// The schedule syntax, shown by `descent schedule --help`.

@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use descent::data::parquet::{is_parquet, ParquetFiles};
 use descent::data::DataSource;
+use descent::data::{Scaler, Scaling};
 use descent::run::{StreamSpec, DEFAULT_SHUFFLE_BUFFER};
 
 use crate::args::DataArgs;
@@ -50,5 +51,72 @@ pub fn over_budget(d: &DataArgs, quiet: bool) -> Result<Option<StreamSpec>> {
     }
     Ok(Some(StreamSpec {
         shuffle_buffer: d.shuffle_buffer.unwrap_or(DEFAULT_SHUFFLE_BUFFER),
+        scale_from: None,
     }))
+}
+
+/// Scalers taken from a previous run (`--scale-from`), with the columns they belong to.
+pub struct GivenScalers {
+    pub from: std::path::PathBuf,
+    pub scalers: (Scaler, Scaler),
+    features: Vec<String>,
+    targets: Vec<String>,
+}
+
+/// The scalers of the run or model `spec`'s stream names in `scale_from`, checked against
+/// the spec's scaling.
+pub fn scale_from(spec: &descent::RunSpec) -> Result<Option<GivenScalers>> {
+    let Some(from) = spec.data.stream.as_ref().and_then(|s| s.scale_from.clone()) else {
+        return Ok(None);
+    };
+    let (path, _) = crate::commands::resolve_model(&from)
+        .with_context(|| format!("--scale-from {}", from.display()))?;
+    let model = descent::Model::load(&path)
+        .with_context(|| format!("--scale-from: cannot read model {}", path.display()))?;
+    for (what, flag, scaler, asked) in [
+        ("feature", "--scale", &model.scaler, spec.scale),
+        (
+            "target",
+            "--scale-target",
+            &model.target_scaler,
+            spec.scale_target,
+        ),
+    ] {
+        let theirs = match scaler {
+            Scaler::None => Scaling::None,
+            Scaler::Standard { .. } => Scaling::Standard,
+            Scaler::MinMax { .. } => Scaling::MinMax,
+        };
+        let name = |s: Scaling| format!("{s:?}").to_lowercase();
+        anyhow::ensure!(
+            theirs == asked,
+            "--scale-from {}: its {what} scaling is {} but this run's is {}; pass {flag} {}",
+            from.display(),
+            name(theirs),
+            name(asked),
+            name(theirs)
+        );
+    }
+    Ok(Some(GivenScalers {
+        from,
+        scalers: (model.scaler.clone(), model.target_scaler.clone()),
+        features: model.features.clone(),
+        targets: model.targets.clone(),
+    }))
+}
+
+impl GivenScalers {
+    /// The run's feature and target columns must be those the scalers were fitted on.
+    pub fn check_columns(&self, features: &[String], targets: &[String]) -> Result<()> {
+        anyhow::ensure!(
+            features == self.features && targets == self.targets,
+            "--scale-from {}: its scalers are for the features {} and target {}, but this run has the features {} and target {}; choose the same columns (--features, --target)",
+            self.from.display(),
+            self.features.join(","),
+            self.targets.join(","),
+            features.join(","),
+            targets.join(",")
+        );
+        Ok(())
+    }
 }

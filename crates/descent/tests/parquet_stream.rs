@@ -30,7 +30,10 @@ fn spec(path: &Path, shuffle: bool) -> RunSpec {
             .to_vec(),
     );
     spec.shuffle = Some(shuffle);
-    spec.data.stream = Some(StreamSpec { shuffle_buffer: 16 });
+    spec.data.stream = Some(StreamSpec {
+        shuffle_buffer: 16,
+        ..StreamSpec::default()
+    });
     spec
 }
 

@@ -9,6 +9,8 @@ mod gradcheck;
 mod inspect;
 mod lr_find;
 mod predict;
+mod predict_stream;
+pub(crate) use predict::resolve_model;
 mod schedule;
 mod search;
 mod surface;

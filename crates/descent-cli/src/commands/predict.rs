@@ -247,6 +247,11 @@ fn warn_unknown(data: &Dataset) {
 fn predict_file(model: &Model, args: &PredictArgs) -> Result<ExitCode> {
     let d = &args.data;
     let source = DataSource::parse(d.data.as_deref().unwrap_or_default());
+    if let DataSource::File(path) = &source {
+        if super::predict_stream::wanted(args)? {
+            return super::predict_stream::run(model, args, path);
+        }
+    }
     // Parquet data is rendered as CSV text (exactly), its errors located in the files.
     let mut parquet = None;
     let (origin, bytes) = match &source {

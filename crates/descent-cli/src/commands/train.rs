@@ -247,6 +247,12 @@ pub fn from_args(a: &TrainArgs) -> Result<(RunSpec, Outputs)> {
     if data.stream.is_none() {
         data.stream = crate::stream::over_budget(&a.data, a.quiet)?;
     }
+    if let Some(from) = &a.scale_from {
+        let Some(stream) = data.stream.as_mut() else {
+            bail!("--scale-from applies to streamed training; add --stream (data read whole fits its scalers in memory)");
+        };
+        stream.scale_from = Some(from.clone());
+    }
     let spec = RunSpec {
         version: RUN_SPEC_VERSION,
         data,
@@ -365,8 +371,13 @@ fn train<F: Float>(
             Some(c) => c,
             None => &mut alone,
         };
+        let given = crate::stream::scale_from(&spec)?;
+        let scalers = given.as_ref().map(|g| g.scalers.clone());
         let (run, source, report) =
-            Run::<F>::streaming_with(spec.clone(), None, share).map_err(with_flags)?;
+            Run::<F>::streaming_with(spec.clone(), scalers, share).map_err(with_flags)?;
+        if let Some(g) = &given {
+            g.check_columns(&run.train_set.feature_names, &run.train_set.target_names)?;
+        }
         if !o.quiet && root {
             eprintln!("note: {}", report.line());
         }

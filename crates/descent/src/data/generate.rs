@@ -1,16 +1,18 @@
-//! Seeded synthetic data sets, written row by row as CSV (so any number of rows streams in
-//! constant memory).
+//! Seeded synthetic data sets, written row by row as CSV, or a row group at a time as
+//! Parquet (so any number of rows streams in constant memory).
 //!
 //! Every random number comes from one ChaCha8 stream seeded with `seed`, drawn in a fixed
 //! order (model coefficients first, then row by row), so the same arguments give the same
 //! bytes.
 
-use std::io::{self, Write};
+use std::io::Write;
+use std::path::Path;
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::data::parquet::{OutColumn, OutKind, ParquetSink};
 use crate::{Error, Result};
 
 /// The kinds of synthetic data.
@@ -87,8 +89,8 @@ impl Generator {
         }
     }
 
-    /// Writes the header and `spec.rows` rows of CSV to `out`.
-    pub fn write_csv(self, spec: &Spec, out: &mut impl Write) -> Result<()> {
+    /// Checks `spec` and returns the noise scale to use.
+    fn check(self, spec: &Spec) -> Result<f64> {
         let noise = spec.noise.unwrap_or(self.default_noise());
         if !(noise.is_finite() && noise >= 0.0) {
             return Err(Error::invalid("noise", noise, "must be finite and >= 0"));
@@ -103,70 +105,136 @@ impl Generator {
                 "blobs need at least 2",
             ));
         }
-        self.write_rows(spec, noise, out)
-            .map_err(|source| Error::Io {
-                path: "<generated csv>".into(),
-                source,
-            })
+        Ok(noise)
     }
 
-    fn write_rows(self, spec: &Spec, noise: f64, out: &mut impl Write) -> io::Result<()> {
+    /// The column names: the features, then the target.
+    pub fn columns(self, spec: &Spec) -> Vec<String> {
+        let features = (0..spec.features).map(|j| format!("x{j}"));
+        match self {
+            Generator::Classic => vec!["x".into(), "y".into()],
+            Generator::Beans => vec!["size".into(), "toxicity".into()],
+            Generator::Linear | Generator::Logistic => features.chain(["y".into()]).collect(),
+            Generator::Blobs => features.chain(["class".into()]).collect(),
+        }
+    }
+
+    /// Writes the header and `spec.rows` rows of CSV to `out`: every value in Rust's
+    /// shortest form that reads back to the same `f64` (integers without a point).
+    pub fn write_csv(self, spec: &Spec, out: &mut impl Write) -> Result<()> {
+        let io = |source| Error::Io {
+            path: "<generated csv>".into(),
+            source,
+        };
+        self.check(spec)?;
+        writeln!(out, "{}", self.columns(spec).join(",")).map_err(io)?;
+        self.for_each_row(spec, |row| {
+            let (last, first) = row.split_last().unwrap_or((&0.0, &[]));
+            for x in first {
+                write!(out, "{x},").map_err(io)?;
+            }
+            writeln!(out, "{last}").map_err(io)
+        })?;
+        out.flush().map_err(io)
+    }
+
+    /// Writes the data set as Parquet to `path`: one DOUBLE column per CSV column, holding
+    /// the numbers the CSV text reads back to, snappy-compressed, in row groups of
+    /// `row_group_rows` rows (memory: one row group).
+    pub fn write_parquet(self, spec: &Spec, path: &Path, row_group_rows: usize) -> Result<()> {
+        if row_group_rows == 0 {
+            return Err(Error::invalid(
+                "row_group_rows",
+                0,
+                "a row group holds at least one row",
+            ));
+        }
+        self.check(spec)?;
+        let names = self.columns(spec);
+        let schema: Vec<(String, OutKind, bool)> = names
+            .iter()
+            .map(|n| (n.clone(), OutKind::Number, false))
+            .collect();
+        let mut sink = ParquetSink::create(path, &schema)?;
+        let group = row_group_rows.min(spec.rows.max(1));
+        let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(group); names.len()];
+        let flush = |sink: &mut ParquetSink, columns: &mut [Vec<Option<f64>>]| {
+            let out: Vec<OutColumn> = columns
+                .iter_mut()
+                .map(|c| OutColumn::Numbers(std::mem::take(c)))
+                .collect();
+            sink.write_group(&out)
+        };
+        self.for_each_row(spec, |row| {
+            for (c, &v) in columns.iter_mut().zip(row) {
+                c.push(Some(v));
+            }
+            if columns[0].len() == group {
+                flush(&mut sink, &mut columns)?;
+            }
+            Ok(())
+        })?;
+        if !columns[0].is_empty() {
+            flush(&mut sink, &mut columns)?;
+        }
+        sink.finish()
+    }
+
+    /// Calls `emit` with each of the `spec.rows` rows (features, then the target), in order.
+    pub fn for_each_row(
+        self,
+        spec: &Spec,
+        mut emit: impl FnMut(&[f64]) -> Result<()>,
+    ) -> Result<()> {
+        let noise = self.check(spec)?;
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         let d = spec.features;
-        let header = |out: &mut dyn Write, target: &str| -> io::Result<()> {
-            let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
-            writeln!(out, "{},{target}", names.join(","))
-        };
-        let mut row = vec![0.0f64; d];
+        let mut row = vec![0.0f64; d + 1];
         match self {
             Generator::Classic => {
-                writeln!(out, "x,y")?;
                 for i in 1..=spec.rows {
-                    writeln!(out, "{},{}", i as f64, 2.0 * i as f64)?;
+                    emit(&[i as f64, 2.0 * i as f64])?;
                 }
             }
             Generator::Beans => {
-                writeln!(out, "size,toxicity")?;
                 for _ in 0..spec.rows {
                     let size: f64 = rng.random();
                     let jitter: f64 = rng.random();
-                    writeln!(out, "{},{}", size, 1.2 * size + noise * (jitter - 0.5))?;
+                    emit(&[size, 1.2 * size + noise * (jitter - 0.5)])?;
                 }
             }
             Generator::Linear | Generator::Logistic => {
                 let w: Vec<f64> = (0..d).map(|_| rng.random_range(-2.0..2.0)).collect();
                 let b: f64 = rng.random_range(-1.0..1.0);
-                header(out, "y")?;
                 for _ in 0..spec.rows {
-                    fill_normal(&mut rng, &mut row);
-                    let z = row.iter().zip(&w).map(|(x, w)| x * w).sum::<f64>() + b;
+                    fill_normal(&mut rng, &mut row[..d]);
+                    let z = row[..d].iter().zip(&w).map(|(x, w)| x * w).sum::<f64>() + b;
                     let e: f64 = StandardNormal.sample(&mut rng);
                     let y = z + noise * e;
-                    write_row(out, &row)?;
-                    if self == Generator::Linear {
-                        writeln!(out, "{y}")?;
+                    row[d] = if self == Generator::Linear {
+                        y
                     } else {
-                        writeln!(out, "{}", u8::from(y > 0.0))?;
-                    }
+                        f64::from(u8::from(y > 0.0))
+                    };
+                    emit(&row)?;
                 }
             }
             Generator::Blobs => {
                 let centres: Vec<Vec<f64>> = (0..spec.classes)
                     .map(|_| (0..d).map(|_| rng.random_range(-5.0..5.0)).collect())
                     .collect();
-                header(out, "class")?;
                 for _ in 0..spec.rows {
                     let k = rng.random_range(0..spec.classes);
-                    fill_normal(&mut rng, &mut row);
+                    fill_normal(&mut rng, &mut row[..d]);
                     for (x, c) in row.iter_mut().zip(&centres[k]) {
                         *x = c + noise * *x;
                     }
-                    write_row(out, &row)?;
-                    writeln!(out, "{k}")?;
+                    row[d] = k as f64;
+                    emit(&row)?;
                 }
             }
         }
-        out.flush()
+        Ok(())
     }
 }
 
@@ -174,13 +242,6 @@ fn fill_normal(rng: &mut impl Rng, row: &mut [f64]) {
     for x in row {
         *x = StandardNormal.sample(rng);
     }
-}
-
-fn write_row(out: &mut impl Write, row: &[f64]) -> io::Result<()> {
-    for x in row {
-        write!(out, "{x},")?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

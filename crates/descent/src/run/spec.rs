@@ -62,12 +62,17 @@ pub struct DataSpec {
 pub struct StreamSpec {
     /// Rows in the shuffle buffer (with a shuffled batch order).
     pub shuffle_buffer: usize,
+    /// The run directory or model file whose scalers the run uses instead of fitting its
+    /// own (the front end reads them; kept here so that a resumed run reads them again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_from: Option<std::path::PathBuf>,
 }
 
 impl Default for StreamSpec {
     fn default() -> Self {
         StreamSpec {
             shuffle_buffer: DEFAULT_SHUFFLE_BUFFER,
+            scale_from: None,
         }
     }
 }

@@ -221,6 +221,30 @@ impl Cursor {
         }
     }
 
+    /// The last read's values as numbers, written straight to `out[i * stride]` for row `i`:
+    /// the fast path of a column with no nulls of a plain numeric type (bool, integers,
+    /// float32/64), converted as [`number`](Cursor::number) converts each. `false` when the
+    /// column has a null, needs another conversion (decimals, float16, text) or holds a NaN
+    /// or infinite value: `out` is then partly written, and the caller reads the column value
+    /// by value, with the errors that path gives.
+    pub fn fill_numbers(&self, out: &mut [f64], stride: usize) -> bool {
+        if self.valid.len() != self.len_raw() || stride == 0 {
+            return false;
+        }
+        let unsigned = self.conv == Conv::UInt;
+        match (&self.raw, self.conv) {
+            (_, Conv::Decimal(_) | Conv::Float16 | Conv::Text) => false,
+            (Raw::Bool(v), _) => fill(v, out, stride, |b| f64::from(u8::from(b))),
+            (Raw::I32(v), _) if unsigned => fill(v, out, stride, |x| f64::from(x as u32)),
+            (Raw::I32(v), _) => fill(v, out, stride, f64::from),
+            (Raw::I64(v), _) if unsigned => fill(v, out, stride, |x| x as u64 as f64),
+            (Raw::I64(v), _) => fill(v, out, stride, |x| x as f64),
+            (Raw::F32(v), _) => fill(v, out, stride, f64::from),
+            (Raw::F64(v), _) => fill(v, out, stride, |x| x),
+            (Raw::Bytes(_) | Raw::Fixed(_), _) => false,
+        }
+    }
+
     /// Value `k` of the dense values as a number, or why it is none.
     pub fn number(&self, k: usize) -> std::result::Result<f64, String> {
         let unsigned = self.conv == Conv::UInt;
@@ -269,6 +293,20 @@ impl Cursor {
             _ => format!("{:?}", self.number(k)?),
         })
     }
+}
+
+/// `convert(values[i])` into `out[i * stride]`; whether every value is finite.
+fn fill<T: Copy>(values: &[T], out: &mut [f64], stride: usize, convert: impl Fn(T) -> f64) -> bool {
+    if out.len() < (values.len().max(1) - 1) * stride + usize::from(!values.is_empty()) {
+        return false;
+    }
+    let mut finite = true;
+    for (o, &v) in out.iter_mut().step_by(stride).zip(values) {
+        let x = convert(v);
+        finite &= x.is_finite();
+        *o = x;
+    }
+    finite
 }
 
 fn clear_first<T>(v: &mut Vec<T>, rows_so_far: usize) {

@@ -8,7 +8,9 @@
 //! ([`Error::Parquet`](crate::Error::Parquet)). Data larger than memory streams:
 //! [`scan`] makes one pass for the statistics a run needs (rows, scalers, labels), and
 //! [`ParquetBatches`] hands the batches over, in a seeded order resumable from a position.
+//! [`ParquetSink`] writes files (generated data, predictions).
 
+mod chunks;
 mod column;
 mod files;
 mod rows;
@@ -16,10 +18,13 @@ mod stats;
 mod stream;
 mod table;
 mod wire;
+mod write;
 
+pub use chunks::{Chunk, ColumnChunks};
 pub use column::{Conv, Cursor, Kind};
 pub use files::{is_parquet, open, FileInfo, ParquetFiles};
 pub use rows::{RowReader, Selection, CHUNK};
 pub use stats::{scan, Moments, StreamStats};
 pub use stream::{shuffle_quality, ParquetBatches, ReadShare, StreamOrder};
 pub use table::{read_parquet_with, resolve_columns, ParquetTable};
+pub use write::{OutColumn, OutKind, ParquetSink};

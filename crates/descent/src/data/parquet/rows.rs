@@ -238,6 +238,10 @@ impl RowReader {
                 return Err(group_error(path, group.group, Some(name), reason));
             }
             let is_label = c >= n_features && classes.is_some();
+            // Most columns: no nulls, finite numbers, decoded straight into the chunk.
+            if !is_label && cursor.fill_numbers(&mut self.chunk[c..], w) {
+                continue;
+            }
             let mut texts = Vec::new();
             let mut k = 0;
             for (i, &valid) in cursor.valid.iter().take(want).enumerate() {
