@@ -44,6 +44,10 @@ fn models() -> Vec<Sequential> {
         mlp(1, vec![1, 3], Activation::Relu, 3),
         mlp(4, vec![1], Activation::Tanh, 1),
         mlp(13, vec![20], Activation::Relu, 1),
+        // Wide enough for the AVX-512 GEMM (kernels/matmul.rs) in every product, the
+        // 600-long inner dimension cut in two.
+        mlp(40, vec![600], Activation::Relu, 30),
+        mlp(30, vec![600, 40], Activation::Tanh, 2),
         Sequential::new(vec![
             linear(5, 6, false),
             Layer::Sigmoid,

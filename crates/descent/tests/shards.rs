@@ -210,6 +210,19 @@ fn specs() -> Vec<(&'static str, RunSpec)> {
                 .batch(70)
                 .epochs(4),
         ),
+        // Products large enough for the AVX-512 GEMM (kernels/matmul.rs), on shards of 14
+        // to 35 rows (padded below 32).
+        (
+            "wide mlp adam",
+            base("breast_cancer")
+                .model(ModelKind::Mlp {
+                    hidden: vec![600, 40],
+                    activation: Activation::Relu,
+                })
+                .optimizer("adam", 0.001)
+                .batch(70)
+                .epochs(2),
+        ),
     ]
 }
 

@@ -3,6 +3,7 @@
 use ndarray::{Array2, Axis, Zip};
 
 use super::tape::{Accumulator, Op, Tape, Var};
+use crate::kernels::matmul::dot;
 use crate::{Error, Float, Result};
 
 fn shape<F>(a: &Array2<F>) -> Vec<usize> {
@@ -136,7 +137,7 @@ impl<F: Float> Tape<F> {
                 rhs: shape(vb),
             });
         }
-        let out = va.dot(vb);
+        let out = dot(true, va.view(), vb.view());
         let needs = self.needs_grad(a) || self.needs_grad(b);
         Ok(self.push(out, Op::MatMul(a, b), needs))
     }
@@ -152,7 +153,7 @@ impl<F: Float> Tape<F> {
                 rhs: shape(vw),
             });
         }
-        let mut out = vx.dot(&vw.t());
+        let mut out = dot(true, vx.view(), vw.t());
         if let Some(b) = b {
             let vb = self.value(b);
             if vb.dim() != (1, vw.nrows()) {
@@ -315,10 +316,10 @@ pub(super) fn matmul_backward<F: Float>(
     acc: &mut Accumulator<F>,
 ) {
     if acc.wants(a) {
-        acc.add(a, g.dot(&tape.value(b).t()));
+        acc.add(a, dot(true, g.view(), tape.value(b).t()));
     }
     if acc.wants(b) {
-        acc.add(b, tape.value(a).t().dot(g));
+        acc.add(b, dot(false, tape.value(a).t(), g.view()));
     }
 }
 
@@ -331,10 +332,10 @@ pub(super) fn linear_backward<F: Float>(
     acc: &mut Accumulator<F>,
 ) {
     if acc.wants(x) {
-        acc.add(x, g.dot(tape.value(w)));
+        acc.add(x, dot(true, g.view(), tape.value(w).view()));
     }
     if acc.wants(w) {
-        acc.add(w, g.t().dot(tape.value(x)));
+        acc.add(w, dot(false, g.t(), tape.value(x).view()));
     }
     if let Some(b) = b {
         if acc.wants(b) {

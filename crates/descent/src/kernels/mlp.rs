@@ -3,18 +3,18 @@
 //!
 //! The tape allocates a tensor per op, copies the parameters onto itself and gathers each
 //! batch with `select`; this kernel keeps every buffer between steps (the gathered batch, each
-//! layer's output, two gradient buffers), multiplies with `general_mat_mul` into them, adds the
+//! layer's output, two gradient buffers), multiplies into them ([`super::matmul`], the tape's products too), adds the
 //! bias in place and writes the weight gradients straight into the flat gradient buffer.
 //!
 //! The results equal the tape's bit for bit (tested in `tests/mlp_kernel.rs`): the same GEMM
-//! calls on the same shapes, and the same summation orders. Where ndarray's order depends on
+//! calls on the same shapes ([`super::matmul`]), and the same summation orders. Where ndarray's order depends on
 //! memory layout (`dot` returns a column-major product when both operands have unit row
 //! stride, `sum_axis` sums contiguous lanes with eight accumulators), each buffer carries the
 //! layout the tape's array would have had.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder, Zip};
 
+use super::matmul::{backend, matmul, matmul_rows};
 use crate::loss::bce_with_logits::{self, sigmoid};
 use crate::loss::Loss;
 use crate::loss::{cross_entropy, huber, mae, mse};
@@ -237,7 +237,7 @@ impl<F: Float> MlpKernel<F> {
                         row_stride(&input) == 1 && row_stride(&wt) == 1,
                     );
                     let mut o = out.view_mut();
-                    general_mat_mul(F::one(), &input, &wt, F::zero(), &mut o);
+                    matmul_rows(backend(), input, wt, o.view_mut());
                     if let Some(b) = bias {
                         let b = weight_view(params, b, 1, *n_out);
                         o += &b;
@@ -285,7 +285,7 @@ impl<F: Float> MlpKernel<F> {
                         let w = weight_view(params, weight, *n_out, *n_in);
                         let col_major = row_stride(&g) == 1 && row_stride(&w) == 1;
                         self.g_in.shape(g.nrows(), *n_in, col_major);
-                        general_mat_mul(F::one(), &g, &w, F::zero(), &mut self.g_in.view_mut());
+                        matmul_rows(backend(), g, w, self.g_in.view_mut());
                         std::mem::swap(&mut self.g, &mut self.g_in);
                     }
                 }
@@ -335,8 +335,8 @@ pub(super) fn weight_grads<F: Float>(
     dims: (usize, usize),
     grads: &mut [F],
 ) {
-    let mut dw = ArrayViewMut2::from_shape(dims, &mut grads[weight.clone()]).expect("weight view");
-    general_mat_mul(F::one(), &g.t(), &input, F::zero(), &mut dw);
+    let dw = ArrayViewMut2::from_shape(dims, &mut grads[weight.clone()]).expect("weight view");
+    matmul(backend(), g.t(), input, dw);
     if let Some(b) = bias {
         sum_rows(&g, &mut grads[b.clone()]);
     }

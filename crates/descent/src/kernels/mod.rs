@@ -8,9 +8,12 @@
 //!   outputs, bit-equal to the tape;
 //! - [`MlpKernel::shard_loss_and_grad`]: the MLP kernel on one process's rows of a batch,
 //!   bit-equal to the whole batch, for data-parallel runs;
+//! - [`matmul`]: the matrix products of the tape and the MLP kernels (AVX-512 `gemm` or
+//!   matrixmultiply), row-wise bit-exact;
 //! - `vector`: dot, axpy and the SGD step along a row, portable and AVX2, same bits.
 
 mod linear;
+pub mod matmul;
 mod mlp;
 mod mlp_shard;
 pub(crate) mod vector;
