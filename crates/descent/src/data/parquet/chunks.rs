@@ -11,7 +11,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use super::column::{Cursor, Kind};
 use super::files::ParquetFiles;
-use super::rows::CHUNK;
+use super::rows::{open_cursors, CHUNK};
 use super::table::group_error;
 use crate::{Error, Result};
 
@@ -100,23 +100,7 @@ impl ColumnChunks {
         let rg = reader
             .get_row_group(g)
             .map_err(|e| group_error(path, g, None, e.to_string()))?;
-        let mut cursors = Vec::with_capacity(self.columns.len());
-        for &j in &self.columns {
-            let (name, kind) = &self.files.columns[j];
-            let Kind::Read(conv) = kind else {
-                return Err(group_error(
-                    path,
-                    g,
-                    Some(name),
-                    "not a readable column".into(),
-                ));
-            };
-            let column = rg
-                .get_column_reader(j)
-                .map_err(|e| group_error(path, g, Some(name), e.to_string()))?;
-            let descr = rg.metadata().schema_descr().column(j);
-            cursors.push(Cursor::new(column, &descr, *conv));
-        }
+        let cursors = open_cursors(&self.files, &*rg, path, g, self.columns.iter().copied())?;
         self.open = Some(Open {
             cursors,
             file: f,

@@ -8,9 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::path::Path;
 use std::sync::Arc;
 
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 
 use super::column::{Cursor, Kind};
 use super::files::ParquetFiles;
@@ -19,6 +20,35 @@ use crate::{Error, Result};
 
 /// Rows decoded per column read.
 pub const CHUNK: usize = 4096;
+
+/// Cursors over `columns` of row group `g` (read by `rg`) of the file at `path`, in that
+/// order; a column that is not readable is an error naming the file, group and column.
+pub(super) fn open_cursors(
+    files: &ParquetFiles,
+    rg: &dyn RowGroupReader,
+    path: &Path,
+    g: usize,
+    columns: impl Iterator<Item = usize>,
+) -> Result<Vec<Cursor>> {
+    let mut cursors = Vec::with_capacity(columns.size_hint().0);
+    for j in columns {
+        let (name, kind) = &files.columns[j];
+        let Kind::Read(conv) = kind else {
+            return Err(group_error(
+                path,
+                g,
+                Some(name),
+                "not a readable column".into(),
+            ));
+        };
+        let column = rg
+            .get_column_reader(j)
+            .map_err(|e| group_error(path, g, Some(name), e.to_string()))?;
+        let descr = rg.metadata().schema_descr().column(j);
+        cursors.push(Cursor::new(column, &descr, *conv));
+    }
+    Ok(cursors)
+}
 
 /// The chosen columns by schema index, and how labels map to class indices.
 #[derive(Clone, Debug)]
@@ -174,23 +204,8 @@ impl RowReader {
             .map(|&j| rg.metadata().column(j).compressed_size())
             .sum();
         self.opened = (self.opened.0 + 1, self.opened.1 + bytes.max(0) as u64);
-        let mut cursors = Vec::with_capacity(self.sel.width());
-        for &j in self.sel.features.iter().chain(&self.sel.targets) {
-            let (name, kind) = &self.files.columns[j];
-            let Kind::Read(conv) = kind else {
-                return Err(group_error(
-                    path,
-                    g,
-                    Some(name),
-                    "not a readable column".into(),
-                ));
-            };
-            let column = rg
-                .get_column_reader(j)
-                .map_err(|e| group_error(path, g, Some(name), e.to_string()))?;
-            let descr = rg.metadata().schema_descr().column(j);
-            cursors.push(Cursor::new(column, &descr, *conv));
-        }
+        let columns = self.sel.features.iter().chain(&self.sel.targets).copied();
+        let cursors = open_cursors(&self.files, &*rg, path, g, columns)?;
         self.group = Some(Group {
             cursors,
             file: f,
