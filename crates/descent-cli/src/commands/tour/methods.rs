@@ -22,7 +22,6 @@ use super::basics::{builtin, losses, sgd, with_features};
 use super::Tour;
 use crate::commands::surface;
 use crate::optimizer_list::Entry;
-use crate::plot::field_around;
 use crate::plot::{ContourChart, LineChart, Marker, Path2d, Series};
 use crate::prep::{scalar_names, train_config, Prepared};
 
@@ -314,35 +313,16 @@ pub fn scaling(tour: &mut Tour) -> Result<()> {
         tour.command(&format!(
             "descent analyze --data builtin:diabetes --features bmi --scale {scale}"
         ));
-        let field = field_around(run.path.iter().chain(std::iter::once(&opt)), |w, c| {
-            prep.loss_at(&[w, c]).unwrap_or(f64::NAN)
-        });
-        let names = scalar_names(&prep.model.layout(), &prep.data.feature_names);
         let title = format!(
             "{label} feature: condition number {:.1}",
             b.condition_number
         );
         tour.caption(&format!("The loss over (w, b) for the {label} feature, drawn at equal scale on both axes, with 100 steps of gradient descent."));
-        let chart = ContourChart {
-            title: &title,
-            x_label: &names[0],
-            y_label: &names[1],
-            field: &field,
-            paths: vec![Path2d {
-                name: format!("sgd (lr {lr:.3e})"),
-                points: run.path.iter().map(|p| (p[0], p[1])).collect(),
-            }],
-            markers: vec![Marker {
-                name: "least-squares optimum".into(),
-                points: vec![(opt[0], opt[1])],
-            }],
-            dots: Vec::new(),
-            boundaries: Vec::new(),
-            equal_aspect: true,
-            note: None,
-            regions: None,
+        let path = Path2d {
+            name: format!("sgd (lr {lr:.3e})"),
+            points: run.path.iter().map(|p| (p[0], p[1])).collect(),
         };
-        tour.figure(&chart, &format!("contour_{label}"))?;
+        tour.least_squares_contour(&prep, &title, vec![path], &opt, &format!("contour_{label}"))?;
     }
     tour.say("Raw, the valley is long and narrow: a step small enough for its steep walls barely moves along its floor. Standardized, the contours are circles and one step lands near the optimum.");
     Ok(())

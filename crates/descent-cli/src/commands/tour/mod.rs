@@ -23,7 +23,8 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use crate::fsutil::{create_dir, write_atomic};
-use crate::plot::{save_both, Figure};
+use crate::plot::{field_around, save_both, ContourChart, Figure, Marker, Path2d};
+use crate::prep::{scalar_names, Prepared};
 use crate::viz_args::TourArgs;
 
 /// Every lesson in page order: lesson N is `LESSONS[N - 1]`. Each starts with
@@ -185,6 +186,44 @@ impl Tour {
         let [_, png] = save_both(figure, &self.out, &format!("lesson{number:02}_{stem}"))?;
         self.current().push_figure(png);
         Ok(())
+    }
+
+    /// Draws the loss of a two-parameter model `(w, b)` over a field around `paths` and the
+    /// least-squares optimum `opt`, at equal scale on both axes, with the optimum marked.
+    pub fn least_squares_contour(
+        &mut self,
+        prep: &Prepared,
+        title: &str,
+        paths: Vec<Path2d>,
+        opt: &[f64],
+        stem: &str,
+    ) -> Result<()> {
+        let points: Vec<Vec<f64>> = paths
+            .iter()
+            .flat_map(|p| p.points.iter().map(|&(w, b)| vec![w, b]))
+            .chain(std::iter::once(opt.to_vec()))
+            .collect();
+        let field = field_around(points.iter(), |w, b| {
+            prep.loss_at(&[w, b]).unwrap_or(f64::NAN)
+        });
+        let names = scalar_names(&prep.model.layout(), &prep.data.feature_names);
+        let chart = ContourChart {
+            title,
+            x_label: &names[0],
+            y_label: &names[1],
+            field: &field,
+            paths,
+            markers: vec![Marker {
+                name: "least-squares optimum".into(),
+                points: vec![(opt[0], opt[1])],
+            }],
+            dots: Vec::new(),
+            boundaries: Vec::new(),
+            equal_aspect: true,
+            note: None,
+            regions: None,
+        };
+        self.figure(&chart, stem)
     }
 
     /// The file name for an animation of the current lesson, added to it.

@@ -14,8 +14,8 @@ use super::basics::{builtin, sgd};
 use super::Tour;
 use crate::commands::surface;
 use crate::optimizer_list::{spec_for, Entry};
-use crate::plot::{field_around, ContourChart, LineChart, Marker, Path2d, Series};
-use crate::prep::{scalar_names, train_config};
+use crate::plot::{LineChart, Marker, Path2d, Series};
+use crate::prep::train_config;
 
 /// MathML pieces: an identifier, an operator, a number, and the layouts built from them.
 fn i(s: &str) -> String {
@@ -764,32 +764,12 @@ pub fn momentum_tuning(tour: &mut Tour) -> Result<()> {
     };
     tour.caption("The distance of (w, b) from the least-squares solution per epoch, on a log scale: the straight lines' slopes are the rates.");
     tour.figure(&chart, "rates")?;
-    let field = field_around(
-        paths
-            .iter()
-            .flat_map(|p| p.points.iter().map(|&(a, b)| vec![a, b]))
-            .collect::<Vec<_>>()
-            .iter()
-            .chain(std::iter::once(&opt)),
-        |w, b| prep.loss_at(&[w, b]).unwrap_or(f64::NAN),
-    );
-    let names = scalar_names(&prep.model.layout(), &prep.data.feature_names);
-    let chart = ContourChart {
-        title: "beans: the first 25 steps of each",
-        x_label: &names[0],
-        y_label: &names[1],
-        field: &field,
-        paths,
-        markers: vec![Marker {
-            name: "least-squares optimum".into(),
-            points: vec![(opt[0], opt[1])],
-        }],
-        dots: Vec::new(),
-        boundaries: Vec::new(),
-        equal_aspect: true,
-        note: None,
-        regions: None,
-    };
     tour.caption("The loss over (w, b) at equal scale on both axes, with the first 25 steps of each run: plain gradient descent zigzags across the narrow valley, momentum 0.9 swings far past the optimum on both sides, the optimal heavy ball heads for it.");
-    tour.figure(&chart, "paths")
+    tour.least_squares_contour(
+        &prep,
+        "beans: the first 25 steps of each",
+        paths,
+        &opt,
+        "paths",
+    )
 }
