@@ -4,7 +4,8 @@
 # Usage (from anywhere; paths are relative to the repository root):
 #   bench/compare.sh [--rounds K] [--repeat N] [--threads N] [--rows N] [WORKLOAD ...]
 #
-#   WORKLOAD   any of P1 P2-sgd P2-adam P3-reg P3-clf P4 P5 (default: all)
+#   WORKLOAD   any of P1 P2-sgd P2-adam P2-sgd-f64 P2-adam-f64 P3-reg P3-clf P4 P4-f64
+#              P5 (default: all)
 #   --rounds K rounds per workload (default 3); each round runs descent, then
 #              the reference, so both see the same machine state
 #   --repeat N timed repetitions inside each run (default 5)
@@ -48,13 +49,13 @@ while [[ $# -gt 0 ]]; do
         --rounds) ROUNDS="$2"; shift 2 ;;
         --repeat) REPEAT="$2"; shift 2 ;;
         --threads|--rows) EXTRA+=("$1" "$2"); shift 2 ;;
-        -h|--help) sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        P1|P2-sgd|P2-adam|P3-reg|P3-clf|P4|P5) WORKLOADS+=("$1"); shift ;;
+        -h|--help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        P1|P2-sgd|P2-adam|P2-sgd-f64|P2-adam-f64|P3-reg|P3-clf|P4|P4-f64|P5) WORKLOADS+=("$1"); shift ;;
         all) shift ;;
         *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-[[ ${#WORKLOADS[@]} -eq 0 ]] && WORKLOADS=(P1 P2-sgd P2-adam P3-reg P3-clf P4 P5)
+[[ ${#WORKLOADS[@]} -eq 0 ]] && WORKLOADS=(P1 P2-sgd P2-adam P2-sgd-f64 P2-adam-f64 P3-reg P3-clf P4 P4-f64 P5)
 
 DESCENT_BIN="${DESCENT_BIN:-$ROOT/target/release/descent}"
 PYTHON="${PYTHON:-python3}"
@@ -142,7 +143,8 @@ import os
 import json, statistics, sys
 
 raw, workloads = sys.argv[1], sys.argv[2:]
-TARGETS = {"P1": 100, "P2-sgd": 20, "P2-adam": 20, "P3-reg": 5, "P3-clf": 5, "P4": 2, "P5": 1}  # round two
+TARGETS = {"P1": 100, "P2-sgd": 20, "P2-adam": 20, "P2-sgd-f64": 20, "P2-adam-f64": 20,
+           "P3-reg": 5, "P3-clf": 5, "P4": 2, "P4-f64": 2, "P5": 1}  # round two
 REF_IMPL = {"P5": "pytorch-fused"}
 
 recs = [json.loads(l) for l in open(raw) if l.strip()]
@@ -197,7 +199,7 @@ print(f"{e['DATE']}; {e['NPROC']} cores, {e['CPU_MODEL']}, {e['MEM_GIB']} GiB; "
       f"torch {e['TORCH_V']}, scikit-learn {e['SK_V']}; "
       f"{e['ROUNDS']} rounds x {e['REPEAT']} repeats, medians of run medians; "
       "ratio = reference / descent (> 1: descent faster); fraction of limit = the time the "
-      "machine's limit allows (P2: table bytes / copy rate; P4: FLOPs / GEMM rate on 1024^3 f32; "
+      "machine's limit allows (P2: table bytes / copy rate; P4: FLOPs / GEMM rate on 1024^3 in the run's precision; "
       "P5: 28 B per parameter / bytes moved per second by a copy of the same working set) "
       "/ descent's time, measured in the same process.")
 print()

@@ -3,7 +3,7 @@
 
 Usage:
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-        python3 bench/reference.py [P1|P2-sgd|P2-adam|P3-reg|P3-clf|P4|P5|all] \
+        python3 bench/reference.py [P1|P2-sgd|P2-adam|P2-sgd-f64|P2-adam-f64|P3-reg|P3-clf|P4|P4-f64|P5|all] \
         [--repeat N] [--threads N] [--rows N]
 
 IMPORTANT: on some machines of this workplace OPENBLAS_CORETYPE and
@@ -37,6 +37,7 @@ float32 unless stated):
   P2-sgd   linear regression nn.Linear(100, 1), --rows x 100 (default
   P2-adam  1,000,000), MSELoss, batch 256, torch.randperm per epoch, X[idx]
            indexing per batch, one epoch; SGD(0.01) / Adam(0.001).
+  P2-sgd-f64, P2-adam-f64: the same in float64 (data and model).
   P3-reg   scikit-learn SGDRegressor / SGDClassifier(log_loss) on float64
   P3-clf   --rows x 100, one epoch of plain per-sample SGD, constant lr 0.01,
            no regularisation, no shuffling; only fit() is timed.
@@ -45,6 +46,7 @@ float32 unless stated):
   P4       MLP 784-256-10, ReLU, CrossEntropyLoss, Adam(1e-3), batch 128,
            one epoch over 60,000 random samples in shuffled batches (a seeded
            permutation each epoch, each batch gathered from it, as descent does).
+  P4-f64   the same in float64 (data and model).
   P5       one Adam(1e-3) step over a flat 10,000,000-element float32
            parameter with a random gradient; only optimizer.step() is timed.
            impls: "pytorch-fused" (fused=True), "pytorch-foreach"
@@ -77,7 +79,8 @@ from torch import nn  # noqa: E402
 SEED = 20240601
 FEATURES = 100
 DEFAULT_ROWS = 1_000_000
-WORKLOADS = ["P1", "P2-sgd", "P2-adam", "P3-reg", "P3-clf", "P4", "P5"]
+WORKLOADS = ["P1", "P2-sgd", "P2-adam", "P2-sgd-f64", "P2-adam-f64", "P3-reg", "P3-clf", "P4",
+             "P4-f64", "P5"]
 
 
 def log(msg):
@@ -155,8 +158,8 @@ def bench_p1(args):
 _p2_cache = {}
 
 
-def p2_data(rows):
-    if rows not in _p2_cache:
+def p2_data(rows, dtype=torch.float32):
+    if (rows, dtype) not in _p2_cache:
         _p2_cache.clear()
         rng = np.random.default_rng(SEED)
         X = rng.standard_normal((rows, FEATURES), dtype=np.float32)
@@ -164,12 +167,14 @@ def p2_data(rows):
         b = np.float32(0.5)
         noise = np.float32(0.1) * rng.standard_normal((rows, 1), dtype=np.float32)
         y = X @ w + b + noise
-        _p2_cache[rows] = (torch.from_numpy(X), torch.from_numpy(y.astype(np.float32)))
-    return _p2_cache[rows]
+        X, y = torch.from_numpy(X), torch.from_numpy(y.astype(np.float32))
+        _p2_cache[(rows, dtype)] = (X.to(dtype), y.to(dtype))
+    return _p2_cache[(rows, dtype)]
 
 
-def bench_p2(args, which):
-    X, y = p2_data(args.rows)
+def bench_p2(args, which, dtype=torch.float32):
+    X, y = p2_data(args.rows, dtype)
+    name = f"P2-{which}" + ("-f64" if dtype == torch.float64 else "")
     n = X.shape[0]
     batch = 256
     loss_fn = nn.MSELoss()
@@ -177,7 +182,7 @@ def bench_p2(args, which):
 
     def run():
         torch.manual_seed(SEED)
-        model = nn.Linear(FEATURES, 1)
+        model = nn.Linear(FEATURES, 1).to(dtype)
         if which == "sgd":
             opt = torch.optim.SGD(model.parameters(), lr=0.01)
         else:
@@ -194,8 +199,8 @@ def bench_p2(args, which):
         last[:] = [loss.item()]
 
     times = time_runs(run, args.repeat)
-    log(f"P2-{which} rows={n} last batch loss: {last[0]:.6g}")
-    emit(f"P2-{which}", "pytorch", times, torch.get_num_threads(), rows=n)
+    log(f"{name} rows={n} last batch loss: {last[0]:.6g}")
+    emit(name, "pytorch", times, torch.get_num_threads(), rows=n)
 
 
 # --------------------------------------------------------------------- P3
@@ -257,10 +262,11 @@ def bench_p3(args, which):
 
 
 # --------------------------------------------------------------------- P4
-def bench_p4(args):
+def bench_p4(args, dtype=torch.float32):
+    name = "P4-f64" if dtype == torch.float64 else "P4"
     rng = np.random.default_rng(SEED + 4)
     n = 60_000
-    X = torch.from_numpy(rng.standard_normal((n, 784), dtype=np.float32))
+    X = torch.from_numpy(rng.standard_normal((n, 784), dtype=np.float32)).to(dtype)
     y = torch.from_numpy(rng.integers(0, 10, size=n).astype(np.int64))
     batch = 128
     loss_fn = nn.CrossEntropyLoss()
@@ -268,7 +274,7 @@ def bench_p4(args):
 
     def run():
         torch.manual_seed(SEED)
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(dtype)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         order = torch.randperm(n, generator=torch.Generator().manual_seed(SEED))
         for i in range(0, n, batch):
@@ -282,8 +288,8 @@ def bench_p4(args):
         last[:] = [loss.item()]
 
     times = time_runs(run, args.repeat)
-    log(f"P4 last batch loss: {last[0]:.6g}")
-    emit("P4", "pytorch", times, torch.get_num_threads())
+    log(f"{name} last batch loss: {last[0]:.6g}")
+    emit(name, "pytorch", times, torch.get_num_threads())
 
 
 # --------------------------------------------------------------------- P5
@@ -365,12 +371,18 @@ def main():
             bench_p2(args, "sgd")
         elif w == "P2-adam":
             bench_p2(args, "adam")
+        elif w == "P2-sgd-f64":
+            bench_p2(args, "sgd", torch.float64)
+        elif w == "P2-adam-f64":
+            bench_p2(args, "adam", torch.float64)
         elif w == "P3-reg":
             bench_p3(args, "reg")
         elif w == "P3-clf":
             bench_p3(args, "clf")
         elif w == "P4":
             bench_p4(args)
+        elif w == "P4-f64":
+            bench_p4(args, torch.float64)
         elif w == "P5":
             bench_p5(args)
 

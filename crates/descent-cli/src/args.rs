@@ -572,8 +572,8 @@ pub struct ScheduleArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// all | P1 | P2-sgd | P2-adam | P3-reg | P3-clf | P4 | P5 | S-tour | S-iris-mlp |
-    /// S-wine-mlp | S-linear-10k.
+    /// all | P1 | P2-sgd | P2-adam | P2-sgd-f64 | P2-adam-f64 | P3-reg | P3-clf | P4 | P4-f64 |
+    /// P5 | S-tour | S-iris-mlp | S-wine-mlp | S-linear-10k.
     #[arg(default_value = "all")]
     pub workload: String,
     /// Timed repetitions (after one warm-up run); the median is reported.

@@ -4,9 +4,11 @@
 //!
 //! - P1: the classic 2-3-2-12-2 sigmoid network, 3 samples, 100 full-batch epochs with each
 //!   of four optimizer settings;
-//! - P2-sgd, P2-adam: linear regression, 10^6 × 100 f32, shuffled batches of 256, one epoch;
+//! - P2-sgd, P2-adam: linear regression, 10^6 × 100 f32, shuffled batches of 256, one epoch
+//!   (P2-sgd-f64, P2-adam-f64: the same in f64, twice the bytes);
 //! - P3-reg, P3-clf: per-sample SGD, linear and logistic regression, 10^6 × 100 f64;
-//! - P4: an MLP 784-256-10 with cross-entropy, 60,000 f32 rows, shuffled batches of 128, Adam;
+//! - P4: an MLP 784-256-10 with cross-entropy, 60,000 f32 rows, shuffled batches of 128, Adam
+//!   (P4-f64: the same in f64);
 //! - P5: one Adam step over 10^7 f32 parameters.
 //!
 //! and the small runs people start with, where threads cost more than they give unless
@@ -34,13 +36,16 @@ use crate::train::{Observer, TrainConfig, Trainer};
 use crate::{Error, Float, Result, Run, RunSpec};
 
 /// Every workload id, in order.
-pub const WORKLOADS: [&str; 11] = [
+pub const WORKLOADS: [&str; 14] = [
     "P1",
     "P2-sgd",
     "P2-adam",
+    "P2-sgd-f64",
+    "P2-adam-f64",
     "P3-reg",
     "P3-clf",
     "P4",
+    "P4-f64",
     "P5",
     "S-tour",
     "S-iris-mlp",
@@ -69,7 +74,7 @@ impl<T: Observer<f32> + Observer<f64>> WorkloadObserver for T {
 pub enum Workload {
     P1,
     P2 {
-        data: TrainData<f32>,
+        data: Table,
         optimizer: &'static str,
         lr: f64,
     },
@@ -79,7 +84,7 @@ pub enum Workload {
         loss: Loss,
     },
     P4 {
-        data: TrainData<f32>,
+        data: Table,
     },
     P5 {
         params: Vec<f32>,
@@ -92,6 +97,66 @@ pub enum Workload {
     SmallLinear {
         data: TrainData<f64>,
     },
+}
+
+/// A generated table in the precision a workload trains in.
+#[derive(Debug)]
+pub enum Table {
+    F32(TrainData<f32>),
+    F64(TrainData<f64>),
+}
+
+impl Table {
+    /// `f64` for ids ending in `-f64`, else `f32`, built by `make` in that precision.
+    fn of(id: &str, make: impl TableMaker) -> Table {
+        if id.ends_with("-f64") {
+            Table::F64(make.make())
+        } else {
+            Table::F32(make.make())
+        }
+    }
+
+    fn rows(&self) -> usize {
+        match self {
+            Table::F32(d) => d.x.nrows(),
+            Table::F64(d) => d.x.nrows(),
+        }
+    }
+
+    /// The bytes of the feature table (`None` if it is not one contiguous slice).
+    fn feature_bytes(&self) -> Option<usize> {
+        match self {
+            Table::F32(d) => Some(std::mem::size_of_val(d.x.as_slice()?)),
+            Table::F64(d) => Some(std::mem::size_of_val(d.x.as_slice()?)),
+        }
+    }
+}
+
+/// Builds a table in either precision (a generic closure).
+trait TableMaker {
+    fn make<F: Float>(&self) -> TrainData<F>;
+}
+
+/// P2's table: [`linear_data`] of `rows` × 100.
+struct P2Table(usize);
+
+impl TableMaker for P2Table {
+    fn make<F: Float>(&self) -> TrainData<F> {
+        linear_data(self.0, 100, false)
+    }
+}
+
+/// P4's table: `rows` × 784 standard normal features and labels 0..10 (seed 4).
+struct P4Table(usize);
+
+impl TableMaker for P4Table {
+    fn make<F: Float>(&self) -> TrainData<F> {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let x = normal_matrix::<F>(&mut rng, self.0, 784);
+        let y =
+            Array2::from_shape_simple_fn((self.0, 1), || F::of(rng.random_range(0..10u8).into()));
+        TrainData { x, y }
+    }
 }
 
 fn normal_matrix<F: Float>(rng: &mut ChaCha8Rng, rows: usize, cols: usize) -> Array2<F> {
@@ -131,11 +196,14 @@ impl Workload {
     pub fn prepare(id: &str, rows: Option<usize>, threads: usize) -> Result<Self> {
         Ok(match id {
             "P1" => Workload::P1,
-            "P2-sgd" | "P2-adam" => Workload::P2 {
-                data: linear_data(rows.unwrap_or(1_000_000), 100, false),
-                optimizer: if id == "P2-sgd" { "sgd" } else { "adam" },
-                lr: if id == "P2-sgd" { 0.01 } else { 0.001 },
-            },
+            "P2-sgd" | "P2-adam" | "P2-sgd-f64" | "P2-adam-f64" => {
+                let sgd = id.starts_with("P2-sgd");
+                Workload::P2 {
+                    data: Table::of(id, P2Table(rows.unwrap_or(1_000_000))),
+                    optimizer: if sgd { "sgd" } else { "adam" },
+                    lr: if sgd { 0.01 } else { 0.001 },
+                }
+            }
             "P3-reg" => Workload::P3 {
                 data: linear_data(rows.unwrap_or(1_000_000), 100, false),
                 kind: ModelKind::Linear,
@@ -146,15 +214,9 @@ impl Workload {
                 kind: ModelKind::Logistic,
                 loss: Loss::BceWithLogits,
             },
-            "P4" => {
-                let n = rows.unwrap_or(60_000);
-                let mut rng = ChaCha8Rng::seed_from_u64(4);
-                let x = normal_matrix::<f32>(&mut rng, n, 784);
-                let y = Array2::from_shape_simple_fn((n, 1), || rng.random_range(0..10u8) as f32);
-                Workload::P4 {
-                    data: TrainData { x, y },
-                }
-            }
+            "P4" | "P4-f64" => Workload::P4 {
+                data: Table::of(id, P4Table(rows.unwrap_or(60_000))),
+            },
             "P5" => {
                 let n = rows.unwrap_or(10_000_000);
                 let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -207,10 +269,11 @@ impl Workload {
     ) -> Result<()> {
         let mut f32s: Vec<&mut dyn Observer<f32>> = Vec::new();
         let mut f64s: Vec<&mut dyn Observer<f64>> = Vec::new();
-        let f32_data = matches!(
-            self,
-            Workload::P1 | Workload::P2 { .. } | Workload::P4 { .. }
-        );
+        let f32_data = match self {
+            Workload::P1 => true,
+            Workload::P2 { data, .. } | Workload::P4 { data } => matches!(data, Table::F32(_)),
+            _ => false,
+        };
         for o in observers.iter_mut() {
             if f32_data {
                 f32s.push(o.as_f32());
@@ -226,19 +289,16 @@ impl Workload {
                 lr,
             } => {
                 let model = ModelKind::Linear.build(100, 1)?;
-                train(
-                    &model,
-                    Loss::Mse,
-                    data,
-                    optimizer,
-                    *lr,
-                    BatchSize::Rows(256),
-                    BatchOrder::Shuffle { seed: 1 },
-                    Init::Zeros,
-                    threads,
-                    1,
-                    &mut f32s,
-                )
+                let (batch, order) = (BatchSize::Rows(256), BatchOrder::Shuffle { seed: 1 });
+                let (loss, init) = (Loss::Mse, Init::Zeros);
+                match data {
+                    Table::F32(d) => train(
+                        &model, loss, d, optimizer, *lr, batch, order, init, threads, 1, &mut f32s,
+                    ),
+                    Table::F64(d) => train(
+                        &model, loss, d, optimizer, *lr, batch, order, init, threads, 1, &mut f64s,
+                    ),
+                }
             }
             Workload::P3 { data, kind, loss } => {
                 let model = kind.build(100, 1)?;
@@ -262,19 +322,16 @@ impl Workload {
                     activation: Activation::Relu,
                 }
                 .build(784, 10)?;
-                train(
-                    &model,
-                    Loss::CrossEntropy,
-                    data,
-                    "adam",
-                    1e-3,
-                    BatchSize::Rows(128),
-                    BatchOrder::Shuffle { seed: 1 },
-                    Init::Torch { seed: 0 },
-                    threads,
-                    1,
-                    &mut f32s,
-                )
+                let (batch, order) = (BatchSize::Rows(128), BatchOrder::Shuffle { seed: 1 });
+                let (loss, init) = (Loss::CrossEntropy, Init::Torch { seed: 0 });
+                match data {
+                    Table::F32(d) => train(
+                        &model, loss, d, "adam", 1e-3, batch, order, init, threads, 1, &mut f32s,
+                    ),
+                    Table::F64(d) => train(
+                        &model, loss, d, "adam", 1e-3, batch, order, init, threads, 1, &mut f64s,
+                    ),
+                }
             }
             Workload::P5 {
                 params,
@@ -399,7 +456,8 @@ fn p1(threads: usize, observers: &mut [&mut dyn Observer<f32>]) -> Result<()> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Floor {
     /// Which limit: `"copy"` (memory bandwidth, measured by copying a buffer the size of
-    /// the workload's data) or `"gemm"` (the GEMM crate's f32 rate on a 1024³ product).
+    /// the workload's data) or `"gemm"` (the GEMM's rate on a 1024³ product in the
+    /// workload's precision).
     pub limit: &'static str,
     /// The time the workload's data movement or arithmetic takes at that limit.
     pub seconds: f64,
@@ -419,17 +477,21 @@ impl Workload {
     pub fn floor(&self, threads: usize) -> Option<Floor> {
         match self {
             Workload::P2 { data, .. } => {
-                let bytes = std::mem::size_of_val(data.x.as_slice()?);
+                let bytes = data.feature_bytes()?;
                 Some(Floor {
                     limit: "copy",
                     seconds: bytes as f64 / copy_rate(bytes, threads),
                 })
             }
             Workload::P4 { data } => {
-                let flops = data.x.nrows() as f64 * (4.0 * 784.0 * 256.0 + 6.0 * 256.0 * 10.0);
+                let flops = data.rows() as f64 * (4.0 * 784.0 * 256.0 + 6.0 * 256.0 * 10.0);
                 Some(Floor {
                     limit: "gemm",
-                    seconds: flops / gemm_rate(),
+                    seconds: flops
+                        / match data {
+                            Table::F32(_) => gemm_rate::<f32>(),
+                            Table::F64(_) => gemm_rate::<f64>(),
+                        },
                 })
             }
             Workload::P5 { params, .. } => {
@@ -470,15 +532,15 @@ pub fn copy_rate(bytes: usize, threads: usize) -> f64 {
     (8 * n) as f64 / best
 }
 
-/// FLOPs per second of the MLP kernel's GEMM ([`crate::kernels::matmul`], f32: the AVX-512
+/// FLOPs per second of the MLP kernel's GEMM ([`crate::kernels::matmul`], in `F`: the AVX-512
 /// `gemm` on one thread where the CPU has it, else matrixmultiply with its own thread setting,
 /// `MATMUL_NUM_THREADS`) on a 1024³ product; the best of three after one warm-up.
-pub fn gemm_rate() -> f64 {
+pub fn gemm_rate<F: Float>() -> f64 {
     let n = 1024;
     let mut rng = ChaCha8Rng::seed_from_u64(6);
-    let a = normal_matrix::<f32>(&mut rng, n, n);
-    let b = normal_matrix::<f32>(&mut rng, n, n);
-    let mut c = Array2::<f32>::zeros((n, n));
+    let a = normal_matrix::<F>(&mut rng, n, n);
+    let b = normal_matrix::<F>(&mut rng, n, n);
+    let mut c = Array2::<F>::zeros((n, n));
     let mut best = f64::INFINITY;
     for _ in 0..4 {
         let t = std::time::Instant::now();
@@ -500,9 +562,42 @@ mod tests {
         let f = p2.floor(1).unwrap();
         assert_eq!(f.limit, "copy");
         assert!(f.seconds > 0.0 && f.seconds.is_finite());
+        let p2_64 = Workload::prepare("P2-sgd-f64", Some(4096), 1).unwrap();
+        assert_eq!(p2_64.floor(1).unwrap().limit, "copy");
         let p5 = Workload::prepare("P5", Some(1 << 16), 1).unwrap();
         assert_eq!(p5.floor(1).unwrap().limit, "copy");
         assert!(Workload::prepare("P1", None, 1).unwrap().floor(1).is_none());
+    }
+
+    #[test]
+    fn the_f64_workloads_train_the_f32_tables_before_rounding() {
+        for (a, b) in [("P2-adam", "P2-adam-f64"), ("P4", "P4-f64")] {
+            let (
+                Ok(Workload::P2 { data: t32, .. } | Workload::P4 { data: t32 }),
+                Ok(Workload::P2 { data: t64, .. } | Workload::P4 { data: t64 }),
+            ) = (
+                Workload::prepare(a, Some(300), 1),
+                Workload::prepare(b, Some(300), 1),
+            )
+            else {
+                panic!("{a} and {b} are table workloads");
+            };
+            let (Table::F32(d32), Table::F64(d64)) = (t32, t64) else {
+                panic!("{a} is f32 and {b} f64");
+            };
+            assert_eq!(d32.x.dim(), d64.x.dim());
+            assert!(d32.x.iter().zip(&d64.x).all(|(a, b)| *a == *b as f32));
+            // P4's labels are the same; P2's targets are computed from the rounded features.
+            assert!(d32
+                .y
+                .iter()
+                .zip(&d64.y)
+                .all(|(a, b)| (f64::from(*a) - b).abs() <= 1e-5 * (1.0 + b.abs())));
+            assert!(
+                d64.x.iter().any(|v| f64::from(*v as f32) != *v),
+                "f64 keeps more digits"
+            );
+        }
     }
 
     #[test]
