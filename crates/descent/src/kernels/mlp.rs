@@ -86,8 +86,9 @@ pub struct MlpKernel<F> {
     /// The gradient with respect to the current stage's output, and its input.
     pub(super) g: Buffer<F>,
     g_in: Buffer<F>,
-    /// Threads for the large products ([`Self::with_threads`]).
-    pub(super) threads: usize,
+    /// The worker pool of the large products ([`Self::with_threads`]; `None`: one thread),
+    /// looked up once: [`crate::parallel::pool`] takes a lock.
+    pub(super) pool: Option<&'static rayon::ThreadPool>,
 }
 
 impl<F: Float> MlpKernel<F> {
@@ -141,7 +142,7 @@ impl<F: Float> MlpKernel<F> {
             outs,
             g: Buffer::default(),
             g_in: Buffer::default(),
-            threads: 1,
+            pool: None,
         })
     }
 
@@ -149,7 +150,7 @@ impl<F: Float> MlpKernel<F> {
     /// blocks on the [`crate::parallel::pool`] of that many
     /// ([`super::matmul::matmul_rows_on`]); the numbers do not depend on it.
     pub fn with_threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
+        self.pool = crate::parallel::pool(threads);
         self
     }
 
@@ -248,7 +249,7 @@ impl<F: Float> MlpKernel<F> {
                         row_stride(&input) == 1 && row_stride(&wt) == 1,
                     );
                     let mut o = out.view_mut();
-                    let pool = crate::parallel::pool(self.threads);
+                    let pool = self.pool;
                     matmul_rows_on(backend(), pool, input, wt, o.view_mut());
                     if let Some(b) = bias {
                         let b = weight_view(params, b, 1, *n_out);
@@ -287,7 +288,7 @@ impl<F: Float> MlpKernel<F> {
                     bias,
                 } => {
                     let g = self.g.view();
-                    let pool = crate::parallel::pool(self.threads);
+                    let pool = self.pool;
                     match &mut weights {
                         WeightGrads::Into(grads) => weight_grads(
                             pool,

@@ -162,9 +162,8 @@ impl<F: Float> MlpKernel<F> {
                 let j = linear.iter().filter(|&&l| l > 0).position(|&l| l == i);
                 whole[1 + n_kept + j.expect("a later linear layer")].view()
             };
-            let pool = crate::parallel::pool(self.threads);
             weight_grads(
-                pool,
+                self.pool,
                 g,
                 input,
                 weight,
