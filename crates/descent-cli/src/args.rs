@@ -289,7 +289,8 @@ pub struct TrainArgs {
     /// improved for a while, and restore the best parameters: patience=N[,min_delta=X].
     #[arg(long)]
     pub early_stopping: Option<EarlyStopping>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
+    /// Worker threads [default: from the work of a batch: one for small models, all cores
+    /// for large ones]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Under an MPI launcher (`mpirun`, `srun`; a build with `--features mpi`): how the
@@ -579,7 +580,7 @@ pub struct BenchArgs {
     /// Timed repetitions (after one warm-up run); the median is reported.
     #[arg(long, default_value_t = 5)]
     pub repeat: usize,
-    /// Worker threads [default: all cores].
+    /// Worker threads [default: each run's own choice from its work, as in `train`].
     #[arg(long)]
     pub threads: Option<usize>,
     /// Rows of data (P2, P3, P4) or parameters (P5) instead of the workload's default.

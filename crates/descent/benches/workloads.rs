@@ -17,12 +17,12 @@ fn main() -> descent::Result<()> {
         if !wanted.is_empty() && !wanted.iter().any(|w| w == id) {
             continue;
         }
-        let mut w = Workload::prepare(id, None, threads)?;
-        w.run(threads)?;
+        let mut w = Workload::prepare(id, None, None)?;
+        w.run(None)?;
         let mut times: Vec<f64> = (0..5)
             .map(|_| {
                 let t = Instant::now();
-                std::hint::black_box(w.run(threads))?;
+                std::hint::black_box(w.run(None))?;
                 Ok(t.elapsed().as_secs_f64())
             })
             .collect::<descent::Result<_>>()?;

@@ -192,8 +192,9 @@ fn linear_data<F: Float>(rows: usize, features: usize, labels: bool) -> TrainDat
 
 impl Workload {
     /// Builds workload `id` ([`WORKLOADS`]) with `rows` rows (its default when `None`),
-    /// to run on `threads` threads.
-    pub fn prepare(id: &str, rows: Option<usize>, threads: usize) -> Result<Self> {
+    /// to run on `threads` threads (`None`: the count a run given none chooses,
+    /// [`crate::parallel::threads_for`]).
+    pub fn prepare(id: &str, rows: Option<usize>, threads: Option<usize>) -> Result<Self> {
         Ok(match id {
             "P1" => Workload::P1,
             "P2-sgd" | "P2-adam" | "P2-sgd-f64" | "P2-adam-f64" => {
@@ -225,7 +226,13 @@ impl Workload {
                 let mut optimizer = OptimizerSpec::new("adam")
                     .with("lr", 1e-3)
                     .build::<f32>(vec![(0..n, GroupOptions::default())])?;
-                optimizer.set_threads(threads);
+                optimizer.set_threads(threads.unwrap_or_else(|| {
+                    crate::parallel::threads_for(crate::parallel::Work {
+                        batch_rows: 1,
+                        params: n,
+                        table_bytes: 0,
+                    })
+                }));
                 Workload::P5 {
                     params,
                     grads,
@@ -255,8 +262,8 @@ impl Workload {
         })
     }
 
-    /// One repetition of the workload on `threads` threads.
-    pub fn run(&mut self, threads: usize) -> Result<()> {
+    /// One repetition of the workload on `threads` threads (`None`: the default rule).
+    pub fn run(&mut self, threads: Option<usize>) -> Result<()> {
         self.run_observed(threads, &mut [])
     }
 
@@ -264,7 +271,7 @@ impl Workload {
     /// optimizer step, has none): what an observer costs is the difference to [`run`](Self::run).
     pub fn run_observed(
         &mut self,
-        threads: usize,
+        threads: Option<usize>,
         observers: &mut [&mut dyn WorkloadObserver],
     ) -> Result<()> {
         let mut f32s: Vec<&mut dyn Observer<f32>> = Vec::new();
@@ -342,7 +349,9 @@ impl Workload {
                 Ok(())
             }
             Workload::Small(spec) => {
-                let mut run = Run::<f64>::new((**spec).clone().threads(threads))?;
+                let mut spec = (**spec).clone();
+                spec.threads = threads;
+                let mut run = Run::<f64>::new(spec)?;
                 std::hint::black_box(run.train(&mut f64s)?);
                 Ok(())
             }
@@ -388,7 +397,7 @@ fn train<F: Float>(
     batch: BatchSize,
     order: BatchOrder,
     init: Init,
-    threads: usize,
+    threads: Option<usize>,
     epochs: usize,
     observers: &mut [&mut dyn Observer<F>],
 ) -> Result<()> {
@@ -397,7 +406,7 @@ fn train<F: Float>(
         .with("lr", lr)
         .build::<F>(vec![(0..params.len(), GroupOptions::default())])?;
     let config = TrainConfig {
-        threads: Some(threads),
+        threads,
         ..TrainConfig::new(epochs, batch, order)
     };
     let mut t = Trainer::new(model, loss, config, params, opt, Box::new(Constant { lr }))?;
@@ -407,7 +416,7 @@ fn train<F: Float>(
 
 /// The classic 2-3-2-12-2 sigmoid network, 3 samples, 100 full-batch epochs with each of the
 /// four classic optimizer settings.
-fn p1(threads: usize, observers: &mut [&mut dyn Observer<f32>]) -> Result<()> {
+fn p1(threads: Option<usize>, observers: &mut [&mut dyn Observer<f32>]) -> Result<()> {
     let mut layers = Vec::new();
     for (i, o) in [(2, 3), (3, 2), (2, 12), (12, 2)] {
         layers.push(Layer::Linear {
@@ -435,7 +444,7 @@ fn p1(threads: usize, observers: &mut [&mut dyn Observer<f32>]) -> Result<()> {
         }
         let opt = spec.build::<f32>(vec![(0..params.len(), GroupOptions::default())])?;
         let config = TrainConfig {
-            threads: Some(threads),
+            threads,
             ..TrainConfig::new(100, BatchSize::Full, BatchOrder::Sequential)
         };
         let mut t = Trainer::new(
@@ -533,8 +542,8 @@ pub fn copy_rate(bytes: usize, threads: usize) -> f64 {
 }
 
 /// FLOPs per second of the MLP kernel's GEMM ([`crate::kernels::matmul`], in `F`: the AVX-512
-/// `gemm` on one thread where the CPU has it, else matrixmultiply with its own thread setting,
-/// `MATMUL_NUM_THREADS`) on a 1024³ product; the best of three after one warm-up.
+/// `gemm` where the CPU has it, else matrixmultiply; one thread) on a 1024³ product; the best
+/// of three after one warm-up.
 pub fn gemm_rate<F: Float>() -> f64 {
     let n = 1024;
     let mut rng = ChaCha8Rng::seed_from_u64(6);
@@ -558,15 +567,18 @@ mod tests {
 
     #[test]
     fn floors_are_given_where_one_limit_bounds_the_work() {
-        let p2 = Workload::prepare("P2-sgd", Some(4096), 1).unwrap();
+        let p2 = Workload::prepare("P2-sgd", Some(4096), Some(1)).unwrap();
         let f = p2.floor(1).unwrap();
         assert_eq!(f.limit, "copy");
         assert!(f.seconds > 0.0 && f.seconds.is_finite());
-        let p2_64 = Workload::prepare("P2-sgd-f64", Some(4096), 1).unwrap();
+        let p2_64 = Workload::prepare("P2-sgd-f64", Some(4096), Some(1)).unwrap();
         assert_eq!(p2_64.floor(1).unwrap().limit, "copy");
-        let p5 = Workload::prepare("P5", Some(1 << 16), 1).unwrap();
+        let p5 = Workload::prepare("P5", Some(1 << 16), Some(1)).unwrap();
         assert_eq!(p5.floor(1).unwrap().limit, "copy");
-        assert!(Workload::prepare("P1", None, 1).unwrap().floor(1).is_none());
+        assert!(Workload::prepare("P1", None, Some(1))
+            .unwrap()
+            .floor(1)
+            .is_none());
     }
 
     #[test]
@@ -576,8 +588,8 @@ mod tests {
                 Ok(Workload::P2 { data: t32, .. } | Workload::P4 { data: t32 }),
                 Ok(Workload::P2 { data: t64, .. } | Workload::P4 { data: t64 }),
             ) = (
-                Workload::prepare(a, Some(300), 1),
-                Workload::prepare(b, Some(300), 1),
+                Workload::prepare(a, Some(300), Some(1)),
+                Workload::prepare(b, Some(300), Some(1)),
             )
             else {
                 panic!("{a} and {b} are table workloads");

@@ -125,6 +125,74 @@ fn kernel_equals_tape<F: Float>() {
     }
 }
 
+/// Models whose products are large enough to be cut into blocks on the worker pool
+/// (`matmul::PARALLEL_MIN_FLOPS`): the kernel on 1, 2 and 3 threads gives the tape's loss and
+/// gradients bit for bit, on even and odd batches, whole and gathered.
+fn kernel_on_any_thread_count_equals_tape<F: Float>() {
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let models = [
+        ModelKind::Mlp {
+            hidden: vec![200],
+            activation: Activation::Relu,
+        }
+        .build(300, 10)
+        .unwrap(),
+        ModelKind::Mlp {
+            hidden: vec![256, 200],
+            activation: Activation::Tanh,
+        }
+        .build(64, 5)
+        .unwrap(),
+    ];
+    for model in models {
+        let (n_in, n_out) = (model.n_in(), model.n_out());
+        let n = 160;
+        let x: Array2<F> = Array2::from_shape_fn((n, n_in), |_| F::of(rng.random_range(-2.0..2.0)));
+        let loss = Loss::CrossEntropy;
+        let y = targets::<F>(&mut rng, loss, n, n_out);
+        let params =
+            Params::<F>::init(model.layout(), &Init::Normal { std: 0.1, seed: 6 }).unwrap();
+        let all: Vec<usize> = (0..n).collect();
+        let shuffled: Vec<usize> = (0..n).map(|i| (i * 37) % n).collect();
+        let cases: [(&[usize], bool); 3] = [
+            (&all, true),
+            (&shuffled[..128], false),
+            (&shuffled[3..100], false),
+        ];
+        for (rows, whole) in cases {
+            let (l_tape, g_tape) = tape_loss_and_grad(&model, loss, &params, &x, &y, rows);
+            for threads in [1, 2, 3] {
+                let mut kernel = MlpKernel::<F>::new(&model, loss)
+                    .expect("multi-layer model")
+                    .with_threads(threads);
+                let mut g = vec![F::zero(); params.len()];
+                let l = kernel
+                    .loss_and_grad(&params.values, x.view(), y.view(), rows, whole, &mut g)
+                    .unwrap();
+                let what = format!(
+                    "{model:?} rows {} on {threads} threads ({})",
+                    rows.len(),
+                    F::NAME
+                );
+                assert_eq!(l.bits(), l_tape.bits(), "{what}: loss {l} vs {l_tape}");
+                for (i, (a, b)) in g.iter().zip(&g_tape).enumerate() {
+                    assert!(a.bits() == b.bits(), "{what}: grad[{i}] {a} vs {b}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn kernel_on_any_thread_count_equals_tape_f32() {
+    kernel_on_any_thread_count_equals_tape::<f32>();
+}
+
+#[test]
+fn kernel_on_any_thread_count_equals_tape_f64() {
+    kernel_on_any_thread_count_equals_tape::<f64>();
+}
+
 trait Bits {
     fn bits(self) -> u64;
 }

@@ -139,3 +139,80 @@ fn restoring_into_a_different_model_is_an_error() {
     };
     assert!(t.restore(&bad).is_err());
 }
+
+/// A run given no thread count chooses it from its work (`parallel::threads_for`), and a
+/// resumed run chooses it by the same rule: one thread for the diabetes MLP (64-row batches
+/// of 97 parameters), every core for a full batch of 20,000 rows x 61 parameters; a count
+/// that is given is kept.
+#[test]
+fn threads_follow_the_work_and_are_chosen_again_on_resume() {
+    if std::env::var_os("DESCENT_THREADS").is_some() {
+        return; // the variable overrides the rule
+    }
+    let mut data = builtin::load("diabetes", &Columns::default(), TargetKind::Real).unwrap();
+    Scaler::fit(Scaling::Standard, &data.x)
+        .transform(&mut data.x)
+        .unwrap();
+    let train = TrainData::<f64>::from_dataset(&data);
+    let model = ModelKind::Mlp {
+        hidden: vec![8],
+        activation: descent::nn::Activation::Tanh,
+    }
+    .build(10, 1)
+    .unwrap();
+    let make = |epochs: usize, threads: Option<usize>| {
+        let params = Params::init(model.layout(), &Init::Torch { seed: 1 }).unwrap();
+        let opt = OptimizerSpec::new("adam")
+            .with("lr", 0.01)
+            .build::<f64>(vec![(0..params.len(), GroupOptions::default())])
+            .unwrap();
+        let config = TrainConfig {
+            threads,
+            ..TrainConfig::new(epochs, BatchSize::Rows(64), BatchOrder::Shuffle { seed: 9 })
+        };
+        Trainer::new(
+            &model,
+            Loss::Mse,
+            config,
+            params,
+            opt,
+            Box::new(descent::schedule::Constant { lr: 0.01 }),
+        )
+        .unwrap()
+    };
+    let mut first = make(2, None);
+    first.run(&train, None, &mut []).unwrap();
+    assert_eq!(first.threads(), 1);
+    let saved = first.checkpoint();
+    let mut resumed = make(4, None);
+    resumed.restore(&saved).unwrap();
+    resumed.run(&train, None, &mut []).unwrap();
+    assert_eq!(resumed.threads(), 1);
+    let mut given = make(4, Some(2));
+    given.restore(&saved).unwrap();
+    given.run(&train, None, &mut []).unwrap();
+    assert_eq!(given.threads(), 2);
+
+    let n = 20_000;
+    let x = ndarray::Array2::from_shape_fn((n, 60), |(i, j)| ((i * 7 + j * 13) % 17) as f64 / 17.0);
+    let y = ndarray::Array2::from_shape_fn((n, 1), |(i, _)| (i % 5) as f64);
+    let big = TrainData { x, y };
+    let linear = ModelKind::Linear.build(60, 1).unwrap();
+    let params = Params::init(linear.layout(), &Init::Zeros).unwrap();
+    let opt = OptimizerSpec::new("sgd")
+        .with("lr", 0.01)
+        .build::<f64>(vec![(0..params.len(), GroupOptions::default())])
+        .unwrap();
+    let config = TrainConfig::new(1, BatchSize::Full, BatchOrder::Sequential);
+    let mut t = Trainer::new(
+        &linear,
+        Loss::Mse,
+        config,
+        params,
+        opt,
+        Box::new(descent::schedule::Constant { lr: 0.01 }),
+    )
+    .unwrap();
+    t.run(&big, None, &mut []).unwrap();
+    assert_eq!(t.threads(), descent::parallel::available());
+}

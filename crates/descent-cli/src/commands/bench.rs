@@ -14,23 +14,19 @@ use serde_json::json;
 use crate::args::BenchArgs;
 use crate::observers::events::{EventFile, EVENTS_FILE};
 
-/// The worker threads of every workload (`--threads`), set once per `descent bench`.
-static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+/// The worker threads of every workload (`--threads`), set once per `descent bench`;
+/// `None`: each run chooses its count from its work, as `descent train` does.
+static THREADS: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
 
-fn threads() -> usize {
-    *THREADS.get_or_init(descent::parallel::default_threads)
+fn threads() -> Option<usize> {
+    *THREADS.get_or_init(|| None)
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if let Some(t) = args.threads {
         descent::parallel::check_threads(t).context("--threads")?;
-        // matrixmultiply (the MLP's GEMM) reads this once, at its first threaded product.
-        std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
     }
-    let _ = THREADS.set(
-        args.threads
-            .unwrap_or_else(descent::parallel::default_threads),
-    );
+    let _ = THREADS.set(args.threads);
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
@@ -63,7 +59,8 @@ fn report(id: &str, times: &[f64], floor: Option<Floor>, as_json: bool) {
     } else {
         0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
     };
-    let threads = threads();
+    // The count given, else the machine's (each run of the default may take fewer).
+    let threads = threads().unwrap_or_else(descent::parallel::default_threads);
     if as_json {
         let line = json!({
             "workload": id,
@@ -135,5 +132,6 @@ fn time_workload(
     };
     once()?;
     let times = (0..repeat).map(|_| once()).collect::<Result<_>>()?;
-    Ok((times, w.floor(threads())))
+    let floor_threads = threads().unwrap_or_else(descent::parallel::default_threads);
+    Ok((times, w.floor(floor_threads)))
 }

@@ -179,9 +179,10 @@ fn resume_in<F: Float>(
     if let Some(t) = args.threads.filter(|&t| spec.threads != Some(t)) {
         ensure!(t > 0, "--threads must be at least 1");
         descent::parallel::check_threads(t).context("--threads")?;
-        let was = spec
-            .threads
-            .map_or_else(|| "all cores".to_string(), |n| n.to_string());
+        let was = spec.threads.map_or_else(
+            || "the count chosen from its work".to_string(),
+            |n| n.to_string(),
+        );
         overridden.push(format!("--threads {t} (the run had {was})"));
         spec.threads = Some(t);
     }

@@ -47,8 +47,10 @@ pub struct LinearKernel<F> {
     partials: Vec<F>,
     /// Loss sums of the chunks.
     totals: Vec<F>,
-    /// Threads for large batches ([`Self::with_threads`]).
-    threads: usize,
+    /// The worker pool for large batches ([`Self::with_threads`]; `None`: one thread), looked
+    /// up once: [`crate::parallel::pool`] takes a lock and a hash look-up, which a small
+    /// batch should not pay at every step.
+    pool: Option<&'static rayon::ThreadPool>,
 }
 
 /// What a chunk needs to know of the model (copied into each worker).
@@ -64,7 +66,7 @@ impl<F: Float> LinearKernel<F> {
     /// Sets the threads the kernel may use for large batches (default 1; the numbers do not
     /// depend on it).
     pub fn with_threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
+        self.pool = crate::parallel::pool(threads);
         self
     }
 
@@ -85,7 +87,7 @@ impl<F: Float> LinearKernel<F> {
                 z: vec![F::zero(); *out_features],
                 partials: Vec::new(),
                 totals: Vec::new(),
-                threads: 1,
+                pool: None,
             }),
             _ => None,
         }
@@ -114,8 +116,7 @@ impl<F: Float> LinearKernel<F> {
         rows: &[usize],
         grads: &mut [F],
     ) -> F {
-        let pool = crate::parallel::pool(self.threads);
-        self.loss_and_grad_on(pool, params, x, y, rows, grads)
+        self.loss_and_grad_on(self.pool, params, x, y, rows, grads)
     }
 
     /// [`Self::loss_and_grad`] with its chunks on `pool` (`None`: on this thread).

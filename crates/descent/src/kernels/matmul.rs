@@ -21,14 +21,18 @@
 //!   [`MIN_ROWS`] rows are padded with zero rows;
 //! - [`matmul`]: the weight gradient `gᵀ·input`, computed on the whole batch everywhere.
 //!
-//! Both run `gemm` on the calling thread (`Parallelism::None`): the bits do not depend on
-//! the thread count.
+//! Each `gemm` call runs on one thread (`Parallelism::None`). Large products are cut into
+//! blocks of output rows or columns that run on the run's worker pool ([`matmul_rows_on`],
+//! [`matmul_on`]; the calling thread takes the first block): a block keeps every output
+//! element's sum as it is in the whole product, so the bits do not depend on the thread
+//! count (tested for 1, 2 and 3 threads, both back ends).
 
 use std::any::TypeId;
 use std::sync::OnceLock;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, ShapeBuilder};
+use rayon::ThreadPool;
 
 use crate::Float;
 
@@ -80,6 +84,17 @@ pub const MIN_SIDE: usize = 16;
 /// Whole products take `gemm` from this many multiply-adds, each side at least [`MIN_SIDE`].
 pub const MIN_FLOPS: usize = 1 << 18;
 
+/// Products with fewer multiply-adds than this run on the calling thread whatever the pool.
+/// A block handed to a pool worker costs a few microseconds to start when the worker is
+/// awake and up to about 60 when it sleeps (see `kernels::linear`); 2^22 multiply-adds take
+/// 20-40 µs on one core here (100-200 GFLOP/s), so below this a split saves less than its
+/// hand-over can cost. The P4 products (128 x 784 x 256: 2^24.6) are above it; the small
+/// models' products (at most 16 x 32 x 13 in the `S-` workloads) are far below.
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 22;
+/// Whole products ([`matmul_on`]) are cut into blocks of at least this many output rows or
+/// columns: `gemm` takes its general path for each (see [`MIN_ROWS`]).
+pub const MIN_BLOCK: usize = 32;
+
 /// Whether an `m x k` by `k x n` product runs on `gemm` under `backend`: [`matmul_rows`]
 /// (`row_wise`; the answer then never depends on `m`) or [`matmul`].
 pub fn uses_gemm<F: Float>(backend: Backend, row_wise: bool, m: usize, k: usize, n: usize) -> bool {
@@ -99,10 +114,22 @@ pub fn matmul_rows<F: Float>(
     backend: Backend,
     a: ArrayView2<'_, F>,
     b: ArrayView2<'_, F>,
+    c: ArrayViewMut2<'_, F>,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let gemm = uses_gemm::<F>(backend, true, m, k, n) && fits(&a, &b, &c);
+    rows_product(gemm, a, b, c);
+}
+
+/// [`matmul_rows`] on `gemm` (checked by the caller) or on the fallback.
+fn rows_product<F: Float>(
+    gemm: bool,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
     mut c: ArrayViewMut2<'_, F>,
 ) {
     let ((m, k), n) = (a.dim(), b.ncols());
-    if !uses_gemm::<F>(backend, true, m, k, n) || !fits(&a, &b, &c) {
+    if !gemm {
         return general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
     }
     if m >= MIN_ROWS {
@@ -116,15 +143,131 @@ pub fn matmul_rows<F: Float>(
     c.assign(&pc.slice(s![..m, ..]));
 }
 
+/// [`matmul_rows`] with blocks of at least [`MIN_ROWS`] rows on `pool` (`None`: all on this
+/// thread) when the product has [`PARALLEL_MIN_FLOPS`] multiply-adds. Each row's bits are
+/// its own whatever rows share its block ([`matmul_rows`]), so they are those of the
+/// whole product for any pool.
+pub fn matmul_rows_on<F: Float>(
+    backend: Backend,
+    pool: Option<&ThreadPool>,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    c: ArrayViewMut2<'_, F>,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let gemm = uses_gemm::<F>(backend, true, m, k, n) && fits(&a, &b, &c);
+    let parts = split_count(pool, m, m * k * n, MIN_ROWS);
+    match pool.filter(|_| parts > 1 && c.nrows() == m) {
+        Some(pool) => {
+            let blocks = split_rows(a, c, parts);
+            run_blocks(pool, blocks, |(a, c)| rows_product(gemm, a, b, c));
+        }
+        None => rows_product(gemm, a, b, c),
+    }
+}
+
+/// [`matmul`] with its output cut into blocks of at least [`MIN_BLOCK`] rows (or columns,
+/// whichever side is longer) on `pool` (`None`: all on this thread) when the product has
+/// [`PARALLEL_MIN_FLOPS`] multiply-adds and takes `gemm`. Every block keeps the inner
+/// dimension whole, and `gemm` splits the inner dimension by its length alone (its `kc`
+/// depends on `k`, the register tile and the caches, not on `m` or `n`), so each output
+/// element is summed over the same pieces in the same order as in the whole product: the
+/// same bits (tested). The fallback's products keep the inner dimension in one loop too.
+pub fn matmul_on<F: Float>(
+    backend: Backend,
+    pool: Option<&ThreadPool>,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    c: ArrayViewMut2<'_, F>,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    // Decided on the whole product: a block is smaller, but must take the same path.
+    let gemm = uses_gemm::<F>(backend, false, m, k, n) && fits(&a, &b, &c);
+    let parts = split_count(pool, m.max(n), m * k * n, MIN_BLOCK);
+    let split = parts > 1 && b.nrows() == k && c.dim() == (m, n);
+    match pool.filter(|_| split) {
+        Some(pool) if m >= n => {
+            let blocks = split_rows(a, c, parts);
+            run_blocks(pool, blocks, |(a, c)| whole_product(gemm, a, b, c));
+        }
+        Some(pool) => {
+            let (bt, ct) = (b.reversed_axes(), c.reversed_axes());
+            let blocks = split_rows(bt, ct, parts);
+            run_blocks(pool, blocks, |(bt, ct)| {
+                whole_product(gemm, a, bt.reversed_axes(), ct.reversed_axes())
+            });
+        }
+        None => whole_product(gemm, a, b, c),
+    }
+}
+
+/// How many blocks a product of `flops` multiply-adds whose split side is `len` long is cut
+/// into on `pool`: one per thread (the pool's and the caller), each at least `min_len`
+/// long; 1 when the product is too small to gain ([`PARALLEL_MIN_FLOPS`]).
+fn split_count(pool: Option<&ThreadPool>, len: usize, flops: usize, min_len: usize) -> usize {
+    match pool {
+        Some(p) if flops >= PARALLEL_MIN_FLOPS => (p.current_num_threads() + 1).min(len / min_len),
+        _ => 1,
+    }
+}
+
+/// `a` and `c` cut into `parts` matching blocks of consecutive rows, of equal length up to
+/// one row (each at least `a.nrows() / parts` long).
+fn split_rows<'a, 'c, F>(
+    mut a: ArrayView2<'a, F>,
+    mut c: ArrayViewMut2<'c, F>,
+    parts: usize,
+) -> Vec<(ArrayView2<'a, F>, ArrayViewMut2<'c, F>)> {
+    let m = a.nrows();
+    let mut blocks = Vec::with_capacity(parts);
+    let mut start = 0;
+    for i in 1..parts {
+        let end = i * m / parts;
+        let (a0, a1) = a.split_at(Axis(0), end - start);
+        let (c0, c1) = c.split_at(Axis(0), end - start);
+        blocks.push((a0, c0));
+        (a, c, start) = (a1, c1, end);
+    }
+    blocks.push((a, c));
+    blocks
+}
+
+/// Runs `f` on every block: the first on this thread, the others on `pool`'s workers; returns
+/// when all are done.
+fn run_blocks<T: Send, G: Fn(T) + Sync>(pool: &ThreadPool, blocks: Vec<T>, f: G) {
+    let mut blocks = blocks.into_iter();
+    let first = blocks.next();
+    let f = &f;
+    pool.in_place_scope(|scope| {
+        for block in blocks {
+            scope.spawn(move |_| f(block));
+        }
+        if let Some(block) = first {
+            f(block);
+        }
+    });
+}
+
 /// `c = a · b` for products whose bits need only depend on the whole shape.
 pub fn matmul<F: Float>(
     backend: Backend,
     a: ArrayView2<'_, F>,
     b: ArrayView2<'_, F>,
-    mut c: ArrayViewMut2<'_, F>,
+    c: ArrayViewMut2<'_, F>,
 ) {
     let ((m, k), n) = (a.dim(), b.ncols());
-    if uses_gemm::<F>(backend, false, m, k, n) && fits(&a, &b, &c) {
+    let gemm = uses_gemm::<F>(backend, false, m, k, n) && fits(&a, &b, &c);
+    whole_product(gemm, a, b, c);
+}
+
+/// [`matmul`] on `gemm` (checked by the caller) or on the fallback.
+fn whole_product<F: Float>(
+    gemm: bool,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    mut c: ArrayViewMut2<'_, F>,
+) {
+    if gemm {
         gemm_into(a, b, c, false);
     } else {
         general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
@@ -197,7 +340,7 @@ fn gemm_into<F: Float>(
     mut c: ArrayViewMut2<'_, F>,
     accumulate: bool,
 ) {
-    debug_assert!(fits(&a, &b, &c.view_mut()));
+    debug_assert!(fits(&a, &b, &c));
     let ((m, k), n) = (a.dim(), b.ncols());
     let (cs, as_, bs) = (
         c.strides().to_vec(),
@@ -334,6 +477,87 @@ mod tests {
     #[test]
     fn row_wise_products_give_each_row_its_own_bits_f64() {
         rows_are_independent::<f64>();
+    }
+
+    /// Products cut into blocks on 2 and 3 threads have the bits of the product on one
+    /// thread: both kinds, both back ends, f32 and f64, row-major and column-major operands,
+    /// inner dimensions below and above [`K_CHUNK`], whole products cut by rows (`m >= n`)
+    /// and by columns.
+    fn splits_keep_the_bits<F: Float>() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let pools = [crate::parallel::pool(2), crate::parallel::pool(3)];
+        // (m, k, n, row-wise); each at least PARALLEL_MIN_FLOPS multiply-adds.
+        let shapes = [
+            (128, 784, 256, true),
+            (128, 256, 784, true),
+            (100, 600, 70, true),
+            (97, 1100, 40, true),
+            (256, 128, 784, false),
+            (784, 128, 256, false),
+            (48, 128, 784, false),
+            (256, 1100, 40, false),
+            (40, 1100, 256, false),
+        ];
+        for (m, k, n, row_wise) in shapes {
+            assert!(m * k * n >= PARALLEL_MIN_FLOPS);
+            for (a_f, b_f, c_f) in [
+                (false, false, false),
+                (true, false, true),
+                (false, true, false),
+            ] {
+                let a = random::<F>(&mut rng, m, k, a_f);
+                let b = random::<F>(&mut rng, k, n, b_f);
+                for backend in [Backend::Gemm, Backend::Fallback] {
+                    let one = product(backend, row_wise, a.view(), b.view(), c_f);
+                    for pool in pools {
+                        assert!(split_count(pool, m.max(n), m * k * n, MIN_ROWS) > 1);
+                        let mut c = Array2::from_elem((m, n).set_f(c_f), F::of(7.0));
+                        if row_wise {
+                            matmul_rows_on(backend, pool, a.view(), b.view(), c.view_mut());
+                        } else {
+                            matmul_on(backend, pool, a.view(), b.view(), c.view_mut());
+                        }
+                        assert!(
+                            same_bits(c.view(), one.view()),
+                            "{backend:?} {m}x{k}x{n} row-wise {row_wise} layouts {a_f} {b_f} {c_f} on {} threads ({})",
+                            pool.map_or(1, |p| p.current_num_threads() + 1),
+                            F::NAME
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_products_keep_the_bits_of_one_thread_f32() {
+        splits_keep_the_bits::<f32>();
+    }
+
+    #[test]
+    fn split_products_keep_the_bits_of_one_thread_f64() {
+        splits_keep_the_bits::<f64>();
+    }
+
+    /// Small products, and runs without a pool, stay whole on the calling thread; blocks are
+    /// never shorter than their minimum.
+    #[test]
+    fn only_large_products_are_split() {
+        let pool = crate::parallel::pool(2);
+        assert_eq!(split_count(None, 1024, 1 << 30, MIN_ROWS), 1);
+        assert_eq!(split_count(pool, 1024, PARALLEL_MIN_FLOPS - 1, MIN_ROWS), 1);
+        assert_eq!(split_count(pool, 1024, PARALLEL_MIN_FLOPS, MIN_ROWS), 2);
+        assert_eq!(split_count(pool, 63, 1 << 30, MIN_ROWS), 1);
+        assert_eq!(
+            split_count(crate::parallel::pool(8), 100, 1 << 30, MIN_ROWS),
+            3
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let a = random::<f32>(&mut rng, 100, 7, false);
+        let (a_blocks, mut c) = (a.view(), Array2::<f32>::zeros((100, 3)));
+        let blocks = split_rows(a_blocks, c.view_mut(), 3);
+        let lens: Vec<_> = blocks.iter().map(|(a, c)| (a.nrows(), c.nrows())).collect();
+        assert_eq!(lens, [(33, 33), (33, 33), (34, 34)]);
     }
 
     /// `gemm` and the fallback agree to 1e-12 of `Σ|a_ik·b_kj|` in f64 (about 1e-15 is seen),

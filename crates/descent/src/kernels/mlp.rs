@@ -14,7 +14,7 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder, Zip};
 
-use super::matmul::{backend, matmul, matmul_rows};
+use super::matmul::{backend, matmul_on, matmul_rows_on};
 use crate::loss::bce_with_logits::{self, sigmoid};
 use crate::loss::Loss;
 use crate::loss::{cross_entropy, huber, mae, mse};
@@ -86,6 +86,9 @@ pub struct MlpKernel<F> {
     /// The gradient with respect to the current stage's output, and its input.
     pub(super) g: Buffer<F>,
     g_in: Buffer<F>,
+    /// The worker pool of the large products ([`Self::with_threads`]; `None`: one thread),
+    /// looked up once: [`crate::parallel::pool`] takes a lock.
+    pub(super) pool: Option<&'static rayon::ThreadPool>,
 }
 
 impl<F: Float> MlpKernel<F> {
@@ -139,7 +142,16 @@ impl<F: Float> MlpKernel<F> {
             outs,
             g: Buffer::default(),
             g_in: Buffer::default(),
+            pool: None,
         })
+    }
+
+    /// Sets the threads the kernel's large products may use (default 1): they are cut into
+    /// blocks on the [`crate::parallel::pool`] of that many
+    /// ([`super::matmul::matmul_rows_on`]); the numbers do not depend on it.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.pool = crate::parallel::pool(threads);
+        self
     }
 
     /// Whether the kernel can take this data; otherwise the tape runs (and reports any shape
@@ -237,7 +249,8 @@ impl<F: Float> MlpKernel<F> {
                         row_stride(&input) == 1 && row_stride(&wt) == 1,
                     );
                     let mut o = out.view_mut();
-                    matmul_rows(backend(), input, wt, o.view_mut());
+                    let pool = self.pool;
+                    matmul_rows_on(backend(), pool, input, wt, o.view_mut());
                     if let Some(b) = bias {
                         let b = weight_view(params, b, 1, *n_out);
                         o += &b;
@@ -275,17 +288,24 @@ impl<F: Float> MlpKernel<F> {
                     bias,
                 } => {
                     let g = self.g.view();
+                    let pool = self.pool;
                     match &mut weights {
-                        WeightGrads::Into(grads) => {
-                            weight_grads(g, input, weight, bias.as_ref(), (*n_out, *n_in), grads)
-                        }
+                        WeightGrads::Into(grads) => weight_grads(
+                            pool,
+                            g,
+                            input,
+                            weight,
+                            bias.as_ref(),
+                            (*n_out, *n_in),
+                            grads,
+                        ),
                         WeightGrads::Keep(kept) => kept.push(self.g.clone()),
                     }
                     if i > self.first_linear {
                         let w = weight_view(params, weight, *n_out, *n_in);
                         let col_major = row_stride(&g) == 1 && row_stride(&w) == 1;
                         self.g_in.shape(g.nrows(), *n_in, col_major);
-                        matmul_rows(backend(), g, w, self.g_in.view_mut());
+                        matmul_rows_on(backend(), pool, g, w, self.g_in.view_mut());
                         std::mem::swap(&mut self.g, &mut self.g_in);
                     }
                 }
@@ -326,8 +346,9 @@ pub(super) enum WeightGrads<'a, F> {
 }
 
 /// torch / the tape: `dW = gᵀ · input`, `db = Σ_rows g`, into `grads` (`dims`: the weight's
-/// rows and columns).
+/// rows and columns); large products in blocks on `pool` (the same bits).
 pub(super) fn weight_grads<F: Float>(
+    pool: Option<&rayon::ThreadPool>,
     g: ArrayView2<'_, F>,
     input: ArrayView2<'_, F>,
     weight: &std::ops::Range<usize>,
@@ -336,7 +357,7 @@ pub(super) fn weight_grads<F: Float>(
     grads: &mut [F],
 ) {
     let dw = ArrayViewMut2::from_shape(dims, &mut grads[weight.clone()]).expect("weight view");
-    matmul(backend(), g.t(), input, dw);
+    matmul_on(backend(), pool, g.t(), input, dw);
     if let Some(b) = bias {
         sum_rows(&g, &mut grads[b.clone()]);
     }

@@ -162,7 +162,15 @@ impl<F: Float> MlpKernel<F> {
                 let j = linear.iter().filter(|&&l| l > 0).position(|&l| l == i);
                 whole[1 + n_kept + j.expect("a later linear layer")].view()
             };
-            weight_grads(g, input, weight, bias.as_ref(), (*n_out, *n_in), grads);
+            weight_grads(
+                self.pool,
+                g,
+                input,
+                weight,
+                bias.as_ref(),
+                (*n_out, *n_in),
+                grads,
+            );
         }
         Ok(loss)
     }

@@ -37,7 +37,7 @@ impl<F: Float> Engine<F> {
             return Engine::Linear(k.with_threads(threads));
         }
         match MlpKernel::new(model, loss) {
-            Some(k) if x.is_standard_layout() => Engine::Mlp(k),
+            Some(k) if x.is_standard_layout() => Engine::Mlp(k.with_threads(threads)),
             _ => Engine::Tape(Tape::new()),
         }
     }

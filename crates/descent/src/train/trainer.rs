@@ -74,8 +74,8 @@ pub struct TrainConfig {
     pub divergence: DivergenceRule,
     /// Stop when the monitored loss stops improving.
     pub early_stopping: Option<EarlyStopping>,
-    /// Worker threads ([`crate::parallel`]); `None`: [`default_threads`](crate::parallel::default_threads).
-    /// The numbers never depend on it.
+    /// Worker threads ([`crate::parallel`]); `None`: chosen from the work of a batch
+    /// ([`threads_for`](crate::parallel::threads_for)). The numbers never depend on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
 }
@@ -96,10 +96,19 @@ impl TrainConfig {
         }
     }
 
-    /// The worker threads of a run under this config.
+    /// The worker threads of a run under this config whose work is unknown (a batch source):
+    /// the count given, else [`default_threads`](crate::parallel::default_threads).
     pub fn thread_count(&self) -> usize {
         self.threads
             .unwrap_or_else(crate::parallel::default_threads)
+            .max(1)
+    }
+
+    /// The worker threads of a run under this config doing `work` per batch: the count
+    /// given, else [`threads_for`](crate::parallel::threads_for)`(work)`.
+    pub fn thread_count_for(&self, work: crate::parallel::Work) -> usize {
+        self.threads
+            .unwrap_or_else(|| crate::parallel::threads_for(work))
             .max(1)
     }
 
@@ -231,6 +240,8 @@ pub struct Trainer<F: Float> {
     pub(super) loss_sum: f64,
     /// The optimizer's state before the first step (to reset it after a divergence).
     initial_optimizer_state: serde_json::Value,
+    /// The worker threads of the current run ([`TrainConfig::thread_count_for`]).
+    threads: usize,
 }
 
 impl<F: Float> std::fmt::Debug for dyn GradientHook<F> {
@@ -273,7 +284,13 @@ impl<F: Float> Trainer<F> {
             ));
         }
         config.validate()?;
-        optimizer.set_threads(config.thread_count());
+        // Set again when a run starts and its batches are known.
+        let threads = config.thread_count_for(crate::parallel::Work {
+            batch_rows: 1,
+            params: params.len(),
+            table_bytes: 0,
+        });
+        optimizer.set_threads(threads);
         let grads = vec![F::zero(); params.len()];
         let params_values = params.values.clone();
         let initial_optimizer_state = optimizer.save_state();
@@ -294,6 +311,7 @@ impl<F: Float> Trainer<F> {
             batch_in_epoch: 0,
             loss_sum: 0.0,
             initial_optimizer_state,
+            threads,
         })
     }
 
@@ -335,6 +353,12 @@ impl<F: Float> Trainer<F> {
         &self.config
     }
 
+    /// The worker threads of the current or last run: the config's count, else the one
+    /// chosen from the run's work ([`TrainConfig::thread_count_for`]) when it started.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
     /// The flat gradient buffer of the last update.
     pub fn grads(&self) -> &[F] {
         &self.grads
@@ -356,12 +380,13 @@ impl<F: Float> Trainer<F> {
     ) -> Result<Outcome> {
         self.check_features(train.x.ncols())?;
         let batches = Batches::new(train.n_rows(), self.config.batch, self.config.order.clone())?;
-        self.engine = Engine::choose(
-            &self.model,
-            self.loss,
-            train.x.view(),
-            self.config.thread_count(),
-        );
+        self.threads = self.config.thread_count_for(crate::parallel::Work {
+            batch_rows: batches.batch_size(),
+            params: self.params.len(),
+            table_bytes: train.x.len() * std::mem::size_of::<F>(),
+        });
+        self.optimizer.set_threads(self.threads);
+        self.engine = Engine::choose(&self.model, self.loss, train.x.view(), self.threads);
         std::thread::scope(|scope| {
             let gathers = self.gathers_batches(&batches, train);
             let feed = Feed::Table(TableFeed {
@@ -390,12 +415,11 @@ impl<F: Float> Trainer<F> {
         self.check_features(source.n_features())?;
         // Batches handed over by a source are row-major: the kernels read them.
         let probe = ndarray::Array2::<F>::zeros((1, source.n_features()));
-        self.engine = Engine::choose(
-            &self.model,
-            self.loss,
-            probe.view(),
-            self.config.thread_count(),
-        );
+        // A source's data are not one table in memory (a stream, a shard): its work is not
+        // known here, and it takes the count given or the machine's.
+        self.threads = self.config.thread_count();
+        self.optimizer.set_threads(self.threads);
+        self.engine = Engine::choose(&self.model, self.loss, probe.view(), self.threads);
         // A data-parallel rank of the linear kernels computes its own chunks of each batch
         // and reads no other row: the source may skip the others.
         let shard = self.hook.as_ref().and_then(|h| h.shard());
@@ -607,7 +631,7 @@ impl<F: Float> Trainer<F> {
     fn gathers_batches(&self, batches: &Batches, train: &TrainData<F>) -> bool {
         let b = batches.batch_size();
         matches!(self.engine, Engine::Linear(_))
-            && self.config.thread_count() >= 2
+            && self.threads >= 2
             && !matches!(self.config.order, BatchOrder::Sequential)
             && (GATHER_MIN_BATCH..train.n_rows()).contains(&b)
             && train.y.is_standard_layout()
