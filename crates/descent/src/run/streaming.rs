@@ -96,6 +96,12 @@ impl<F: Float> Run<F> {
                 "streaming reads Parquet files; built-in data fits in memory".into(),
             ));
         };
+        if path.exists() && !crate::data::parquet::is_parquet(path) {
+            return Err(Error::Data(format!(
+                "{}: streaming reads Parquet, and this is not Parquet (CSV is read whole); train without --stream, or convert the file to Parquet (e.g. pyarrow.csv.read_csv then pyarrow.parquet.write_table)",
+                path.display()
+            )));
+        }
         if spec.data.one_hot.is_some() {
             return Err(Error::Data(
                 "one-hot encoding is not available on streamed data; encode the column first"
