@@ -326,7 +326,10 @@ pub struct TrainArgs {
     /// Floating-point precision: f64 | f32.
     #[arg(long, default_value = "f64")]
     pub dtype: DType,
-    /// Fraction of rows held out for validation (seeded split).
+    /// Fraction of rows held out for validation (seeded split). In memory: a seeded
+    /// permutation holds out round(fraction x rows) rows. Streamed (--stream): each row is
+    /// held out by a seeded hash of its index, so about that many; the same for a seed,
+    /// but other rows than the in-memory split's.
     #[arg(long, default_value_t = 0.0)]
     pub val_fraction: f64,
     /// Streamed training: take the feature and target scalers from a previous run (its

@@ -6,7 +6,7 @@
 //! statistics made once on rank 0 and their final metrics split; rank 0 alone
 //! writes; mismatched ranks are refused at start; an error or a killed rank ends every rank
 //! within 10 seconds with a message, a bad streamed file on rank 0 too; `--resume` on the same ranks continues to the
-//! uninterrupted run's files.
+//! uninterrupted run's files; a validation split of streamed data is refused.
 #![cfg(feature = "mpi")]
 
 mod common;
@@ -592,4 +592,24 @@ fn a_bad_streamed_file_ends_every_rank_with_the_file_named() {
         );
         assert!(!tmp.path().join("r").join("model.json").exists());
     }
+}
+
+/// A validation split of streamed data is refused under mpirun (each rank would read the
+/// validation rows whole after every epoch), on every rank, before anything is written.
+#[test]
+fn a_streamed_validation_split_is_refused_on_every_rank() {
+    let tmp = tempfile::tempdir().unwrap();
+    let numbers = fixture("numbers_snappy.parquet");
+    let args = format!(
+        "train --data {numbers} --features f64,f32 --drop-missing --stream --val-fraction 0.2 --model linear --batch 16 --epochs 2 --threads 1 --out r"
+    );
+    let args: Vec<&str> = args.split_whitespace().collect();
+    let out = mpirun(2, &args, tmp.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("--val-fraction on streamed data is not available under mpirun"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("r").join("model.json").exists());
 }

@@ -1,7 +1,7 @@
 //! Parquet through the real binary: `train` and `predict` on the pyarrow/pandas fixtures of
 //! the library (crates/descent/tests/fixtures/parquet) give what their CSV twins give;
 //! `--stream` gives the in-memory run's metrics.csv byte for byte and resumes from its
-//! checkpoint; bad files exit 1 with a message naming the file.
+//! checkpoint, also with a validation split; bad files exit 1 with a message naming the file.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -202,6 +202,97 @@ fn a_shuffled_stream_resumed_from_its_checkpoint_equals_the_whole_run() {
     ));
     assert_eq!(read(d, "whole/metrics.csv"), read(d, "parts/metrics.csv"));
     assert_eq!(read(d, "whole/model.json"), read(d, "parts/model.json"));
+}
+
+#[test]
+fn a_stream_with_a_validation_split_validates_and_resumes_to_the_whole_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let data = fixture("numbers_snappy.parquet");
+    let split = |out: &str, epochs: &str| {
+        let args = [
+            "train",
+            "--data",
+            &data,
+            "--features",
+            FEATURES,
+            "--drop-missing",
+            "--scale",
+            "standard",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.05",
+            "--batch",
+            "8",
+            "--epochs",
+            epochs,
+            "--stream",
+            "--shuffle-buffer",
+            "20",
+            "--val-fraction",
+            "0.25",
+            "--checkpoint-every",
+            "1",
+            "--out",
+            out,
+        ];
+        ok(descent(&args, d))
+    };
+    let out = split("whole", "4");
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        note.contains("validation rows (held out by a seeded hash"),
+        "{note}"
+    );
+    let metrics = read(d, "whole/metrics.csv");
+    let mut lines = metrics.lines();
+    assert_eq!(lines.next(), Some("epoch,step,loss,val_loss,lr,grad_norm"));
+    for line in lines {
+        let val_loss: f64 = line.split(',').nth(3).unwrap().parse().unwrap();
+        assert!(val_loss.is_finite() && val_loss > 0.0, "{line}");
+    }
+    let summary = read(d, "whole/summary.json");
+    assert!(summary.contains("\"val\""), "{summary}");
+    let val_rows = summary.split("\"val_rows\": ").nth(1).unwrap();
+    let val_rows: u64 = val_rows[..val_rows.find(|c: char| !c.is_ascii_digit()).unwrap()]
+        .parse()
+        .unwrap();
+    assert!((8..=40).contains(&val_rows), "{val_rows} of about 90 rows");
+    split("parts", "2");
+    ok(descent(
+        &["train", "--resume", "parts", "--epochs", "4", "-q"],
+        d,
+    ));
+    assert_eq!(metrics, read(d, "parts/metrics.csv"));
+    assert_eq!(read(d, "whole/model.json"), read(d, "parts/model.json"));
+}
+
+#[test]
+fn a_csv_file_is_not_streamed_and_the_message_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("small.csv"), "a,b,y\n1,2,3\n2,3,4\n3,5,1\n").unwrap();
+    let out = descent(
+        &[
+            "train",
+            "--data",
+            "small.csv",
+            "--stream",
+            "--batch",
+            "2",
+            "--out",
+            "r",
+        ],
+        d,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("small.csv: streaming reads Parquet, and this is not Parquet"),
+        "{err}"
+    );
+    assert!(!d.join("r").join("model.json").exists());
 }
 
 #[test]

@@ -44,6 +44,7 @@ fn main() -> descent::Result<()> {
             .collect(),
         classes: None,
         drop_missing: true,
+        split: None,
     };
     let stats = scan(&Arc::new(files), &sel, false)?;
     println!(

@@ -365,6 +365,12 @@ fn train<F: Float>(
     // Seconds reading the in-memory data (a stream reads as it trains).
     let mut read_s = 0.0;
     let (mut run, mut stream) = if spec.data.stream.is_some() {
+        // Each rank would read the whole validation stream after every epoch: refused until
+        // the ranks share that pass.
+        anyhow::ensure!(
+            cluster.is_none() || spec.data.val_fraction == 0.0,
+            "--val-fraction on streamed data is not available under mpirun yet; run without it (or in one process), or hold out a validation file and check it with `descent predict`"
+        );
         // Under MPI rank 0 alone makes the pass for the statistics and sends them on.
         let mut alone = descent::run::Alone;
         let mut shared = cluster;
@@ -435,8 +441,10 @@ fn train<F: Float>(
     let streamed_rows = stream.as_ref().map_or(0, |s| s.n_rows() as usize);
     let dropped = run.train_set.dropped_rows;
     if dropped > 0 && !o.quiet {
-        let rows =
-            run.train_set.n_rows() + run.val_set.as_ref().map_or(0, |v| v.n_rows()) + streamed_rows;
+        let rows = run.train_set.n_rows()
+            + run.val_set.as_ref().map_or(0, |v| v.n_rows())
+            + streamed_rows
+            + run.val_stream_rows() as usize;
         eprintln!(
             "note: dropped {dropped} of {} rows with a missing value (--drop-missing)",
             dropped + rows
@@ -555,7 +563,11 @@ fn train<F: Float>(
             "targets": train.target_names,
             "classes": train.classes,
             "train_rows": train.n_rows() + streamed_rows,
-            "val_rows": run.val_set.as_ref().map(|v| v.n_rows()),
+            "val_rows": run
+                .val_set
+                .as_ref()
+                .map(|v| v.n_rows())
+                .or((run.val_stream_rows() > 0).then(|| run.val_stream_rows() as usize)),
             "dropped_rows": train.dropped_rows,
             "scale": run.scaler,
         },

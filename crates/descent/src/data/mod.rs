@@ -12,6 +12,7 @@ mod dataset;
 mod delimiter;
 pub mod gather;
 pub mod generate;
+mod hash_split;
 pub mod memory;
 mod onehot;
 mod origin;
@@ -27,6 +28,7 @@ pub use csv_reader::{
 };
 pub use dataset::{split_rows, Dataset};
 pub use delimiter::{detect as detect_delimiter, Delimiter};
+pub use hash_split::{HashSplit, Part};
 pub use onehot::{
     Categories, OneHot, OneHotColumns, OneHotMode, UnknownCategory, DEFAULT_MAX_CATEGORIES,
 };

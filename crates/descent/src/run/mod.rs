@@ -42,6 +42,7 @@ use crate::params::{scalar_names, Params};
 use crate::schedule::{Constant, Scheduler};
 use crate::train::{
     Checkpoint, EpochRecord, Event, History, Observer, Outcome, SchedulePer, Signal, Trainer,
+    Validation,
 };
 use crate::{DType, Error, Float, Result};
 use ndarray::{Array2, ArrayView2};
@@ -127,6 +128,8 @@ pub struct Run<F: Float> {
     pub trainer: Trainer<F>,
     train_data: TrainData<F>,
     val_data: Option<TrainData<F>>,
+    /// The validation rows of a streamed run with a split ([`Run::streaming`]).
+    val_stream: Option<streaming::ValStream<F>>,
 }
 
 impl<F: Float> Run<F> {
@@ -273,6 +276,7 @@ impl<F: Float> Run<F> {
         trainer.describe(Some(spec_json), names);
         Ok(Run {
             val_data,
+            val_stream: None,
             train_data,
             train_set: train,
             val_set: val,
@@ -307,14 +311,28 @@ impl<F: Float> Run<F> {
     }
 
     /// Trains on the batches of `source` instead of the in-memory table (a stream, a
-    /// shard), validating on the spec's held-out rows.
+    /// shard), validating on the spec's held-out rows (in memory, or streamed).
     pub fn train_source(
         &mut self,
         source: &mut dyn BatchSource<F>,
         observers: &mut [&mut dyn Observer<F>],
     ) -> Result<Outcome> {
+        let mut val = match &mut self.val_stream {
+            Some(v) => Validation::Source(&mut v.0),
+            None => self.val_data.as_ref().into(),
+        };
         self.trainer
-            .run_source(source, self.val_data.as_ref(), observers)
+            .run_source_validated(source, &mut val, observers)
+    }
+
+    /// Rows of the streamed validation part (0: none streamed).
+    pub fn val_stream_rows(&self) -> u64 {
+        self.val_stream.as_ref().map_or(0, |v| v.0.n_rows())
+    }
+
+    /// The stream of validation rows of a streamed run with a split.
+    pub fn val_stream(&mut self) -> Option<&mut crate::data::parquet::ParquetBatches<F>> {
+        self.val_stream.as_mut().map(|v| &mut v.0)
     }
 
     /// The training table in the run's precision.

@@ -1,6 +1,15 @@
 //! A run on streamed Parquet data: one pass for the statistics (rows, scalers, labels), then
 //! the run built as on data in memory, with its batches from a
 //! [`ParquetBatches`](crate::data::parquet::ParquetBatches).
+//!
+//! A validation split (`val_fraction`) is decided row by row by a seeded hash of the row's
+//! index ([`HashSplit`], seeded with the run's seed): the training stream passes over the
+//! validation rows (its shuffle buffer sees training rows only), the scalers are fitted on
+//! the training rows (as in memory), and a second stream of the validation rows
+//! ([`VAL_BATCH`] rows a batch, in file order) gives the validation loss after each epoch
+//! and the final validation metrics. Neither part is ever held whole. The split is not the
+//! in-memory split of the same seed (a permutation): another set of rows, of about (not
+//! exactly) the same size, the same for a seed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +21,9 @@ use crate::data::parquet::{
     resolve_columns, scan, shuffle_quality, ParquetBatches, ParquetFiles, Selection, StreamOrder,
     StreamStats,
 };
-use crate::data::{BatchOrder, BatchSize, DataSource, Dataset, Scaler, TrainData};
+use crate::data::{
+    BatchOrder, BatchSize, BatchSource, DataSource, Dataset, HashSplit, Part, Scaler, TrainData,
+};
 use crate::{Error, Float, Result};
 
 /// What a streamed run found in its one pass, for the front end to report.
@@ -21,6 +32,8 @@ pub struct StreamReport {
     pub files: usize,
     pub row_groups: usize,
     pub rows: u64,
+    /// Rows held out for validation (not in `rows`).
+    pub val_rows: u64,
     pub dropped: u64,
     /// Rows in the shuffle buffer (0: no shuffle).
     pub buffer: usize,
@@ -43,9 +56,16 @@ impl StreamReport {
                 self.buffer, got, full
             )
         };
+        let rows = match self.val_rows {
+            0 => format!("{} rows", self.rows),
+            v => format!(
+                "{} training rows and {v} validation rows (held out by a seeded hash of the row index)",
+                self.rows
+            ),
+        };
         format!(
-            "streaming {} file(s), {} row group(s), {} rows; {shuffle}",
-            self.files, self.row_groups, self.rows
+            "streaming {} file(s), {} row group(s), {rows}; {shuffle}",
+            self.files, self.row_groups
         )
     }
 }
@@ -53,8 +73,9 @@ impl StreamReport {
 impl<F: Float> Run<F> {
     /// Builds a run that streams its Parquet data: one pass over it for the rows, the
     /// scalers (`scalers`: given ones instead, e.g. a previous model's) and the labels; the
-    /// batches come from the returned source ([`Run::train_source`]). The spec's
-    /// `val_fraction` must be 0 and one-hot encoding is not available on a stream.
+    /// batches come from the returned source ([`Run::train_source`]); the validation rows
+    /// of a `val_fraction` (see the module doc) stream from a source the run keeps. One-hot
+    /// encoding is not available on a stream.
     pub fn streaming(
         spec: RunSpec,
         scalers: Option<(Scaler, Scaler)>,
@@ -75,11 +96,11 @@ impl<F: Float> Run<F> {
                 "streaming reads Parquet files; built-in data fits in memory".into(),
             ));
         };
-        if spec.data.val_fraction > 0.0 {
-            return Err(Error::Data(
-                "a validation split is not available on streamed data yet; train without one"
-                    .into(),
-            ));
+        if path.exists() && !crate::data::parquet::is_parquet(path) {
+            return Err(Error::Data(format!(
+                "{}: streaming reads Parquet, and this is not Parquet (CSV is read whole); train without --stream, or convert the file to Parquet (e.g. pyarrow.csv.read_csv then pyarrow.parquet.write_table)",
+                path.display()
+            )));
         }
         if spec.data.one_hot.is_some() {
             return Err(Error::Data(
@@ -87,10 +108,22 @@ impl<F: Float> Run<F> {
                     .into(),
             ));
         }
-        let (files, sel, names) = open(path, &spec)?;
+        let (files, mut sel, names) = open(path, &spec)?;
+        let fraction = spec.data.val_fraction;
+        let split = (fraction > 0.0).then(|| HashSplit::new(fraction, spec.seed));
+        sel.split = split.map(|s| (s, Part::Train));
         let kind = target_kind(spec.loss.unwrap_or_else(|| spec.model.default_loss(None)));
         let classes = kind == crate::data::TargetKind::Classes;
         let stats = share.share(&mut || scan(&files, &sel, classes))?;
+        let val_rows = stats.val.as_ref().map_or(0, |v| v.rows);
+        if split.is_some() && (val_rows == 0 || stats.rows == 0) {
+            return Err(Error::Data(format!(
+                "{}: a validation fraction of {fraction} split its {} rows into {} training and {val_rows} validation rows; both parts need at least one row",
+                path.display(),
+                stats.rows + val_rows,
+                stats.rows
+            )));
+        }
         let mut train = empty_dataset(&names, &stats)?;
         train.dropped_rows = stats.dropped as usize;
         let loss = spec.loss_for(&train);
@@ -120,7 +153,6 @@ impl<F: Float> Run<F> {
             shuffle,
             buffer,
         };
-        let mut sel = sel;
         sel.classes = stats
             .classes
             .as_ref()
@@ -129,6 +161,7 @@ impl<F: Float> Run<F> {
             files: files.files.len(),
             row_groups: stats.kept.len(),
             rows: stats.rows,
+            val_rows,
             dropped: stats.dropped,
             buffer: if shuffle.is_some() { buffer } else { 0 },
             stats_read: stats.read,
@@ -138,19 +171,43 @@ impl<F: Float> Run<F> {
                 (0.0, 0.0)
             },
         };
+        let val_stream = match stats.validation() {
+            Some(v) => {
+                let val_sel = Selection {
+                    split: split.map(|s| (s, Part::Validation)),
+                    ..sel.clone()
+                };
+                let val_order = StreamOrder {
+                    batch: VAL_BATCH,
+                    shuffle: None,
+                    buffer: 0,
+                };
+                let scalers = (&scaler, &target_scaler);
+                Some(ParquetBatches::new(
+                    files.clone(),
+                    val_sel,
+                    v,
+                    val_order,
+                    scalers.0,
+                    scalers.1,
+                )?)
+            }
+            None => None,
+        };
         let source = ParquetBatches::new(files, sel, stats, order, &scaler, &target_scaler)?;
-        let steps = crate::data::BatchSource::<F>::steps_per_epoch(&source);
+        let steps = BatchSource::<F>::steps_per_epoch(&source);
         let empty = TrainData {
             x: Array2::zeros((0, train.n_features())),
             y: Array2::zeros((0, train.target_names.len())),
         };
-        let run = Self::assemble(
+        let mut run = Self::assemble(
             spec,
             (train, None),
             (empty, None),
             (scaler, target_scaler),
             steps,
         )?;
+        run.val_stream = val_stream.map(ValStream);
         Ok((run, source, report))
     }
 }
@@ -168,6 +225,7 @@ fn open(path: &Path, spec: &RunSpec) -> Result<(Arc<ParquetFiles>, Selection, [V
         targets: targets.iter().map(index).collect(),
         classes: None,
         drop_missing: spec.data.drop_missing,
+        split: None,
     };
     Ok((Arc::new(files), sel, [features, targets]))
 }
@@ -188,6 +246,7 @@ impl<F: Float> Run<F> {
     /// Final metrics of a streamed run: one more pass over `source` (epoch 0's batches), the
     /// loss, mse and accuracy averaged over rows; R² (one target) from the squared error
     /// and the targets' variance found by the first pass (`target_m2`, in their own units).
+    /// The same for the validation rows, where the run streams a split.
     ///
     /// In a data-parallel run (a gradient hook with a [`Shard`](crate::train::Shard) of two
     /// processes or more) each process evaluates a contiguous run of whole batches
@@ -198,15 +257,38 @@ impl<F: Float> Run<F> {
     /// [`GradientHook::all_gather`]: crate::train::GradientHook::all_gather
     pub fn report_source(
         &mut self,
-        source: &mut dyn crate::data::BatchSource<F>,
+        source: &mut dyn BatchSource<F>,
         target_m2: &[f64],
     ) -> Result<super::Report> {
-        let batches = source.steps_per_epoch();
         let shard = self
             .trainer
             .gradient_hook_mut()
             .and_then(|h| h.shard())
             .filter(|s| s.size > 1);
+        let train = self.source_metrics(source, target_m2, shard)?;
+        // Every process reads the validation rows whole (a data-parallel front end refuses
+        // a streamed split).
+        let val = match self.val_stream.take() {
+            Some(mut v) => {
+                let m2 = v.0.stats().targets.m2.clone();
+                let metrics = self.source_metrics(&mut v.0, &m2, None);
+                self.val_stream = Some(v);
+                Some(metrics?)
+            }
+            None => None,
+        };
+        Ok(super::Report { train, val })
+    }
+
+    /// The metrics of every row of `source`, each process of `shard` evaluating its run of
+    /// batches (see [`Run::report_source`]).
+    fn source_metrics(
+        &mut self,
+        source: &mut dyn BatchSource<F>,
+        target_m2: &[f64],
+        shard: Option<crate::train::Shard>,
+    ) -> Result<super::SplitMetrics> {
+        let batches = source.steps_per_epoch();
         let mine = match shard {
             Some(s) => crate::train::chunk_range(batches, s.rank, s.size),
             None => 0..batches,
@@ -260,14 +342,24 @@ impl<F: Float> Run<F> {
             (Some(mse), [m2]) if *m2 > 0.0 => Some(1.0 - mse * n / m2),
             _ => None,
         };
-        Ok(super::Report {
-            train: super::SplitMetrics {
-                loss: sum_loss / n,
-                mse,
-                r2,
-                accuracy: classify.then(|| sum_acc / n),
-            },
-            val: None,
+        Ok(super::SplitMetrics {
+            loss: sum_loss / n,
+            mse,
+            r2,
+            accuracy: classify.then(|| sum_acc / n),
         })
+    }
+}
+
+/// Rows in a batch of the validation stream: enough that the per-batch work is small
+/// beside the rows' arithmetic, few enough to stay a small part of a run's memory.
+pub const VAL_BATCH: usize = crate::data::parquet::CHUNK;
+
+/// The validation stream of a run, kept by [`Run`].
+pub struct ValStream<F>(pub ParquetBatches<F>);
+
+impl<F: Float> std::fmt::Debug for ValStream<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ValStream({} rows)", self.0.n_rows())
     }
 }

@@ -15,6 +15,7 @@ mod history;
 mod hook;
 mod shard;
 mod trainer;
+mod validation;
 mod watch;
 
 pub use crate::data::TrainData;
@@ -27,4 +28,5 @@ pub use history::History;
 pub use hook::GradientHook;
 pub use shard::{chunk_range, Combine, Shard};
 pub use trainer::{Outcome, SchedulePer, Stop, TrainConfig, Trainer, STEP_EVENT_INTERVAL};
+pub use validation::Validation;
 pub use watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};

@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use super::engine::Engine;
 use super::event::{EpochRecord, Event, Observer, RunStart, Signal, StepEvents, StepRecord};
 use super::hook::GradientHook;
+use super::validation::Validation;
 use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
 use crate::data::gather::{self, GatheredBatch, Gatherer};
 use crate::data::{BatchOrder, BatchSize, BatchSource, Batches, TrainData};
 use crate::loss::Loss;
-use crate::nn::{evaluate, Sequential};
+use crate::nn::Sequential;
 use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer, StepQuantiles};
 use crate::params::{l2_norm, Params};
 use crate::schedule::Scheduler;
@@ -400,7 +401,7 @@ impl<F: Float> Trainer<F> {
                 gathers,
                 gatherer: None,
             });
-            self.run_feed(scope, feed, val, observers)
+            self.run_feed(scope, feed, &mut val.into(), observers)
         })
     }
 
@@ -410,6 +411,16 @@ impl<F: Float> Trainer<F> {
         &mut self,
         source: &mut dyn BatchSource<F>,
         val: Option<&TrainData<F>>,
+        observers: &mut [&mut dyn Observer<F>],
+    ) -> Result<Outcome> {
+        self.run_source_validated(source, &mut val.into(), observers)
+    }
+
+    /// [`Self::run_source`] with the validation loss from `val`, which may be a stream.
+    pub fn run_source_validated(
+        &mut self,
+        source: &mut dyn BatchSource<F>,
+        val: &mut Validation<'_, F>,
         observers: &mut [&mut dyn Observer<F>],
     ) -> Result<Outcome> {
         self.check_features(source.n_features())?;
@@ -435,11 +446,11 @@ impl<F: Float> Trainer<F> {
         &mut self,
         scope: &'scope Scope<'scope, 'env>,
         mut feed: Feed<'scope, 'env, '_, F>,
-        val: Option<&TrainData<F>>,
+        val: &mut Validation<'_, F>,
         observers: &mut [&mut dyn Observer<F>],
     ) -> Result<Outcome> {
-        if let Some(v) = val {
-            self.check_features(v.x.ncols())?;
+        if let Some(d) = val.n_features() {
+            self.check_features(d)?;
         }
         let start = RunStart {
             from_epoch: self.epoch,
@@ -469,7 +480,7 @@ impl<F: Float> Trainer<F> {
         &mut self,
         scope: &'scope Scope<'scope, 'env>,
         feed: &mut Feed<'scope, 'env, '_, F>,
-        val: Option<&TrainData<F>>,
+        val: &mut Validation<'_, F>,
         observers: &mut [&mut dyn Observer<F>],
         mut stop: Option<Stop>,
     ) -> Result<(Option<Stop>, Option<EpochRecord>)> {
@@ -530,9 +541,7 @@ impl<F: Float> Trainer<F> {
             }
             feed.end_epoch();
             let Some(step) = record else { break };
-            let val_loss = val
-                .map(|v| evaluate(&self.model, self.loss, &self.params, v.x.view(), v.y.view()))
-                .transpose()?;
+            let val_loss = val.loss(&self.model, self.loss, &self.params)?;
             let mut loss = self.loss_sum / self.batch_in_epoch as f64;
             if let Some(h) = &mut self.hook {
                 h.on_epoch_loss(epoch, &mut loss)?;

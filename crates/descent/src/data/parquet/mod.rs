@@ -24,7 +24,7 @@ pub use chunks::{Chunk, ColumnChunks};
 pub use column::{Conv, Cursor, Kind};
 pub use files::{is_parquet, open, FileInfo, ParquetFiles};
 pub use rows::{RowReader, Selection, CHUNK};
-pub use stats::{scan, Moments, StreamStats};
+pub use stats::{scan, Moments, PartStats, StreamStats};
 pub use stream::{shuffle_quality, ParquetBatches, ReadShare, StreamOrder};
 pub use table::{read_parquet_with, resolve_columns, ParquetTable};
 pub use write::{OutColumn, OutKind, ParquetSink};

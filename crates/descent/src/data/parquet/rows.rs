@@ -5,6 +5,9 @@
 //! Missing values follow the CSV rules: a null, NaN or infinite value in a chosen column is
 //! an error naming the file, row group, row and column, or with `drop_missing` the row is
 //! left out (the streamed data is then the rows that remain, in order).
+//!
+//! A [`Selection`] with a split keeps one part of it ([`HashSplit`]), judged by the row's
+//! index in the data set (in file order, dropped rows counted).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -16,6 +19,7 @@ use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 use super::column::{Cursor, Kind};
 use super::files::ParquetFiles;
 use super::table::group_error;
+use crate::data::{HashSplit, Part};
 use crate::{Error, Result};
 
 /// Rows decoded per column read.
@@ -58,6 +62,8 @@ pub struct Selection {
     /// For class targets: each label's index (filled by the statistics pass).
     pub classes: Option<BTreeMap<String, usize>>,
     pub drop_missing: bool,
+    /// Only the rows of this part of the split (`None`: every row).
+    pub split: Option<(HashSplit, Part)>,
 }
 
 impl Selection {
@@ -71,8 +77,10 @@ struct Group {
     cursors: Vec<Cursor>,
     file: usize,
     group: usize,
-    /// The file row of the group's first row, and the rows read from it so far.
+    /// The file row of the group's first row, its index in the data set, and the rows
+    /// read from it so far.
     first: u64,
+    index: u64,
     read: u64,
     rows: u64,
 }
@@ -83,6 +91,8 @@ pub struct RowReader {
     sel: Arc<Selection>,
     /// `(file, row group, first row in its file)` of every row group.
     groups: Vec<(usize, usize, u64)>,
+    /// The data set's index of every row group's first row.
+    starts: Vec<u64>,
     order: Vec<usize>,
     next_group: usize,
     open: Option<(usize, SerializedFileReader<File>)>,
@@ -91,6 +101,8 @@ pub struct RowReader {
     chunk: Vec<f64>,
     chunk_rows: usize,
     chunk_next: usize,
+    /// The data set's index of each row of the chunk.
+    chunk_index: Vec<u64>,
     /// Text labels of the chunk (class targets only).
     labels: Vec<Vec<String>>,
     /// Rows dropped so far (`drop_missing`).
@@ -102,8 +114,18 @@ pub struct RowReader {
 impl RowReader {
     /// Reads the row groups in `order` (indices into [`ParquetFiles::row_groups`]).
     pub fn new(files: Arc<ParquetFiles>, sel: Arc<Selection>, order: Vec<usize>) -> Self {
+        let groups = files.row_groups();
+        let starts = groups
+            .iter()
+            .scan(0u64, |next, &(f, g, _)| {
+                let start = *next;
+                *next += files.files[f].row_groups[g];
+                Some(start)
+            })
+            .collect();
         RowReader {
-            groups: files.row_groups(),
+            groups,
+            starts,
             files,
             sel,
             order,
@@ -113,6 +135,7 @@ impl RowReader {
             chunk: Vec::new(),
             chunk_rows: 0,
             chunk_next: 0,
+            chunk_index: Vec::new(),
             labels: Vec::new(),
             dropped: 0,
             opened: (0, 0),
@@ -136,6 +159,11 @@ impl RowReader {
     /// The row group (an index into [`ParquetFiles::row_groups`]) of the row last returned.
     pub fn group(&self) -> usize {
         self.order[self.next_group - 1]
+    }
+
+    /// The data set's index of the row last returned (in file order, from 0).
+    pub fn last_index(&self) -> u64 {
+        self.chunk_index[self.chunk_next - 1]
     }
 
     /// The label text of the row last returned (class targets), for the statistics pass.
@@ -211,6 +239,7 @@ impl RowReader {
             file: f,
             group: g,
             first,
+            index: self.starts[k],
             read: 0,
             rows: self.files.files[f].row_groups[g],
         });
@@ -306,8 +335,10 @@ impl RowReader {
                 self.labels.push(texts);
             }
         }
-        // Rows with a missing or bad value: an error, or left out.
+        // Rows with a missing or bad value: an error, or left out; rows of the other part
+        // of a split: left out.
         let mut kept = 0;
+        self.chunk_index.clear();
         for (i, m) in missing.iter().enumerate() {
             if let Some((j, reason)) = m {
                 let missing_value = reason.starts_with("null") || reason.contains("--drop-missing");
@@ -323,6 +354,13 @@ impl RowReader {
                 self.dropped += 1;
                 continue;
             }
+            let index = group.index + group.read + i as u64;
+            if let Some((split, part)) = &self.sel.split {
+                if split.part(index) != *part {
+                    continue;
+                }
+            }
+            self.chunk_index.push(index);
             if kept != i {
                 self.chunk.copy_within(i * w..(i + 1) * w, kept * w);
                 for l in &mut self.labels {

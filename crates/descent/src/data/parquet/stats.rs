@@ -2,6 +2,11 @@
 //! per-column mean and variance (Chan's parallel merge of per-chunk moments), minimum and
 //! maximum, and the set of class labels; from these the scalers a run fits.
 //!
+//! With a validation split (a [`Selection`] whose `split` keeps the training part) the
+//! counts and moments are those of the training rows, as the in-memory run fits its scalers
+//! on its training split; the validation rows are counted apart ([`PartStats`]), with their
+//! targets' moments (for R²). The labels are those of every row, as in memory.
+//!
 //! # Algorithm
 //! ```text
 //! per chunk b of rows:  n_b, mean_b = sum(x) / n_b, M2_b = sum((x - mean_b)^2)
@@ -128,13 +133,46 @@ pub struct StreamStats {
     /// Row groups and compressed bytes this process read to find them (none where they
     /// were received from another process: [`StreamStats::from_bytes`]).
     pub read: (u64, u64),
+    /// The validation rows, where the selection splits the data (the wire format of
+    /// [`StreamStats::to_bytes`] does not carry them).
+    pub val: Option<PartStats>,
+}
+
+/// The rows of the validation part of a split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartStats {
+    pub rows: u64,
+    /// Rows per row group, in [`ParquetFiles::row_groups`] order.
+    pub kept: Vec<u64>,
+    pub targets: Moments,
+}
+
+impl StreamStats {
+    /// The statistics of the validation part, in the shape a stream of it reads: its rows
+    /// and their targets' moments (the features' moments are the training rows': the
+    /// scalers).
+    pub fn validation(&self) -> Option<StreamStats> {
+        let v = self.val.as_ref()?;
+        Some(StreamStats {
+            rows: v.rows,
+            dropped: 0,
+            kept: v.kept.clone(),
+            features: self.features.clone(),
+            targets: v.targets.clone(),
+            classes: self.classes.clone(),
+            read: (0, 0),
+            val: None,
+        })
+    }
 }
 
 /// Reads every row once (in file order) and gathers [`StreamStats`]; `classes` reads the
-/// target as labels.
+/// target as labels. Where `sel` splits the data, the figures are of its part, and the
+/// other part's rows are counted in [`StreamStats::val`].
 pub fn scan(files: &Arc<ParquetFiles>, sel: &Selection, classes: bool) -> Result<StreamStats> {
     let mut sel = sel.clone();
     sel.classes = classes.then(BTreeMap::new);
+    let split = sel.split.take();
     let (d, w) = (sel.features.len(), sel.width());
     let groups = files.row_groups().len();
     let mut reader = RowReader::new(files.clone(), Arc::new(sel), (0..groups).collect());
@@ -147,16 +185,34 @@ pub fn scan(files: &Arc<ParquetFiles>, sel: &Selection, classes: bool) -> Result
     );
     let mut row = vec![0.0; w];
     let mut rows = 0u64;
+    let mut val = split.map(|_| PartStats {
+        rows: 0,
+        kept: vec![0; groups],
+        targets: Moments::new(w - d),
+    });
+    let mut val_ys = Vec::new();
     loop {
         let more = reader.next_row(&mut row)?;
+        if more && classes {
+            labels.extend(reader.last_labels().map(str::to_string));
+        }
+        let other = split.is_some_and(|(s, part)| more && s.part(reader.last_index()) != part);
+        if let (true, Some(v)) = (other, &mut val) {
+            // A validation row.
+            v.kept[reader.group()] += 1;
+            v.rows += 1;
+            val_ys.extend_from_slice(&row[d..]);
+            if val_ys.len() >= CHUNK * (w - d).max(1) {
+                v.targets.merge(&Moments::of_chunk(&val_ys, w - d));
+                val_ys.clear();
+            }
+            continue;
+        }
         if more {
             kept[reader.group()] += 1;
             rows += 1;
             xs.extend_from_slice(&row[..d]);
             ys.extend_from_slice(&row[d..]);
-            if classes {
-                labels.extend(reader.last_labels().map(str::to_string));
-            }
         }
         if xs.len() >= CHUNK * d.max(1) || !more {
             features.merge(&Moments::of_chunk(&xs, d));
@@ -167,6 +223,9 @@ pub fn scan(files: &Arc<ParquetFiles>, sel: &Selection, classes: bool) -> Result
         if !more {
             break;
         }
+    }
+    if let Some(v) = &mut val {
+        v.targets.merge(&Moments::of_chunk(&val_ys, w - d));
     }
     let classes = classes.then(|| {
         let cells: Vec<String> = labels.into_iter().collect();
@@ -180,6 +239,7 @@ pub fn scan(files: &Arc<ParquetFiles>, sel: &Selection, classes: bool) -> Result
         targets,
         classes,
         read: reader.opened,
+        val,
     })
 }
 

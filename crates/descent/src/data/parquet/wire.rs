@@ -12,7 +12,8 @@
 //! moments: n, columns, mean..., m2..., min..., max...          (columns values each)
 //! ```
 //! The rows and bytes the pass read ([`StreamStats::read`]) stay behind: the receiver read
-//! none of them.
+//! none of them, and so do the validation part's counts ([`StreamStats::val`]): a
+//! data-parallel run refuses a split of streamed data.
 
 use super::stats::{Moments, StreamStats};
 use crate::{Error, Result};
@@ -68,6 +69,7 @@ impl StreamStats {
             targets,
             classes,
             read: (0, 0),
+            val: None,
         })
     }
 }
@@ -208,6 +210,7 @@ mod tests {
                 "12345678".into(),
             ]),
             read: (3, 999),
+            val: None,
         };
         let bytes = stats.to_bytes();
         assert_eq!(bytes.len() % 8, 0);
@@ -251,6 +254,7 @@ mod tests {
             targets: moments(&[3.0]),
             classes: Some(vec!["a".into(), "b".into()]),
             read: (1, 80),
+            val: None,
         };
         let bytes = stats.to_bytes();
         let e = StreamStats::from_bytes(&bytes[..bytes.len() - 8]).unwrap_err();
