@@ -25,7 +25,7 @@ done
 bin="${DESCENT_BIN:-target/release/descent}"
 [[ -x "$bin" ]] || cargo build --release -p descent-cli
 workloads=("$@")
-[[ ${#workloads[@]} -eq 0 ]] && workloads=(S-tour S-iris-mlp S-wine-mlp S-linear-10k P1 P2-sgd P2-adam P3-reg P3-clf P4 P5)
+[[ ${#workloads[@]} -eq 0 ]] && workloads=(S-tour S-iris-mlp S-wine-mlp S-linear-10k P1 P2-sgd P2-adam P2-sgd-f64 P2-adam-f64 P3-reg P3-clf P4 P4-f64 P5)
 # "median:min" of one `descent bench` run.
 median() { "$bin" bench "$1" "${@:2}" --repeat "$repeat" --json | python3 -c 'import json,sys; r = json.loads(sys.stdin.readline()); print(r["seconds"], r["min"], sep=":")'; }
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,7 +4,7 @@
 #
 #   bench/versus.sh OLD_BIN NEW_BIN [--rounds N] [--repeat R] WORKLOAD [BENCH ARGS...]
 #
-# e.g. bench/versus.sh /work/bin-main/descent target/release/descent --rounds 3 --repeat 3 P4 --threads 1
+# e.g. bench/versus.sh old/descent target/release/descent --rounds 3 --repeat 3 P4 --threads 1
 # Prints every round's medians and ratio (new / old; below 1: the new binary is faster),
 # the median ratio, and the load average before and after.
 set -euo pipefail
