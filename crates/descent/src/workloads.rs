@@ -90,6 +90,8 @@ pub enum Workload {
         params: Vec<f32>,
         grads: Vec<f32>,
         optimizer: Box<dyn DynOptimizer<f32>>,
+        /// The threads its step runs on.
+        threads: usize,
     },
     /// A whole run of a built-in data set, as `descent train` does it (data read included).
     Small(Box<RunSpec>),
@@ -226,17 +228,19 @@ impl Workload {
                 let mut optimizer = OptimizerSpec::new("adam")
                     .with("lr", 1e-3)
                     .build::<f32>(vec![(0..n, GroupOptions::default())])?;
-                optimizer.set_threads(threads.unwrap_or_else(|| {
+                let threads = threads.unwrap_or_else(|| {
                     crate::parallel::threads_for(crate::parallel::Work {
                         batch_rows: 1,
                         params: n,
                         table_bytes: 0,
                     })
-                }));
+                });
+                optimizer.set_threads(threads);
                 Workload::P5 {
                     params,
                     grads,
                     optimizer,
+                    threads,
                 }
             }
             "S-tour" => Workload::Small(Box::new(
@@ -262,8 +266,9 @@ impl Workload {
         })
     }
 
-    /// One repetition of the workload on `threads` threads (`None`: the default rule).
-    pub fn run(&mut self, threads: Option<usize>) -> Result<()> {
+    /// One repetition of the workload on `threads` threads (`None`: the default rule);
+    /// returns the count it ran on.
+    pub fn run(&mut self, threads: Option<usize>) -> Result<usize> {
         self.run_observed(threads, &mut [])
     }
 
@@ -273,7 +278,7 @@ impl Workload {
         &mut self,
         threads: Option<usize>,
         observers: &mut [&mut dyn WorkloadObserver],
-    ) -> Result<()> {
+    ) -> Result<usize> {
         let mut f32s: Vec<&mut dyn Observer<f32>> = Vec::new();
         let mut f64s: Vec<&mut dyn Observer<f64>> = Vec::new();
         let f32_data = match self {
@@ -344,16 +349,17 @@ impl Workload {
                 params,
                 grads,
                 optimizer,
+                threads,
             } => {
                 optimizer.step(1e-3, params, grads);
-                Ok(())
+                Ok(*threads)
             }
             Workload::Small(spec) => {
                 let mut spec = (**spec).clone();
                 spec.threads = threads;
                 let mut run = Run::<f64>::new(spec)?;
                 std::hint::black_box(run.train(&mut f64s)?);
-                Ok(())
+                Ok(run.threads())
             }
             Workload::SmallLinear { data } => {
                 let model = ModelKind::Linear.build(10, 1)?;
@@ -400,7 +406,7 @@ fn train<F: Float>(
     threads: Option<usize>,
     epochs: usize,
     observers: &mut [&mut dyn Observer<F>],
-) -> Result<()> {
+) -> Result<usize> {
     let params = Params::<F>::init(model.layout(), &init)?;
     let opt = OptimizerSpec::new(optimizer)
         .with("lr", lr)
@@ -411,12 +417,12 @@ fn train<F: Float>(
     };
     let mut t = Trainer::new(model, loss, config, params, opt, Box::new(Constant { lr }))?;
     std::hint::black_box(t.run(data, None, observers)?);
-    Ok(())
+    Ok(t.threads())
 }
 
 /// The classic 2-3-2-12-2 sigmoid network, 3 samples, 100 full-batch epochs with each of the
 /// four classic optimizer settings.
-fn p1(threads: Option<usize>, observers: &mut [&mut dyn Observer<f32>]) -> Result<()> {
+fn p1(threads: Option<usize>, observers: &mut [&mut dyn Observer<f32>]) -> Result<usize> {
     let mut layers = Vec::new();
     for (i, o) in [(2, 3), (3, 2), (2, 12), (12, 2)] {
         layers.push(Layer::Linear {
@@ -436,6 +442,7 @@ fn p1(threads: Option<usize>, observers: &mut [&mut dyn Observer<f32>]) -> Resul
         ("rmsprop", 0.01, Some(0.8)),
         ("adam", 0.1, None),
     ];
+    let mut ran_on = 1;
     for (name, lr, momentum) in settings {
         let params = Params::<f32>::init(model.layout(), &Init::Torch { seed: 0 })?;
         let mut spec = OptimizerSpec::new(name).with("lr", lr);
@@ -456,8 +463,9 @@ fn p1(threads: Option<usize>, observers: &mut [&mut dyn Observer<f32>]) -> Resul
             Box::new(Constant { lr }),
         )?;
         std::hint::black_box(t.run(&data, None, observers)?);
+        ran_on = t.threads();
     }
-    Ok(())
+    Ok(ran_on)
 }
 
 /// The machine limit a workload runs against, measured in the same process as the workload
@@ -498,8 +506,8 @@ impl Workload {
                     limit: "gemm",
                     seconds: flops
                         / match data {
-                            Table::F32(_) => gemm_rate::<f32>(),
-                            Table::F64(_) => gemm_rate::<f64>(),
+                            Table::F32(_) => gemm_rate::<f32>(threads),
+                            Table::F64(_) => gemm_rate::<f64>(threads),
                         },
                 })
             }
@@ -542,9 +550,10 @@ pub fn copy_rate(bytes: usize, threads: usize) -> f64 {
 }
 
 /// FLOPs per second of the MLP kernel's GEMM ([`crate::kernels::matmul`], in `F`: the AVX-512
-/// `gemm` where the CPU has it, else matrixmultiply; one thread) on a 1024³ product; the best
-/// of three after one warm-up.
-pub fn gemm_rate<F: Float>() -> f64 {
+/// `gemm` where the CPU has it, else matrixmultiply) on a 1024³ product on `threads` threads
+/// (split into blocks as the MLP's products are, [`matmul_on`](crate::kernels::matmul::matmul_on));
+/// the best of three after one warm-up.
+pub fn gemm_rate<F: Float>(threads: usize) -> f64 {
     let n = 1024;
     let mut rng = ChaCha8Rng::seed_from_u64(6);
     let a = normal_matrix::<F>(&mut rng, n, n);
@@ -554,7 +563,8 @@ pub fn gemm_rate<F: Float>() -> f64 {
     for _ in 0..4 {
         let t = std::time::Instant::now();
         let backend = crate::kernels::matmul::backend();
-        crate::kernels::matmul::matmul(backend, a.view(), b.view(), c.view_mut());
+        let pool = crate::parallel::pool(threads);
+        crate::kernels::matmul::matmul_on(backend, pool, a.view(), b.view(), c.view_mut());
         best = best.min(t.elapsed().as_secs_f64());
         std::hint::black_box(&mut c);
     }
@@ -610,6 +620,16 @@ mod tests {
                 "f64 keeps more digits"
             );
         }
+    }
+
+    #[test]
+    fn a_repetition_says_the_threads_it_ran_on() {
+        // A small run given no count takes one thread; a count given is the count used.
+        let mut tour = Workload::prepare("S-tour", None, None).unwrap();
+        assert_eq!(tour.run(None).unwrap(), 1);
+        assert_eq!(tour.run(Some(3)).unwrap(), 3);
+        let mut p5 = Workload::prepare("P5", Some(1 << 10), Some(2)).unwrap();
+        assert_eq!(p5.run(Some(2)).unwrap(), 2);
     }
 
     #[test]

@@ -45,13 +45,15 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     for id in ids {
-        let (times, floor) = time_workload(id, args.repeat, rows, args.events.as_deref())?;
-        report(id, &times, floor, args.json);
+        let (times, ran_on, floor) = time_workload(id, args.repeat, rows, args.events.as_deref())?;
+        report(id, &times, ran_on, floor, args.json);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(id: &str, times: &[f64], floor: Option<Floor>, as_json: bool) {
+/// Prints one workload's timings, run on `threads` threads (the count given, or the one its
+/// runs chose from their work).
+fn report(id: &str, times: &[f64], threads: usize, floor: Option<Floor>, as_json: bool) {
     let mut sorted = times.to_vec();
     sorted.sort_by(f64::total_cmp);
     let median = if sorted.len() % 2 == 1 {
@@ -59,8 +61,6 @@ fn report(id: &str, times: &[f64], floor: Option<Floor>, as_json: bool) {
     } else {
         0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
     };
-    // The count given, else the machine's (each run of the default may take fewer).
-    let threads = threads().unwrap_or_else(descent::parallel::default_threads);
     if as_json {
         let line = json!({
             "workload": id,
@@ -94,8 +94,8 @@ fn report(id: &str, times: &[f64], floor: Option<Floor>, as_json: bool) {
     }
 }
 
-/// Runs the workload `repeat` times after one warm-up; returns the timings in seconds and
-/// the machine's floor for it, measured right after. With `events`, each repetition has
+/// Runs the workload `repeat` times after one warm-up; returns the timings in seconds, the
+/// threads its runs used and the machine's floor for it on as many, measured right after. With `events`, each repetition has
 /// the event-file observer attached, writing a new `events/events.jsonl` (opened before the
 /// clock starts; its writer thread finishes within the repetition, as in a run).
 fn time_workload(
@@ -103,8 +103,9 @@ fn time_workload(
     repeat: usize,
     rows: Option<usize>,
     events: Option<&Path>,
-) -> Result<(Vec<f64>, Option<Floor>)> {
+) -> Result<(Vec<f64>, usize, Option<Floor>)> {
     let mut w = Workload::prepare(id, rows, threads())?;
+    let mut ran_on = 1;
     let mut once = || -> Result<f64> {
         let mut observer = match events {
             Some(dir) => {
@@ -125,13 +126,12 @@ fn time_workload(
             observers.push(o);
         }
         let t = Instant::now();
-        w.run_observed(threads(), &mut observers)?;
+        ran_on = w.run_observed(threads(), &mut observers)?;
         drop(observers);
         drop(observer);
         Ok(t.elapsed().as_secs_f64())
     };
     once()?;
     let times = (0..repeat).map(|_| once()).collect::<Result<_>>()?;
-    let floor_threads = threads().unwrap_or_else(descent::parallel::default_threads);
-    Ok((times, w.floor(floor_threads)))
+    Ok((times, ran_on, w.floor(ran_on)))
 }

@@ -304,6 +304,12 @@ impl<F: Float> Run<F> {
         self.trainer.restore(checkpoint)
     }
 
+    /// The worker threads of the current or last training: the spec's count, else the one
+    /// chosen from the run's work ([`crate::parallel::threads_for`]).
+    pub fn threads(&self) -> usize {
+        self.trainer.threads()
+    }
+
     /// Trains up to the spec's epochs, telling `observers` everything.
     pub fn train(&mut self, observers: &mut [&mut dyn Observer<F>]) -> Result<Outcome> {
         self.trainer
