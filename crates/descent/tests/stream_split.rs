@@ -5,9 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use descent::data::parquet::StreamStats;
 use descent::data::parquet::{OutColumn, OutKind, ParquetBatches, ParquetSink};
 use descent::data::{BatchSource, HashSplit, Scaler, Scaling};
-use descent::run::StreamSpec;
+use descent::run::{Alone, ShareStats, StreamSpec};
 use descent::train::{EpochRecord, Event, EveryStep, Signal, Stop};
 use descent::{Run, RunSpec};
 
@@ -189,5 +190,50 @@ fn a_run_with_a_streamed_split_validates_every_epoch_and_resumes_mid_epoch_to_it
         .unwrap();
     assert_eq!(a, b);
     assert_eq!(whole.trainer.params.values, resumed.trainer.params.values);
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// A library caller that shares the one pass in its own way (here: through the statistics'
+/// bytes, as a data-parallel run sends them) streams the same validation rows as one
+/// process; one whose statistics come without their validation part is told so.
+#[test]
+fn statistics_shared_through_their_bytes_keep_the_validation_split() {
+    struct Wire;
+    impl ShareStats for Wire {
+        fn share(
+            &mut self,
+            compute: &mut dyn FnMut() -> descent::Result<StreamStats>,
+        ) -> descent::Result<StreamStats> {
+            StreamStats::from_bytes(&compute()?.to_bytes())
+        }
+    }
+    struct Lossy;
+    impl ShareStats for Lossy {
+        fn share(
+            &mut self,
+            compute: &mut dyn FnMut() -> descent::Result<StreamStats>,
+        ) -> descent::Result<StreamStats> {
+            Ok(StreamStats {
+                val: None,
+                ..compute()?
+            })
+        }
+    }
+    let path = data("c");
+    let spec = spec(&path, 5);
+    let train = |share: &mut dyn ShareStats| -> descent::Result<(Vec<EpochRecord>, Vec<f64>)> {
+        let (mut run, mut source, _) = Run::<f64>::streaming_with(spec.clone(), None, share)?;
+        let mut epochs = Vec::new();
+        run.train_source(&mut source, &mut [&mut records(&mut epochs)])?;
+        Ok((epochs, run.trainer.params.values.clone()))
+    };
+    let alone = train(&mut Alone).unwrap();
+    assert!(alone.0.iter().all(|r| r.val_loss.is_some()));
+    assert_eq!(train(&mut Wire).unwrap(), alone);
+    let e = train(&mut Lossy).unwrap_err().to_string();
+    assert!(
+        e.contains("without their validation part") && e.contains("descent-stream-split"),
+        "{e}"
+    );
     std::fs::remove_file(&path).unwrap();
 }

@@ -415,6 +415,44 @@ impl<F: Float> Descent<'_, F> {
         z: &mut [F],
         loss_sum: &mut f64,
     ) -> usize {
+        let s = self.s;
+        if s.n_out == 1 {
+            // One output (regression, logistic): the loop below with the loss chosen once
+            // per call instead of at every row, and no loop over logits.
+            let delta = match s.loss {
+                Loss::Huber { delta } => F::of(delta),
+                _ => F::zero(),
+            };
+            return match s.loss {
+                Loss::Mse => self.rows_one::<AVX2>(params, rows, loss_sum, |z, t, scale| {
+                    (mse::term(z, t), mse::grad(z, t, scale))
+                }),
+                Loss::Mae => self.rows_one::<AVX2>(params, rows, loss_sum, |z, t, scale| {
+                    (mae::term(z, t), mae::grad(z, t, scale))
+                }),
+                Loss::Huber { .. } => {
+                    self.rows_one::<AVX2>(params, rows, loss_sum, |z, t, scale| {
+                        (huber::term(z, t, delta), huber::grad(z, t, delta, scale))
+                    })
+                }
+                Loss::BceWithLogits => {
+                    self.rows_one::<AVX2>(params, rows, loss_sum, bce_with_logits::term_and_grad)
+                }
+                Loss::CrossEntropy => self.rows_many::<AVX2>(params, rows, z, loss_sum),
+            };
+        }
+        self.rows_many::<AVX2>(params, rows, z, loss_sum)
+    }
+
+    /// [`Self::rows_portable`] for any number of outputs.
+    #[inline(always)]
+    fn rows_many<const AVX2: bool>(
+        self,
+        params: &mut [F],
+        rows: &[usize],
+        z: &mut [F],
+        loss_sum: &mut f64,
+    ) -> usize {
         let Descent {
             s,
             flat,
@@ -438,6 +476,44 @@ impl<F: Float> Descent<'_, F> {
                 if s.bias {
                     b[j] += neg_lr * (F::zero() + dz);
                 }
+            }
+        }
+        rows.len()
+    }
+
+    /// [`Self::rows_many`] for one output, with `loss` giving the row's term and `dz` (the
+    /// same operations in the same order: `0 + (0 + term)` for the term, as the general
+    /// loop's running sums give it).
+    #[inline(always)]
+    fn rows_one<const AVX2: bool>(
+        self,
+        params: &mut [F],
+        rows: &[usize],
+        loss_sum: &mut f64,
+        loss: impl Fn(F, F, F) -> (F, F),
+    ) -> usize {
+        let Descent {
+            s,
+            flat,
+            y,
+            neg_lr,
+            scale,
+        } = self;
+        let n_in = s.n_in;
+        let (w, b) = params.split_at_mut(n_in);
+        let y = y.column(0);
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows).enumerate() {
+            let z = dot_with::<F, AVX2>(w, xr) + if s.bias { b[0] } else { F::zero() };
+            let (term, dz) = loss(z, y[r], scale);
+            let term = F::zero() + (F::zero() + term);
+            let row_loss = (term * scale).f64();
+            if !row_loss.is_finite() {
+                return i;
+            }
+            *loss_sum += row_loss;
+            step_along_with::<F, AVX2>(neg_lr, dz, xr, w);
+            if s.bias {
+                b[0] += neg_lr * (F::zero() + dz);
             }
         }
         rows.len()

@@ -115,6 +115,12 @@ impl<F: Float> Run<F> {
         let kind = target_kind(spec.loss.unwrap_or_else(|| spec.model.default_loss(None)));
         let classes = kind == crate::data::TargetKind::Classes;
         let stats = share.share(&mut || scan(&files, &sel, classes))?;
+        if split.is_some() && stats.val.is_none() {
+            return Err(Error::Data(format!(
+                "{}: the statistics of the stream came without their validation part (StreamStats::val), which a validation fraction needs; share them with StreamStats::to_bytes and from_bytes, which carry it",
+                path.display()
+            )));
+        }
         let val_rows = stats.val.as_ref().map_or(0, |v| v.rows);
         if split.is_some() && (val_rows == 0 || stats.rows == 0) {
             return Err(Error::Data(format!(

@@ -133,8 +133,7 @@ pub struct StreamStats {
     /// Row groups and compressed bytes this process read to find them (none where they
     /// were received from another process: [`StreamStats::from_bytes`]).
     pub read: (u64, u64),
-    /// The validation rows, where the selection splits the data (the wire format of
-    /// [`StreamStats::to_bytes`] does not carry them).
+    /// The validation rows, where the selection splits the data.
     pub val: Option<PartStats>,
 }
 

@@ -8,14 +8,17 @@
 //! every item a little-endian u64; an f64 as its bits (f64::to_bits), a string as its
 //! byte length followed by its UTF-8 bytes, padded with zeros to a multiple of 8
 //!
-//! rows, dropped, |kept|, kept..., features, targets, has_classes (0 or 1), [|classes|, classes...]
+//! rows, dropped, |kept|, kept..., features, targets, has_classes (0 or 1), [|classes|, classes...],
+//! has_val (0 or 1), [val rows, |val kept|, val kept..., val targets]
 //! moments: n, columns, mean..., m2..., min..., max...          (columns values each)
 //! ```
 //! The rows and bytes the pass read ([`StreamStats::read`]) stay behind: the receiver read
-//! none of them, and so do the validation part's counts ([`StreamStats::val`]): a
-//! data-parallel run refuses a split of streamed data.
+//! none of them. The validation part ([`StreamStats::val`]) travels, so that a library
+//! caller sharing the pass in its own way ([`Run::streaming_with`](crate::Run::streaming_with))
+//! streams the same validation rows as the root (the command line still refuses a split
+//! of streamed data under mpirun: every rank would read every validation row).
 
-use super::stats::{Moments, StreamStats};
+use super::stats::{Moments, PartStats, StreamStats};
 use crate::{Error, Result};
 
 impl StreamStats {
@@ -35,6 +38,16 @@ impl StreamStats {
                 w.u64(1);
                 w.len(labels.len());
                 labels.iter().for_each(|l| w.text(l));
+            }
+        }
+        match &self.val {
+            None => w.u64(0),
+            Some(v) => {
+                w.u64(1);
+                w.u64(v.rows);
+                w.len(v.kept.len());
+                v.kept.iter().for_each(|&k| w.u64(k));
+                w.moments(&v.targets);
             }
         }
         w.0
@@ -58,6 +71,21 @@ impl StreamStats {
             }
             other => return Err(r.bad(&format!("a class flag of {other}"))),
         };
+        let val = match r.u64()? {
+            0 => None,
+            1 => {
+                let rows = r.u64()?;
+                let n = r.len(8)?;
+                let kept = (0..n).map(|_| r.u64()).collect::<Result<_>>()?;
+                let targets = r.moments()?;
+                Some(PartStats {
+                    rows,
+                    kept,
+                    targets,
+                })
+            }
+            other => return Err(r.bad(&format!("a validation flag of {other}"))),
+        };
         if r.at != bytes.len() {
             return Err(r.bad(&format!("{} bytes after the end", bytes.len() - r.at)));
         }
@@ -69,7 +97,7 @@ impl StreamStats {
             targets,
             classes,
             read: (0, 0),
-            val: None,
+            val,
         })
     }
 }
@@ -242,6 +270,20 @@ mod tests {
             StreamStats::from_bytes(&none.to_bytes()).unwrap().classes,
             None
         );
+        assert_eq!(back.val, None);
+        // The validation part of a split travels too.
+        let val = PartStats {
+            rows: 9,
+            kept: vec![3, 0, 6],
+            targets: moments(&[0.1, 1.0 / 3.0, f64::MIN_POSITIVE / 3.0]),
+        };
+        let split = StreamStats {
+            val: Some(val.clone()),
+            ..stats.clone()
+        };
+        let back = StreamStats::from_bytes(&split.to_bytes()).unwrap();
+        assert_eq!(back.val, Some(val));
+        assert_eq!(back.kept, stats.kept);
     }
 
     #[test]
@@ -266,6 +308,11 @@ mod tests {
             e.contains("at byte 24 of") && e.contains("a bad count"),
             "{e}"
         );
+        let mut flag = bytes.clone();
+        let n = flag.len();
+        flag[n - 8..].copy_from_slice(&2u64.to_le_bytes()); // has_val
+        let e = StreamStats::from_bytes(&flag).unwrap_err().to_string();
+        assert!(e.contains("a validation flag of 2"), "{e}");
         let mut longer = bytes;
         longer.extend_from_slice(&[0; 8]);
         let e = StreamStats::from_bytes(&longer).unwrap_err().to_string();
