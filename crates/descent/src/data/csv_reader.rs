@@ -148,16 +148,7 @@ pub fn read_csv_bytes_with<F: Float>(
         .iter()
         .map(str::to_string)
         .collect();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(err(
-            Some(1),
-            None,
-            "the file is empty; expected a header row naming the columns".into(),
-        ));
-    }
-    check_header(&header).map_err(|reason| err(Some(1), None, reason))?;
-    let (feature_idx, target_idx) = select_columns(&header, columns)
-        .map_err(|r| err(Some(1), None, one_column(r, &header, options.delimiter)))?;
+    let (feature_idx, target_idx) = header_columns(origin, &header, columns, options.delimiter)?;
     let plan = Plan {
         bytes,
         builder: &builder,
@@ -275,6 +266,30 @@ pub fn read_csv_bytes_with<F: Float>(
     data.one_hot = one_hot;
     data.unknown_categories = unknown.into_iter().map(|((c, v), n)| (c, v, n)).collect();
     Ok(data)
+}
+
+/// The header of a CSV file checked (not empty, every column named once) and the chosen
+/// feature and target columns by index, with the in-memory reader's messages (line 1 of
+/// `origin`): what a streamed CSV file checks before its first chunk.
+pub(crate) fn header_columns(
+    origin: &Path,
+    header: &[String],
+    columns: &Columns,
+    given: Option<Delimiter>,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let err = |reason: String| Error::Csv {
+        path: origin.to_path_buf(),
+        line: Some(1),
+        column: None,
+        reason,
+    };
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(err(
+            "the file is empty; expected a header row naming the columns".into(),
+        ));
+    }
+    check_header(header).map_err(err)?;
+    select_columns(header, columns).map_err(|r| err(one_column(r, header, given)))
 }
 
 /// The header and the data rows of CSV `bytes` as trimmed text, with the separator given or
@@ -576,7 +591,7 @@ fn is_text(cell: &str) -> bool {
     !cell.is_empty() && cell.parse::<f64>().is_err() && !is_missing(cell)
 }
 
-fn csv_error(origin: &Path, e: csv::Error) -> Error {
+pub(crate) fn csv_error(origin: &Path, e: csv::Error) -> Error {
     let line = e.position().map(|p| p.line());
     let reason = match e.kind() {
         csv::ErrorKind::UnequalLengths {
@@ -670,7 +685,7 @@ pub fn is_missing(cell: &str) -> bool {
         || cell.parse::<f64>().is_ok_and(|v| !v.is_finite())
 }
 
-fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
+pub(crate) fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
     if cell.is_empty() {
         return Err("empty cell; fill it in, remove the row, or pass --drop-missing".into());
     }
