@@ -181,7 +181,10 @@ impl DataArgs {
             self.shuffle_buffer != Some(0),
             "--shuffle-buffer must be at least 1"
         );
-        anyhow::ensure!(self.chunk_rows != Some(0), "--chunk-rows must be at least 1");
+        anyhow::ensure!(
+            self.chunk_rows != Some(0),
+            "--chunk-rows must be at least 1"
+        );
         if self.stream {
             data.stream = Some(descent::run::StreamSpec {
                 shuffle_buffer: self

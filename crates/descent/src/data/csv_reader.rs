@@ -144,7 +144,7 @@ pub fn read_csv_bytes_with<F: Float>(
     let mut reader = builder.from_reader(bytes);
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| csv_error(origin, e))?
+        .map_err(|e| csv_error(origin, e, |p| line_in(bytes, p)))?
         .iter()
         .map(str::to_string)
         .collect();
@@ -171,9 +171,9 @@ pub fn read_csv_bytes_with<F: Float>(
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(origin, e)),
+            Err(e) => return Err(csv_error(origin, e, |p| line_in(bytes, p))),
         }
-        let line = record.position().map(|p| p.line());
+        let line = record.position().map(|p| line_in(bytes, p));
         if record.len() == 1 && record[0].is_empty() {
             continue; // a blank line
         }
@@ -309,13 +309,13 @@ pub fn read_text_table(
         .from_reader(bytes);
     let header = reader
         .headers()
-        .map_err(|e| csv_error(origin, e))?
+        .map_err(|e| csv_error(origin, e, |p| line_in(bytes, p)))?
         .iter()
         .map(str::to_string)
         .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(origin, e))?;
+        let record = record.map_err(|e| csv_error(origin, e, |p| line_in(bytes, p)))?;
         if record.len() == 1 && record[0].is_empty() {
             continue;
         }
@@ -472,7 +472,8 @@ impl Plan<'_> {
             for (pos, &j) in self.features.iter().enumerate() {
                 let Some(cell) = record.get(j) else { continue };
                 if samples[pos].is_none() && is_text(cell) {
-                    samples[pos] = Some((record.position().map(|p| p.line()), cell.to_string()));
+                    let line = record.position().map(|p| line_in(self.bytes, p));
+                    samples[pos] = Some((line, cell.to_string()));
                 }
             }
         }
@@ -591,8 +592,32 @@ fn is_text(cell: &str) -> bool {
     !cell.is_empty() && cell.parse::<f64>().is_err() && !is_missing(cell)
 }
 
-pub(crate) fn csv_error(origin: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
+/// The line a record read at `pos` starts on, `after` being the bytes from the position on.
+/// The `csv` crate's position is where it began parsing the record: before the `\n` of a
+/// CRLF line end, and before the blank lines it passes over; the line breaks from there to
+/// the record's first byte are added.
+pub(crate) fn record_line(pos: &csv::Position, after: impl IntoIterator<Item = u8>) -> u64 {
+    let breaks = after
+        .into_iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|&b| b == b'\n')
+        .count();
+    pos.line() + breaks as u64
+}
+
+/// [`record_line`] of a record of `bytes` (the text the reader was given).
+fn line_in(bytes: &[u8], pos: &csv::Position) -> u64 {
+    let after = bytes.get(pos.byte() as usize..).unwrap_or_default();
+    record_line(pos, after.iter().copied())
+}
+
+/// The error `e` of reading `origin`, its line found by `line_of` from its position.
+pub(crate) fn csv_error(
+    origin: &Path,
+    e: csv::Error,
+    line_of: impl Fn(&csv::Position) -> u64,
+) -> Error {
+    let line = e.position().map(line_of);
     let reason = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -784,6 +809,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("appears twice"), "{e}");
+    }
+
+    #[test]
+    fn lines_count_crlf_line_ends_blank_lines_and_quoted_breaks() {
+        // The csv crate's record positions start before a CRLF's `\n` and before blank
+        // lines; every one of these has the bad cell on line 4.
+        for text in [
+            "a,y\r\n1,2\r\n\r\n1,x\r\n",
+            "a,y\n1,2\n\n1,x\n",
+            "a,y\r\n1,2\r\n1,2\r\n1,x",
+            "a,y\n\"1\n\",2\n1,x\n",
+        ] {
+            let e = read(text, TargetKind::Real).unwrap_err().to_string();
+            assert_eq!(
+                e, "t.csv, line 4, column y: `x` is not a number",
+                "{text:?}"
+            );
+        }
+        let e = read("a,y\r\n1,2\r\n\r\n1,2,3\r\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.csv, line 4: this row has 3 fields but the header has 2"
+        );
     }
 
     #[test]

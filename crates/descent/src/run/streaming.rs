@@ -228,12 +228,18 @@ fn open(path: &Path, spec: &RunSpec) -> Result<(Arc<ParquetFiles>, Selection, [V
         let index = |n: &String| names.iter().position(|m| m == n).expect("resolved");
         let features = columns.features.unwrap_or_default();
         let targets = columns.targets.unwrap_or_default();
-        let (f, t) = (features.iter().map(index).collect(), targets.iter().map(index).collect());
+        let (f, t) = (
+            features.iter().map(index).collect(),
+            targets.iter().map(index).collect(),
+        );
         (files, f, t)
     } else {
         let chunk_rows = spec.data.stream.as_ref().and_then(|s| s.chunk_rows);
-        let files =
-            ParquetFiles::open_csv(path, spec.data.delimiter, chunk_rows.unwrap_or(CSV_CHUNK_ROWS))?;
+        let files = ParquetFiles::open_csv(
+            path,
+            spec.data.delimiter,
+            chunk_rows.unwrap_or(CSV_CHUNK_ROWS),
+        )?;
         let names = files.names();
         let (f, t) = crate::data::csv_reader::header_columns(
             path,

@@ -13,10 +13,10 @@
 //! a bad cell (not a number, missing) when its chunk is read, as in memory.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use crate::data::csv_reader::csv_error;
+use crate::data::csv_reader::{csv_error, record_line};
 use crate::data::Delimiter;
 use crate::{Error, Result};
 
@@ -40,6 +40,19 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+/// The line a record read at `pos` of the file at `path` starts on ([`record_line`]: the
+/// bytes after the position are read again, which only an error needs).
+pub(super) fn file_line(path: &Path, bom: u64, pos: &csv::Position) -> u64 {
+    let after = File::open(path).and_then(|mut f| {
+        f.seek(SeekFrom::Start(bom + pos.byte()))?;
+        Ok(f)
+    });
+    match after {
+        Ok(f) => record_line(pos, BufReader::new(f).bytes().map_while(|b| b.ok())),
+        Err(_) => pos.line(),
     }
 }
 
@@ -75,7 +88,11 @@ fn sniff(path: &Path, given: Option<Delimiter>) -> Result<(u64, u8)> {
             break;
         }
     }
-    let bom = if head.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let delimiter = given.map_or_else(|| crate::data::detect_delimiter(&head[bom..]), |d| d.0);
     Ok((bom as u64, delimiter))
 }
@@ -98,9 +115,10 @@ pub fn index(
     let chunk_rows = chunk_rows.max(1) as u64;
     let (bom, delimiter) = sniff(path, given)?;
     let mut reader = open_reader(path, bom, delimiter)?;
+    let line_of = |p: &csv::Position| file_line(path, bom, p);
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| csv_error(path, e))?
+        .map_err(|e| csv_error(path, e, line_of))?
         .iter()
         .map(str::to_string)
         .collect();
@@ -111,7 +129,7 @@ pub fn index(
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(csv_error(path, e, line_of)),
         }
         if is_blank(&record) {
             continue;
@@ -143,6 +161,7 @@ pub fn index(
 /// The rows of one chunk being read.
 pub(super) struct CsvChunk {
     reader: csv::Reader<File>,
+    bom: u64,
     pub record: csv::StringRecord,
 }
 
@@ -154,32 +173,43 @@ impl CsvChunk {
         // Reads the header first, so that every row is checked against its field count.
         reader
             .seek_raw(SeekFrom::Start(index.bom + start.byte()), start)
-            .map_err(|e| csv_error(path, e))?;
+            .map_err(|e| csv_error(path, e, |p| file_line(path, index.bom, p)))?;
         Ok(CsvChunk {
             reader,
+            bom: index.bom,
             record: csv::StringRecord::new(),
         })
     }
 
-    /// The next data row into `record` (blank lines passed over), and its line.
-    pub fn next(&mut self, path: &Path) -> Result<u64> {
+    /// The next data row into `record` (blank lines passed over), and its position (for
+    /// [`CsvChunk::line`], which only an error needs).
+    pub fn next(&mut self, path: &Path) -> Result<csv::Position> {
         loop {
             match self.reader.read_record(&mut self.record) {
                 Ok(true) => {}
                 Ok(false) => {
                     return Err(Error::Csv {
                         path: path.to_path_buf(),
-                        line: Some(self.reader.position().line()),
+                        line: None,
                         column: None,
                         reason: "the file ended before the rows counted when it was opened; did it change since?".into(),
                     })
                 }
-                Err(e) => return Err(csv_error(path, e)),
+                Err(e) => return Err(csv_error(path, e, |p| file_line(path, self.bom, p))),
             }
             if !(self.record.len() == 1 && self.record[0].is_empty()) {
-                return Ok(self.record.position().map_or(0, |p| p.line()));
+                let at = self
+                    .record
+                    .position()
+                    .expect("a read record has a position");
+                return Ok(at.clone());
             }
         }
+    }
+
+    /// The line of the record read at `pos` of the file at `path`.
+    pub fn line(&self, path: &Path, pos: &csv::Position) -> u64 {
+        file_line(path, self.bom, pos)
     }
 }
 
@@ -187,10 +217,15 @@ impl CsvChunk {
 /// among its first thousand: what it takes to estimate its rows without reading it whole,
 /// to decide whether to stream it.
 pub fn estimate(path: &Path, given: Option<Delimiter>) -> Result<(u64, usize, f64)> {
-    let size = std::fs::metadata(path).map_err(|e| io_error(path, e))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| io_error(path, e))?
+        .len();
     let (bom, delimiter) = sniff(path, given)?;
     let mut reader = open_reader(path, bom, delimiter)?;
-    let fields = reader.headers().map_err(|e| csv_error(path, e))?.len();
+    let fields = reader
+        .headers()
+        .map_err(|e| csv_error(path, e, |p| file_line(path, bom, p)))?
+        .len();
     let start = reader.position().byte();
     let mut record = csv::ByteRecord::new();
     let mut lines = 0u64;

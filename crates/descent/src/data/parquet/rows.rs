@@ -117,8 +117,8 @@ pub struct RowReader {
     chunk_index: Vec<u64>,
     /// Text labels of the chunk (class targets only).
     labels: Vec<Vec<String>>,
-    /// The line of each row of the chunk before rows are left out (CSV only).
-    lines: Vec<u64>,
+    /// Where each row of the chunk starts before rows are left out (CSV only).
+    lines: Vec<csv::Position>,
     /// Rows dropped so far (`drop_missing`).
     pub dropped: u64,
     /// Row groups opened so far, and the compressed bytes of their chosen columns.
@@ -377,10 +377,10 @@ impl RowReader {
             if let Some((j, reason, missing_value)) = m {
                 if !(self.sel.drop_missing && *missing_value) {
                     let column = Some(self.files.columns[*j].0.clone());
-                    if group.csv.is_some() {
+                    if let Some(csv) = &group.csv {
                         return Err(Error::Csv {
                             path: path.clone(),
-                            line: Some(self.lines[i]),
+                            line: Some(csv.line(path, &self.lines[i])),
                             column,
                             reason: reason.clone(),
                         });
@@ -433,19 +433,14 @@ struct Decoded<'a> {
     missing: &'a mut [Option<Bad>],
     /// One text a row per label column.
     labels: &'a mut Vec<Vec<String>>,
-    lines: &'a mut Vec<u64>,
+    lines: &'a mut Vec<csv::Position>,
 }
 
 /// Parses the next rows of a CSV chunk by the in-memory reader's rules: under
 /// `drop_missing` a row with a missing-value marker in a chosen column is dropped whatever
 /// else it holds; otherwise the first cell (features, then targets) that is not a finite
 /// number, or an empty label, is the row's error, with the in-memory reader's reason.
-fn decode_csv(
-    csv: &mut CsvChunk,
-    path: &Path,
-    sel: &Selection,
-    out: Decoded<'_>,
-) -> Result<()> {
+fn decode_csv(csv: &mut CsvChunk, path: &Path, sel: &Selection, out: Decoded<'_>) -> Result<()> {
     use crate::data::csv_reader::{is_missing, parse_cell};
     let w = sel.width();
     let n_features = sel.features.len();

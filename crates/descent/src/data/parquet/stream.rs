@@ -232,7 +232,13 @@ impl<F: Float> ParquetBatches<F> {
 
     /// What the epochs so far read (row groups, bytes) against the whole file's.
     pub fn read_share(&self) -> Result<ReadShare> {
-        let chosen: Vec<usize> = self.sel.features.iter().chain(&self.sel.targets).copied().collect();
+        let chosen: Vec<usize> = self
+            .sel
+            .features
+            .iter()
+            .chain(&self.sel.targets)
+            .copied()
+            .collect();
         let (file_groups, file_bytes) = self.files.chosen_bytes(&chosen)?;
         let now = self.reader.as_ref().map_or((0, 0), |r| r.opened);
         Ok(ReadShare {
