@@ -4,6 +4,10 @@
 #
 #   bench/stream_rss.sh [ROWS=5000000] [FEATURES=100] [DIR=/tmp/descent-p6]
 #
+# Then the same for CSV: a file of CSV_ROWS rows x 20 features written by `descent generate
+# linear` (1 500 000 rows: about 620 MB), streamed in chunks (the example's `index_seconds`
+# is the pass that finds them), against the file read whole. ONLY=csv runs that part alone.
+#
 # 5 M rows x 100 float32 features is P6 (about 2 GB of snappy Parquet); 10 M rows x 100 is
 # the 4 GB acceptance file. Needs pyarrow (and torch for the PyTorch side), GNU time, and a
 # release build (`cargo build --release -p descent-cli`; the decode floor is the example
@@ -17,8 +21,6 @@ target="${CARGO_TARGET_DIR:-target}"
 bin="${DESCENT_BIN:-$target/release/descent}"
 mkdir -p "$dir"
 file="$dir/p6-${rows}x${features}.parquet"
-[[ -f "$file" ]] || python3 bench/make_parquet.py "$file" "$rows" "$features"
-ls -l "$file"
 cargo build --quiet --release -p descent --example decode_parquet
 measure() { # NAME COMMAND...: prints NAME, wall seconds and peak RSS in MiB
     local name="$1"; shift
@@ -29,6 +31,28 @@ measure() { # NAME COMMAND...: prints NAME, wall seconds and peak RSS in MiB
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
     printf '%-22s wall %-10s peak RSS %6s MiB\n' "$name" "$wall" "$rss"
 }
+csv_case() {
+    local csv_rows="${CSV_ROWS:-1500000}"
+    local csv="$dir/linear-${csv_rows}x20.csv"
+    [[ -f "$csv" ]] || "$bin" generate linear --rows "$csv_rows" --features 20 --out "$csv"
+    ls -l "$csv"
+    measure csv-decode-floor "$target/release/examples/decode_parquet" "$csv"
+    cat "$dir/csv-decode-floor.out"
+    measure csv-stream "$bin" train --data "$csv" --target y --model linear --optimizer sgd \
+        --lr 0.01 --batch 256 --epochs 1 --no-shuffle --stream --scale minmax --dtype f32 --out "$dir/csv-run" -q
+    measure csv-shuffled "$bin" train --data "$csv" --target y --model linear --optimizer sgd \
+        --lr 0.01 --batch 256 --epochs 1 --stream --scale minmax --dtype f32 --out "$dir/csv-run-shuffled" -q
+    measure csv-in-memory "$bin" train --data "$csv" --target y --model linear --optimizer sgd \
+        --lr 0.01 --batch 256 --epochs 1 --no-shuffle --scale minmax --dtype f32 --out "$dir/csv-run-memory" -q
+    cmp "$dir/csv-run/metrics.csv" "$dir/csv-run-memory/metrics.csv" \
+        && echo "csv-stream metrics.csv: the in-memory run's bytes"
+}
+if [[ "${ONLY:-}" == csv ]]; then
+    csv_case
+    exit 0
+fi
+[[ -f "$file" ]] || python3 bench/make_parquet.py "$file" "$rows" "$features"
+ls -l "$file"
 measure decode-floor "$target/release/examples/decode_parquet" "$file"
 measure descent-stream "$bin" train --data "$file" --target y --model linear --optimizer sgd \
     --lr 0.01 --batch 256 --epochs 1 --no-shuffle --stream --dtype f32 --out "$dir/run" -q
@@ -44,3 +68,4 @@ measure predict-parquet "$bin" predict --stream --model "$dir/run" --data "$file
 if python3 -c "import torch" 2>/dev/null; then
     measure pytorch-pyarrow python3 bench/p6_torch.py "$file"
 fi
+csv_case

@@ -115,17 +115,23 @@ pub struct DataArgs {
     /// The most distinct values a one-hot encoded column may have [default: 32].
     #[arg(long, value_name = "N")]
     pub max_categories: Option<usize>,
-    /// Stream Parquet data in batches (train) or chunks (predict) instead of reading it
-    /// whole: memory stays bounded whatever the size of the data.
+    /// Stream the data in batches instead of reading it whole: memory stays bounded whatever
+    /// the size of the data. train: Parquet or CSV (a CSV file is read in chunks of rows,
+    /// --chunk-rows); predict: Parquet.
     #[arg(long)]
     pub stream: bool,
-    /// Stream (train, predict) when reading Parquet data whole would take more memory than this:
-    /// bytes, or with a suffix K, M, G (powers of 1024) [default: half the available memory].
+    /// Stream (train: Parquet or CSV; predict: Parquet) when reading the data whole would take
+    /// more memory than this: bytes, or with a suffix K, M, G (powers of 1024) [default: half
+    /// the available memory].
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub memory_budget: Option<u64>,
     /// Rows in the shuffle buffer of a streamed run [default: 65536].
     #[arg(long, value_name = "N")]
     pub shuffle_buffer: Option<usize>,
+    /// Data rows in a chunk of a streamed CSV file, the part a Parquet row group plays: the
+    /// shuffle permutes the chunks, then mixes their rows in the buffer [default: 65536].
+    #[arg(long, value_name = "N")]
+    pub chunk_rows: Option<usize>,
 }
 
 /// `4096`, `512K`, `64M`, `2G`, `1T` (powers of 1024) as bytes.
@@ -175,12 +181,17 @@ impl DataArgs {
             self.shuffle_buffer != Some(0),
             "--shuffle-buffer must be at least 1"
         );
+        anyhow::ensure!(
+            self.chunk_rows != Some(0),
+            "--chunk-rows must be at least 1"
+        );
         if self.stream {
             data.stream = Some(descent::run::StreamSpec {
                 shuffle_buffer: self
                     .shuffle_buffer
                     .unwrap_or(descent::run::DEFAULT_SHUFFLE_BUFFER),
                 scale_from: None,
+                chunk_rows: self.chunk_rows,
             });
         }
         Ok(data)

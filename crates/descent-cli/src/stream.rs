@@ -1,8 +1,10 @@
-//! When `train` streams its data: `--stream`, or Parquet data that would take more memory
-//! read whole than `--memory-budget` (default: half the memory available).
+//! When `train` streams its data: `--stream`, or Parquet or CSV data that would take more
+//! memory read whole than `--memory-budget` (default: half the memory available). A CSV
+//! file's rows are estimated from its size and the mean length of its first rows (counting
+//! them would read it whole).
 
 use anyhow::{Context, Result};
-use descent::data::parquet::{is_parquet, ParquetFiles};
+use descent::data::parquet::{estimate_csv, is_parquet, ParquetFiles};
 use descent::data::DataSource;
 use descent::data::{Scaler, Scaling};
 use descent::run::{StreamSpec, DEFAULT_SHUFFLE_BUFFER};
@@ -32,11 +34,19 @@ pub fn over_budget(d: &DataArgs, quiet: bool) -> Result<Option<StreamSpec>> {
     let Some(DataSource::File(path)) = d.data.as_deref().map(DataSource::parse) else {
         return Ok(None);
     };
-    if !is_parquet(&path) {
+    let need = if is_parquet(&path) {
+        let files =
+            ParquetFiles::open(&path).with_context(|| format!("--data {}", path.display()))?;
+        in_memory_bytes(files.n_rows(), files.columns.len())
+    } else if path.is_file() {
+        // Read whole, a CSV file is its text, then its rows as numbers: the text and the
+        // table of the rows estimated from the mean length of the first thousand.
+        let (size, columns, per_row) = estimate_csv(&path, d.delimiter)
+            .with_context(|| format!("--data {}", path.display()))?;
+        size.saturating_add(in_memory_bytes((size as f64 / per_row) as u64, columns))
+    } else {
         return Ok(None);
-    }
-    let files = ParquetFiles::open(&path).with_context(|| format!("--data {}", path.display()))?;
-    let need = in_memory_bytes(files.n_rows(), files.columns.len());
+    };
     let budget = d.memory_budget.unwrap_or_else(default_budget);
     if need <= budget {
         return Ok(None);
@@ -52,6 +62,7 @@ pub fn over_budget(d: &DataArgs, quiet: bool) -> Result<Option<StreamSpec>> {
     Ok(Some(StreamSpec {
         shuffle_buffer: d.shuffle_buffer.unwrap_or(DEFAULT_SHUFFLE_BUFFER),
         scale_from: None,
+        chunk_rows: d.chunk_rows,
     }))
 }
 

@@ -269,33 +269,6 @@ fn a_stream_with_a_validation_split_validates_and_resumes_to_the_whole_run() {
 }
 
 #[test]
-fn a_csv_file_is_not_streamed_and_the_message_says_so() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    std::fs::write(d.join("small.csv"), "a,b,y\n1,2,3\n2,3,4\n3,5,1\n").unwrap();
-    let out = descent(
-        &[
-            "train",
-            "--data",
-            "small.csv",
-            "--stream",
-            "--batch",
-            "2",
-            "--out",
-            "r",
-        ],
-        d,
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("small.csv: streaming reads Parquet, and this is not Parquet"),
-        "{err}"
-    );
-    assert!(!d.join("r").join("model.json").exists());
-}
-
-#[test]
 fn bad_parquet_files_exit_1_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();

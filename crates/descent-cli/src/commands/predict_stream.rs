@@ -19,7 +19,7 @@ use descent::data::parquet::{
     resolve_columns, Chunk, ColumnChunks, Conv, Cursor, Kind, OutColumn, OutKind, ParquetFiles,
     ParquetSink,
 };
-use descent::data::Columns;
+use descent::data::{Columns, DataSource};
 use descent::{DType, Model};
 use ndarray::Array2;
 
@@ -37,7 +37,11 @@ pub fn wanted(args: &PredictArgs) -> Result<bool> {
     if args.data.stream {
         return Ok(true);
     }
-    Ok(crate::stream::over_budget(&args.data, true)?.is_some())
+    // Predictions stream from Parquet only: a CSV file is read whole.
+    let parquet = args.data.data.as_deref().is_some_and(|d| {
+        matches!(DataSource::parse(d), DataSource::File(p) if descent::data::parquet::is_parquet(&p))
+    });
+    Ok(parquet && crate::stream::over_budget(&args.data, true)?.is_some())
 }
 
 pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {

@@ -144,20 +144,11 @@ pub fn read_csv_bytes_with<F: Float>(
     let mut reader = builder.from_reader(bytes);
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| csv_error(origin, e))?
+        .map_err(|e| csv_error(origin, e, |p| line_in(bytes, p)))?
         .iter()
         .map(str::to_string)
         .collect();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(err(
-            Some(1),
-            None,
-            "the file is empty; expected a header row naming the columns".into(),
-        ));
-    }
-    check_header(&header).map_err(|reason| err(Some(1), None, reason))?;
-    let (feature_idx, target_idx) = select_columns(&header, columns)
-        .map_err(|r| err(Some(1), None, one_column(r, &header, options.delimiter)))?;
+    let (feature_idx, target_idx) = header_columns(origin, &header, columns, options.delimiter)?;
     let plan = Plan {
         bytes,
         builder: &builder,
@@ -180,9 +171,9 @@ pub fn read_csv_bytes_with<F: Float>(
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(origin, e)),
+            Err(e) => return Err(csv_error(origin, e, |p| line_in(bytes, p))),
         }
-        let line = record.position().map(|p| p.line());
+        let line = record.position().map(|p| line_in(bytes, p));
         if record.len() == 1 && record[0].is_empty() {
             continue; // a blank line
         }
@@ -277,6 +268,30 @@ pub fn read_csv_bytes_with<F: Float>(
     Ok(data)
 }
 
+/// The header of a CSV file checked (not empty, every column named once) and the chosen
+/// feature and target columns by index, with the in-memory reader's messages (line 1 of
+/// `origin`): what a streamed CSV file checks before its first chunk.
+pub(crate) fn header_columns(
+    origin: &Path,
+    header: &[String],
+    columns: &Columns,
+    given: Option<Delimiter>,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let err = |reason: String| Error::Csv {
+        path: origin.to_path_buf(),
+        line: Some(1),
+        column: None,
+        reason,
+    };
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(err(
+            "the file is empty; expected a header row naming the columns".into(),
+        ));
+    }
+    check_header(header).map_err(err)?;
+    select_columns(header, columns).map_err(|r| err(one_column(r, header, given)))
+}
+
 /// The header and the data rows of CSV `bytes` as trimmed text, with the separator given or
 /// detected, blank lines skipped as [`read_csv_bytes_with`] skips them: for front ends that
 /// copy a file's columns into their output (a prediction beside its input row).
@@ -294,13 +309,13 @@ pub fn read_text_table(
         .from_reader(bytes);
     let header = reader
         .headers()
-        .map_err(|e| csv_error(origin, e))?
+        .map_err(|e| csv_error(origin, e, |p| line_in(bytes, p)))?
         .iter()
         .map(str::to_string)
         .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(origin, e))?;
+        let record = record.map_err(|e| csv_error(origin, e, |p| line_in(bytes, p)))?;
         if record.len() == 1 && record[0].is_empty() {
             continue;
         }
@@ -457,7 +472,8 @@ impl Plan<'_> {
             for (pos, &j) in self.features.iter().enumerate() {
                 let Some(cell) = record.get(j) else { continue };
                 if samples[pos].is_none() && is_text(cell) {
-                    samples[pos] = Some((record.position().map(|p| p.line()), cell.to_string()));
+                    let line = record.position().map(|p| line_in(self.bytes, p));
+                    samples[pos] = Some((line, cell.to_string()));
                 }
             }
         }
@@ -576,8 +592,32 @@ fn is_text(cell: &str) -> bool {
     !cell.is_empty() && cell.parse::<f64>().is_err() && !is_missing(cell)
 }
 
-fn csv_error(origin: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
+/// The line a record read at `pos` starts on, `after` being the bytes from the position on.
+/// The `csv` crate's position is where it began parsing the record: before the `\n` of a
+/// CRLF line end, and before the blank lines it passes over; the line breaks from there to
+/// the record's first byte are added.
+pub(crate) fn record_line(pos: &csv::Position, after: impl IntoIterator<Item = u8>) -> u64 {
+    let breaks = after
+        .into_iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|&b| b == b'\n')
+        .count();
+    pos.line() + breaks as u64
+}
+
+/// [`record_line`] of a record of `bytes` (the text the reader was given).
+fn line_in(bytes: &[u8], pos: &csv::Position) -> u64 {
+    let after = bytes.get(pos.byte() as usize..).unwrap_or_default();
+    record_line(pos, after.iter().copied())
+}
+
+/// The error `e` of reading `origin`, its line found by `line_of` from its position.
+pub(crate) fn csv_error(
+    origin: &Path,
+    e: csv::Error,
+    line_of: impl Fn(&csv::Position) -> u64,
+) -> Error {
+    let line = e.position().map(line_of);
     let reason = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -670,7 +710,7 @@ pub fn is_missing(cell: &str) -> bool {
         || cell.parse::<f64>().is_ok_and(|v| !v.is_finite())
 }
 
-fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
+pub(crate) fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
     if cell.is_empty() {
         return Err("empty cell; fill it in, remove the row, or pass --drop-missing".into());
     }
@@ -769,6 +809,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("appears twice"), "{e}");
+    }
+
+    #[test]
+    fn lines_count_crlf_line_ends_blank_lines_and_quoted_breaks() {
+        // The csv crate's record positions start before a CRLF's `\n` and before blank
+        // lines; every one of these has the bad cell on line 4.
+        for text in [
+            "a,y\r\n1,2\r\n\r\n1,x\r\n",
+            "a,y\n1,2\n\n1,x\n",
+            "a,y\r\n1,2\r\n1,2\r\n1,x",
+            "a,y\n\"1\n\",2\n1,x\n",
+        ] {
+            let e = read(text, TargetKind::Real).unwrap_err().to_string();
+            assert_eq!(
+                e, "t.csv, line 4, column y: `x` is not a number",
+                "{text:?}"
+            );
+        }
+        let e = read("a,y\r\n1,2\r\n\r\n1,2,3\r\n", TargetKind::Real)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.csv, line 4: this row has 3 fields but the header has 2"
+        );
     }
 
     #[test]

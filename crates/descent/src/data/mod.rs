@@ -7,7 +7,7 @@
 
 mod batches;
 pub mod builtin;
-mod csv_reader;
+pub(crate) mod csv_reader;
 mod dataset;
 mod delimiter;
 pub mod gather;

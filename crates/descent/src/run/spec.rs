@@ -51,7 +51,7 @@ pub struct DataSpec {
     /// [`DEFAULT_MAX_CATEGORIES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_categories: Option<usize>,
-    /// Stream the data (Parquet) instead of reading it whole; `None`: read it whole.
+    /// Stream the data (Parquet or CSV) instead of reading it whole; `None`: read it whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamSpec>,
 }
@@ -66,6 +66,10 @@ pub struct StreamSpec {
     /// own (the front end reads them; kept here so that a resumed run reads them again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_from: Option<std::path::PathBuf>,
+    /// Data rows in a chunk of a streamed CSV file, the part a Parquet row group plays
+    /// (what the shuffle permutes); `None`: [`CSV_CHUNK_ROWS`](crate::data::parquet::CSV_CHUNK_ROWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_rows: Option<usize>,
 }
 
 impl Default for StreamSpec {
@@ -73,6 +77,7 @@ impl Default for StreamSpec {
         StreamSpec {
             shuffle_buffer: DEFAULT_SHUFFLE_BUFFER,
             scale_from: None,
+            chunk_rows: None,
         }
     }
 }

@@ -1,6 +1,8 @@
-//! A run on streamed Parquet data: one pass for the statistics (rows, scalers, labels), then
-//! the run built as on data in memory, with its batches from a
-//! [`ParquetBatches`](crate::data::parquet::ParquetBatches).
+//! A run on streamed Parquet or CSV data: one pass for the statistics (rows, scalers,
+//! labels), then the run built as on data in memory, with its batches from a
+//! [`ParquetBatches`](crate::data::parquet::ParquetBatches). A CSV file streams in chunks of
+//! rows ([`StreamSpec::chunk_rows`](super::StreamSpec::chunk_rows)) found by one more pass
+//! when it is opened ([`ParquetFiles::open_csv`]).
 //!
 //! A validation split (`val_fraction`) is decided row by row by a seeded hash of the row's
 //! index ([`HashSplit`], seeded with the run's seed): the training stream passes over the
@@ -18,8 +20,8 @@ use ndarray::Array2;
 
 use super::{check_labels, target_kind, Alone, Run, RunSpec, ShareStats};
 use crate::data::parquet::{
-    resolve_columns, scan, shuffle_quality, ParquetBatches, ParquetFiles, Selection, StreamOrder,
-    StreamStats,
+    is_parquet, resolve_columns, scan, shuffle_quality, ParquetBatches, ParquetFiles, Selection,
+    StreamOrder, StreamStats, CSV_CHUNK_ROWS,
 };
 use crate::data::{
     BatchOrder, BatchSize, BatchSource, DataSource, Dataset, HashSplit, Part, Scaler, TrainData,
@@ -30,7 +32,10 @@ use crate::{Error, Float, Result};
 #[derive(Clone, Debug)]
 pub struct StreamReport {
     pub files: usize,
+    /// Row groups, or the chunks of a CSV file.
     pub row_groups: usize,
+    /// A CSV file's rows per chunk (`None`: Parquet).
+    pub chunk_rows: Option<usize>,
     pub rows: u64,
     /// Rows held out for validation (not in `rows`).
     pub val_rows: u64,
@@ -63,15 +68,19 @@ impl StreamReport {
                 self.rows
             ),
         };
-        format!(
-            "streaming {} file(s), {} row group(s), {rows}; {shuffle}",
-            self.files, self.row_groups
-        )
+        let parts = match self.chunk_rows {
+            None => format!("{} file(s), {} row group(s)", self.files, self.row_groups),
+            Some(n) => format!(
+                "a CSV file in {} chunk(s) of up to {n} rows",
+                self.row_groups
+            ),
+        };
+        format!("streaming {parts}, {rows}; {shuffle}")
     }
 }
 
 impl<F: Float> Run<F> {
-    /// Builds a run that streams its Parquet data: one pass over it for the rows, the
+    /// Builds a run that streams its Parquet or CSV data: one pass over it for the rows, the
     /// scalers (`scalers`: given ones instead, e.g. a previous model's) and the labels; the
     /// batches come from the returned source ([`Run::train_source`]); the validation rows
     /// of a `val_fraction` (see the module doc) stream from a source the run keeps. One-hot
@@ -93,15 +102,9 @@ impl<F: Float> Run<F> {
         spec.validate()?;
         let DataSource::File(path) = &spec.data.source else {
             return Err(Error::Data(
-                "streaming reads Parquet files; built-in data fits in memory".into(),
+                "streaming reads Parquet and CSV files; built-in data fits in memory".into(),
             ));
         };
-        if path.exists() && !crate::data::parquet::is_parquet(path) {
-            return Err(Error::Data(format!(
-                "{}: streaming reads Parquet, and this is not Parquet (CSV is read whole); train without --stream, or convert the file to Parquet (e.g. pyarrow.csv.read_csv then pyarrow.parquet.write_table)",
-                path.display()
-            )));
-        }
         if spec.data.one_hot.is_some() {
             return Err(Error::Data(
                 "one-hot encoding is not available on streamed data; encode the column first"
@@ -166,6 +169,10 @@ impl<F: Float> Run<F> {
         let report = StreamReport {
             files: files.files.len(),
             row_groups: stats.kept.len(),
+            chunk_rows: files.csv.as_ref().map(|_| {
+                let stream = spec.data.stream.as_ref();
+                stream.and_then(|s| s.chunk_rows).unwrap_or(CSV_CHUNK_ROWS)
+            }),
             rows: stats.rows,
             val_rows,
             dropped: stats.dropped,
@@ -220,20 +227,45 @@ impl<F: Float> Run<F> {
 
 /// The files, the chosen columns and their names.
 fn open(path: &Path, spec: &RunSpec) -> Result<(Arc<ParquetFiles>, Selection, [Vec<String>; 2])> {
-    let files = ParquetFiles::open(path)?;
-    let columns = resolve_columns(&files, &spec.data.columns())?;
+    let (files, features, targets) = if is_parquet(path) {
+        let files = ParquetFiles::open(path)?;
+        let columns = resolve_columns(&files, &spec.data.columns())?;
+        let names = files.names();
+        let index = |n: &String| names.iter().position(|m| m == n).expect("resolved");
+        let features = columns.features.unwrap_or_default();
+        let targets = columns.targets.unwrap_or_default();
+        let (f, t) = (
+            features.iter().map(index).collect(),
+            targets.iter().map(index).collect(),
+        );
+        (files, f, t)
+    } else {
+        let chunk_rows = spec.data.stream.as_ref().and_then(|s| s.chunk_rows);
+        let files = ParquetFiles::open_csv(
+            path,
+            spec.data.delimiter,
+            chunk_rows.unwrap_or(CSV_CHUNK_ROWS),
+        )?;
+        let names = files.names();
+        let (f, t) = crate::data::csv_reader::header_columns(
+            path,
+            &names,
+            &spec.data.columns(),
+            spec.data.delimiter,
+        )?;
+        (files, f, t)
+    };
     let names = files.names();
-    let index = |n: &String| names.iter().position(|m| m == n).expect("resolved");
-    let targets = columns.targets.clone().unwrap_or_default();
-    let features = columns.features.clone().unwrap_or_default();
+    let name = |idx: &Vec<usize>| idx.iter().map(|&j| names[j].clone()).collect::<Vec<_>>();
+    let (feature_names, target_names) = (name(&features), name(&targets));
     let sel = Selection {
-        features: features.iter().map(index).collect(),
-        targets: targets.iter().map(index).collect(),
+        features,
+        targets,
         classes: None,
         drop_missing: spec.data.drop_missing,
         split: None,
     };
-    Ok((Arc::new(files), sel, [features, targets]))
+    Ok((Arc::new(files), sel, [feature_names, target_names]))
 }
 
 /// A dataset of no rows with the names and labels of the streamed data.

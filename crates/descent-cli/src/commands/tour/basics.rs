@@ -42,6 +42,7 @@ pub fn with_features(
             stream: false,
             memory_budget: None,
             shuffle_buffer: None,
+            chunk_rows: None,
         },
         model: ModelArgs {
             model: ModelName::from_str(model, false).map_err(anyhow::Error::msg)?,

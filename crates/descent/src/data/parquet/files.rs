@@ -1,12 +1,17 @@
 //! The Parquet files a `--data` path names (one file, a directory of them, or a glob), their
-//! row groups, and the one schema they must share.
+//! row groups, and the one schema they must share; or one CSV file cut into chunks of rows
+//! that play the part of row groups ([`ParquetFiles::open_csv`], `csv_chunks.rs`), so that
+//! everything that streams (the statistics pass, the shuffled order, resuming, the ranks'
+//! shares, the validation split) reads either format. The names say Parquet because it came
+//! first; a CSV data set is one file of one "row group" per chunk.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
-use super::column::{kind, Kind};
+use super::column::{kind, Conv, Kind};
+use super::csv_chunks::{self, CsvIndex};
 use crate::{Error, Result};
 
 /// One file: its path and the rows of each of its row groups.
@@ -22,8 +27,12 @@ pub struct ParquetFiles {
     /// What the user named (a file, a directory or a glob), for messages.
     pub origin: PathBuf,
     pub files: Vec<FileInfo>,
-    /// Every leaf column by name, with its kind (the same in every file).
+    /// Every leaf column by name, with its kind (the same in every file); a CSV file's
+    /// columns are text, parsed as numbers where a run reads numbers.
     pub columns: Vec<(String, Kind)>,
+    /// For a CSV file: where its chunks start (its one [`FileInfo`] has a row group per
+    /// chunk); `None`: Parquet.
+    pub csv: Option<CsvIndex>,
 }
 
 /// Whether `path` names Parquet data: a directory, a glob (`*`, `?` or `[` in a path that
@@ -113,7 +122,50 @@ impl ParquetFiles {
             origin: origin.to_path_buf(),
             files,
             columns,
+            csv: None,
         })
+    }
+
+    /// The CSV file at `path` as a data set of one file whose row groups are chunks of
+    /// `chunk_rows` data rows: one pass over the file to find where they start (see
+    /// `csv_chunks.rs`); the separator is `delimiter` or detected as the in-memory reader
+    /// detects it.
+    pub fn open_csv(
+        path: &Path,
+        delimiter: Option<crate::data::Delimiter>,
+        chunk_rows: usize,
+    ) -> Result<Self> {
+        let (header, index, row_groups) = csv_chunks::index(path, delimiter, chunk_rows)?;
+        Ok(ParquetFiles {
+            origin: path.to_path_buf(),
+            files: vec![FileInfo {
+                path: path.to_path_buf(),
+                row_groups,
+            }],
+            columns: header
+                .into_iter()
+                .map(|n| (n, Kind::Read(Conv::Text)))
+                .collect(),
+            csv: Some(index),
+        })
+    }
+
+    /// Row groups (CSV chunks) in all files, and the bytes of the columns `chosen` (Parquet:
+    /// compressed; CSV: every column of the chunks' lines).
+    pub fn chosen_bytes(&self, chosen: &[usize]) -> Result<(u64, u64)> {
+        if let Some(index) = &self.csv {
+            return Ok((index.starts.len() as u64, index.bytes.iter().sum()));
+        }
+        let (mut groups, mut bytes) = (0u64, 0u64);
+        for f in &self.files {
+            let reader = open(&f.path)?;
+            for rg in reader.metadata().row_groups() {
+                groups += 1;
+                let b: i64 = chosen.iter().map(|&j| rg.column(j).compressed_size()).sum();
+                bytes += b.max(0) as u64;
+            }
+        }
+        Ok((groups, bytes))
     }
 
     /// The column names, in schema order.

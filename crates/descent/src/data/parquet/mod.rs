@@ -9,9 +9,14 @@
 //! [`scan`] makes one pass for the statistics a run needs (rows, scalers, labels), and
 //! [`ParquetBatches`] hands the batches over, in a seeded order resumable from a position.
 //! [`ParquetSink`] writes files (generated data, predictions).
+//!
+//! A CSV file streams through the same reader, cut into chunks of rows that play the part of
+//! row groups ([`ParquetFiles::open_csv`]); its errors name the file, line and column
+//! ([`Error::Csv`](crate::Error::Csv)), as when it is read whole.
 
 mod chunks;
 mod column;
+mod csv_chunks;
 mod files;
 mod rows;
 mod stats;
@@ -22,6 +27,7 @@ mod write;
 
 pub use chunks::{Chunk, ColumnChunks};
 pub use column::{Conv, Cursor, Kind};
+pub use csv_chunks::{estimate as estimate_csv, CsvIndex, CSV_CHUNK_ROWS};
 pub use files::{is_parquet, open, FileInfo, ParquetFiles};
 pub use rows::{RowReader, Selection, CHUNK};
 pub use stats::{scan, Moments, PartStats, StreamStats};

@@ -1,10 +1,19 @@
-//! Rows of the chosen columns of a Parquet data set, read a chunk at a time in a given order
-//! of row groups, as `f64` features and targets: what the one-pass statistics and the
-//! streaming batches read. Memory: one chunk ([`CHUNK`] rows) of the chosen columns.
+//! Rows of the chosen columns of a Parquet data set (or of a CSV file's chunks), read a
+//! chunk at a time in a given order of row groups, as `f64` features and targets: what the
+//! one-pass statistics and the streaming batches read. Memory: one chunk ([`CHUNK`] rows)
+//! of the chosen columns.
+//!
+//! A row group is decoded by one of two readers, the one place where the formats differ:
+//! Parquet's column cursors, or a CSV chunk's records parsed by the in-memory CSV reader's
+//! rules (`decode_csv`). Both fill the same chunk of rows, with the first bad value of each
+//! row; what follows (dropping, the split, the order) is shared.
 //!
 //! Missing values follow the CSV rules: a null, NaN or infinite value in a chosen column is
 //! an error naming the file, row group, row and column, or with `drop_missing` the row is
-//! left out (the streamed data is then the rows that remain, in order).
+//! left out (the streamed data is then the rows that remain, in order). In a CSV file a row
+//! with a missing-value marker in a chosen column (`is_missing`: empty, NA, NaN, ...) is
+//! dropped under `drop_missing` whatever its other cells hold, as in memory, and errors name
+//! the file, line and column.
 //!
 //! A [`Selection`] with a split keeps one part of it ([`HashSplit`]), judged by the row's
 //! index in the data set (in file order, dropped rows counted).
@@ -17,6 +26,7 @@ use std::sync::Arc;
 use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 
 use super::column::{Cursor, Kind};
+use super::csv_chunks::CsvChunk;
 use super::files::ParquetFiles;
 use super::table::group_error;
 use crate::data::{HashSplit, Part};
@@ -74,7 +84,9 @@ impl Selection {
 
 /// One row group being read.
 struct Group {
+    /// Parquet: a cursor per chosen column; CSV: none, and the chunk's reader in `csv`.
     cursors: Vec<Cursor>,
+    csv: Option<CsvChunk>,
     file: usize,
     group: usize,
     /// The file row of the group's first row, its index in the data set, and the rows
@@ -105,6 +117,8 @@ pub struct RowReader {
     chunk_index: Vec<u64>,
     /// Text labels of the chunk (class targets only).
     labels: Vec<Vec<String>>,
+    /// Where each row of the chunk starts before rows are left out (CSV only).
+    lines: Vec<csv::Position>,
     /// Rows dropped so far (`drop_missing`).
     pub dropped: u64,
     /// Row groups opened so far, and the compressed bytes of their chosen columns.
@@ -137,6 +151,7 @@ impl RowReader {
             chunk_next: 0,
             chunk_index: Vec::new(),
             labels: Vec::new(),
+            lines: Vec::new(),
             dropped: 0,
             opened: (0, 0),
         }
@@ -219,10 +234,26 @@ impl RowReader {
         };
         self.next_group += 1;
         let (f, g, first) = self.groups[k];
-        if self.open.as_ref().is_none_or(|(of, _)| *of != f) {
-            self.open = Some((f, super::files::open(&self.files.files[f].path)?));
-        }
         let path = &self.files.files[f].path;
+        let group = |cursors, csv| Group {
+            cursors,
+            csv,
+            file: f,
+            group: g,
+            first,
+            index: self.starts[k],
+            read: 0,
+            rows: self.files.files[f].row_groups[g],
+        };
+        if let Some(index) = &self.files.csv {
+            let chunk = CsvChunk::open(path, index, g)?;
+            self.opened = (self.opened.0 + 1, self.opened.1 + index.bytes[g]);
+            self.group = Some(group(Vec::new(), Some(chunk)));
+            return Ok(true);
+        }
+        if self.open.as_ref().is_none_or(|(of, _)| *of != f) {
+            self.open = Some((f, super::files::open(path)?));
+        }
         let reader = &self.open.as_ref().expect("opened above").1;
         let rg = reader
             .get_row_group(g)
@@ -234,15 +265,7 @@ impl RowReader {
         self.opened = (self.opened.0 + 1, self.opened.1 + bytes.max(0) as u64);
         let columns = self.sel.features.iter().chain(&self.sel.targets).copied();
         let cursors = open_cursors(&self.files, &*rg, path, g, columns)?;
-        self.group = Some(Group {
-            cursors,
-            file: f,
-            group: g,
-            first,
-            index: self.starts[k],
-            read: 0,
-            rows: self.files.files[f].row_groups[g],
-        });
+        self.group = Some(group(cursors, None));
         Ok(true)
     }
 
@@ -264,9 +287,18 @@ impl RowReader {
         let want = CHUNK.min((group.rows - group.read) as usize);
         self.chunk.clear();
         self.chunk.resize(want * w, 0.0);
-        let mut missing: Vec<Option<(usize, String)>> = vec![None; want];
+        let mut missing: Vec<Option<Bad>> = vec![None; want];
         self.labels.clear();
         let classes = self.sel.classes.as_ref();
+        if let Some(csv) = &mut group.csv {
+            let out = Decoded {
+                chunk: &mut self.chunk,
+                missing: &mut missing,
+                labels: &mut self.labels,
+                lines: &mut self.lines,
+            };
+            decode_csv(csv, path, &self.sel, out)?;
+        }
         for (c, cursor) in group.cursors.iter_mut().enumerate() {
             let j = if c < n_features {
                 self.sel.features[c]
@@ -326,7 +358,9 @@ impl RowReader {
                     Ok(v) => self.chunk[i * w + c] = v,
                     Err(reason) => {
                         if missing[i].is_none() {
-                            missing[i] = Some((j, reason));
+                            let missing_value =
+                                reason.starts_with("null") || reason.contains("--drop-missing");
+                            missing[i] = Some((j, reason, missing_value));
                         }
                     }
                 }
@@ -340,14 +374,22 @@ impl RowReader {
         let mut kept = 0;
         self.chunk_index.clear();
         for (i, m) in missing.iter().enumerate() {
-            if let Some((j, reason)) = m {
-                let missing_value = reason.starts_with("null") || reason.contains("--drop-missing");
-                if !(self.sel.drop_missing && missing_value) {
+            if let Some((j, reason, missing_value)) = m {
+                if !(self.sel.drop_missing && *missing_value) {
+                    let column = Some(self.files.columns[*j].0.clone());
+                    if let Some(csv) = &group.csv {
+                        return Err(Error::Csv {
+                            path: path.clone(),
+                            line: Some(csv.line(path, &self.lines[i])),
+                            column,
+                            reason: reason.clone(),
+                        });
+                    }
                     return Err(Error::Parquet {
                         path: path.clone(),
                         row_group: Some(group.group),
                         row: Some(group.first + group.read + i as u64),
-                        column: Some(self.files.columns[*j].0.clone()),
+                        column,
                         reason: reason.clone(),
                     });
                 }
@@ -380,7 +422,75 @@ impl RowReader {
     }
 }
 
-/// A label's class index (0 while the classes are not known yet: the statistics pass).
+/// The first bad value of a row: its column (schema index), why, and whether it is a
+/// missing value (a row `drop_missing` drops) rather than an error in any case.
+type Bad = (usize, String, bool);
+
+/// What a row group's reader fills for a chunk of `missing.len()` rows.
+struct Decoded<'a> {
+    /// Row-major, the selection's width a row, already sized.
+    chunk: &'a mut [f64],
+    missing: &'a mut [Option<Bad>],
+    /// One text a row per label column.
+    labels: &'a mut Vec<Vec<String>>,
+    lines: &'a mut Vec<csv::Position>,
+}
+
+/// Parses the next rows of a CSV chunk by the in-memory reader's rules: under
+/// `drop_missing` a row with a missing-value marker in a chosen column is dropped whatever
+/// else it holds; otherwise the first cell (features, then targets) that is not a finite
+/// number, or an empty label, is the row's error, with the in-memory reader's reason.
+fn decode_csv(csv: &mut CsvChunk, path: &Path, sel: &Selection, out: Decoded<'_>) -> Result<()> {
+    use crate::data::csv_reader::{is_missing, parse_cell};
+    let w = sel.width();
+    let n_features = sel.features.len();
+    let classes = sel.classes.as_ref();
+    let chosen: Vec<usize> = sel.features.iter().chain(&sel.targets).copied().collect();
+    out.lines.clear();
+    if classes.is_some() {
+        out.labels.resize(sel.targets.len(), Vec::new());
+    }
+    for i in 0..out.missing.len() {
+        out.lines.push(csv.next(path)?);
+        let record = &csv.record;
+        for (c, &j) in chosen.iter().enumerate().skip(n_features) {
+            if classes.is_some() {
+                out.labels[c - n_features].push(record[j].to_string());
+            }
+        }
+        if sel.drop_missing {
+            if let Some(&j) = chosen.iter().find(|&&j| is_missing(&record[j])) {
+                out.missing[i] = Some((j, format!("`{}` is missing", &record[j]), true));
+                continue;
+            }
+        }
+        for (c, &j) in chosen.iter().enumerate() {
+            let cell = &record[j];
+            let value = match classes {
+                Some(map) if c >= n_features => {
+                    if cell.is_empty() {
+                        Err("empty label".to_string())
+                    } else {
+                        label_index(Some(map), cell)
+                    }
+                }
+                _ => parse_cell(cell),
+            };
+            match value {
+                Ok(v) => out.chunk[i * w + c] = v,
+                Err(reason) => {
+                    out.missing[i] = Some((j, reason, false));
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A label's class index (0 while the classes are not known yet: the statistics pass). A
+/// numeric label matches a class of the same value written otherwise (`10.0` and `10`), as
+/// in memory.
 fn label_index(
     classes: Option<&BTreeMap<String, usize>>,
     text: &str,
@@ -389,9 +499,18 @@ fn label_index(
         return Err("empty label; fill it in, remove the row, or pass --drop-missing".into());
     }
     match classes {
-        Some(map) if !map.is_empty() => map.get(text).map(|&k| k as f64).ok_or_else(|| {
-            format!("`{text}` is not one of the labels found when the data was first read")
-        }),
+        Some(map) if !map.is_empty() => map
+            .get(text)
+            .or_else(|| {
+                let v = text.parse::<f64>().ok()?;
+                map.iter()
+                    .find(|(l, _)| l.parse::<f64>().ok() == Some(v))
+                    .map(|(_, k)| k)
+            })
+            .map(|&k| k as f64)
+            .ok_or_else(|| {
+                format!("`{text}` is not one of the labels found when the data was first read")
+            }),
         _ => Ok(0.0),
     }
 }

@@ -39,7 +39,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ndarray::ArrayView2;
-use parquet::file::reader::FileReader;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -233,16 +232,14 @@ impl<F: Float> ParquetBatches<F> {
 
     /// What the epochs so far read (row groups, bytes) against the whole file's.
     pub fn read_share(&self) -> Result<ReadShare> {
-        let (mut file_groups, mut file_bytes) = (0u64, 0u64);
-        for f in &self.files.files {
-            let reader = super::files::open(&f.path)?;
-            for rg in reader.metadata().row_groups() {
-                file_groups += 1;
-                let chosen = self.sel.features.iter().chain(&self.sel.targets);
-                let bytes: i64 = chosen.map(|&j| rg.column(j).compressed_size()).sum();
-                file_bytes += bytes.max(0) as u64;
-            }
-        }
+        let chosen: Vec<usize> = self
+            .sel
+            .features
+            .iter()
+            .chain(&self.sel.targets)
+            .copied()
+            .collect();
+        let (file_groups, file_bytes) = self.files.chosen_bytes(&chosen)?;
         let now = self.reader.as_ref().map_or((0, 0), |r| r.opened);
         Ok(ReadShare {
             groups: self.read_before.0 + now.0,
