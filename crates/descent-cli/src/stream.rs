@@ -38,7 +38,9 @@ pub fn over_budget(d: &DataArgs, quiet: bool) -> Result<Option<StreamSpec>> {
         let files =
             ParquetFiles::open(&path).with_context(|| format!("--data {}", path.display()))?;
         in_memory_bytes(files.n_rows(), files.columns.len())
-    } else if path.is_file() {
+    } else if path.is_file() && d.one_hot.is_none() {
+        // (One-hot encoding needs the file read whole: such a run reads it whole, as
+        // before CSV could stream, rather than stop on the stream's refusal.)
         // Read whole, a CSV file is its text, then its rows as numbers: the text and the
         // table of the rows estimated from the mean length of the first thousand.
         let (size, columns, per_row) = estimate_csv(&path, d.delimiter)

@@ -253,3 +253,32 @@ fn a_bad_cell_in_a_streamed_csv_exits_1_naming_file_line_and_column() {
     );
     assert!(!d.join("r").join("model.json").exists());
 }
+
+#[test]
+fn a_csv_run_with_one_hot_encoding_is_read_whole_over_the_memory_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_awkward(d, 100);
+    let args = [
+        "train",
+        "--data",
+        "data.csv",
+        "--features",
+        "a,b,pet",
+        "--target",
+        "y",
+        "--one-hot",
+        "pet",
+        "--drop-missing",
+        "--memory-budget",
+        "1K",
+        "--epochs",
+        "1",
+        "--out",
+        "r",
+    ];
+    let out = ok(descent(&args, d));
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(!note.contains("streaming"), "{note}");
+    assert!(read(d, "r/model.json").contains("pet=dog"));
+}
