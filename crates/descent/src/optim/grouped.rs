@@ -39,9 +39,10 @@ pub struct Grouped<O: Optimizer, F: Float> {
 /// Elements per shard of a large parameter group (4 MiB of `f32`).
 pub const SHARD: usize = 1 << 20;
 
-/// Elements each thread must have to step before a step is split across threads: starting a
-/// thread costs tens of microseconds, the time to step about 10⁵ elements. Below this the
-/// calling thread steps everything (the same bits, as the shards are the same).
+/// Elements each thread must have to step before a step is split across threads: waking a
+/// pool worker costs microseconds, and tens when its core is busy, the time to step about
+/// 10⁵ elements. Below this the calling thread steps everything (the same bits, as the
+/// shards are the same).
 pub const MIN_ELEMENTS_PER_THREAD: usize = 1 << 17;
 
 impl<O: Optimizer, F: Float> Grouped<O, F> {
@@ -168,8 +169,11 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
     }
 }
 
-/// Steps sorted, disjoint groups on `threads` scoped threads, each taking a contiguous run of
-/// groups with about the same number of elements.
+/// Steps sorted, disjoint groups on the shared pool of `threads` threads
+/// ([`crate::parallel::pool`]), each group (a shard of at most [`SHARD`] elements) taken by
+/// whichever thread comes to it first ([`crate::parallel::run_blocks`]): no thread is
+/// started per step, and a thread that is held up by other work on its core leaves its
+/// shards to the others. Which thread steps a group never changes its bits.
 fn step_parallel<O: Optimizer, F: Float>(
     groups: &mut [Group<O, F>],
     threads: usize,
@@ -177,32 +181,31 @@ fn step_parallel<O: Optimizer, F: Float>(
     params: &mut [F],
     grads: &[F],
 ) {
-    let total: usize = groups.iter().map(|g| g.range.len()).sum();
-    let per_thread = total.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let (mut groups, mut params, mut grads) = (groups, params, grads);
-        let mut offset = 0;
-        while !groups.is_empty() {
-            // Take groups until this run holds about `per_thread` elements.
-            let mut count = 0;
-            let mut elements = 0;
-            while count < groups.len() && (count == 0 || elements < per_thread) {
-                elements += groups[count].range.len();
-                count += 1;
-            }
-            let end = groups[count - 1].range.end;
-            let (run, rest) = std::mem::take(&mut groups).split_at_mut(count);
-            let (p, p_rest) = std::mem::take(&mut params).split_at_mut(end - offset);
-            let (g, g_rest) = grads.split_at(end - offset);
-            let base = offset;
-            scope.spawn(move || step_run(run, base, lr, p, g));
-            (groups, params, grads, offset) = (rest, p_rest, g_rest, end);
-        }
+    let Some(pool) = crate::parallel::pool(threads) else {
+        step_run(groups, 0, lr, params, grads);
+        return;
+    };
+    let mut blocks = Vec::with_capacity(groups.len());
+    let (mut params, mut grads, mut offset) = (params, grads, 0);
+    for group in groups.iter_mut() {
+        // Disjoint and sorted: each group's slices are cut off the front of what is left.
+        let (_, p_rest) = std::mem::take(&mut params).split_at_mut(group.range.start - offset);
+        let (_, g_rest) = grads.split_at(group.range.start - offset);
+        let (p, p_rest) = p_rest.split_at_mut(group.range.len());
+        let (g, g_rest) = g_rest.split_at(group.range.len());
+        let (base, end) = (group.range.start, group.range.end);
+        blocks.push((std::slice::from_mut(group), base, p, g));
+        (params, grads, offset) = (p_rest, g_rest, end);
+    }
+    crate::parallel::run_blocks(pool, blocks, |(group, base, p, g)| {
+        step_run(group, base, lr, p, g)
     });
 }
 
-/// Steps a run of groups whose ranges start at `base` in `params` / `grads`; with AVX2 when
-/// the CPU has it (wider vectors, the same operations in the same order, so the same bits).
+/// Steps a run of groups whose ranges start at `base` in `params` / `grads`; with AVX-512 or
+/// AVX2 when the CPU has it (wider vectors, the same operations in the same order, so the
+/// same bits: each is one IEEE operation, rounded once, at any width, and no multiply is
+/// fused with an add).
 fn step_run<O: Optimizer, F: Float>(
     run: &mut [Group<O, F>],
     base: usize,
@@ -211,11 +214,29 @@ fn step_run<O: Optimizer, F: Float>(
     grads: &[F],
 ) {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above).
+        unsafe { step_run_avx512(run, base, lr, params, grads) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above).
         unsafe { step_run_avx2(run, base, lr, params, grads) };
         return;
     }
+    step_run_portable(run, base, lr, params, grads);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn step_run_avx512<O: Optimizer, F: Float>(
+    run: &mut [Group<O, F>],
+    base: usize,
+    lr: f64,
+    params: &mut [F],
+    grads: &[F],
+) {
     step_run_portable(run, base, lr, params, grads);
 }
 
