@@ -267,3 +267,107 @@ fn step_run_portable<O: Optimizer, F: Float>(
             .step(lr, &mut params[r.clone()], &grads[r], &mut group.state);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::{
+        Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, NAdam, RAdam, RmsProp, Rprop, SignDescent,
+        Sgd,
+    };
+
+    /// Values of many sizes and both signs, with zeros and ties, from a fixed LCG.
+    fn values<F: Float>(n: usize, seed: u64) -> Vec<F> {
+        let mut x = seed;
+        (0..n)
+            .map(|i| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                F::of(match i % 7 {
+                    0 => 0.0,
+                    1 => u * 1e-6,
+                    2 => u * 1e3,
+                    _ => u,
+                })
+            })
+            .collect()
+    }
+
+    /// Three steps of `config` through the AVX-512 and AVX2 builds of [`step_run`] (where the
+    /// CPU has them) leave the parameters and the state with the portable build's bits.
+    fn same_bits_on_every_build<O: Optimizer, F: Float>(config: O) {
+        let n = 2 * 1000 + 13; // an odd tail after the last full vector
+        let start = Grouped::<O, F>::with_groups(
+            config,
+            vec![
+                (0..1000, GroupOptions::default()),
+                (1000..n, GroupOptions::default()),
+            ],
+        );
+        type Build<O, F> = unsafe fn(&mut [Group<O, F>], usize, f64, &mut [F], &[F]);
+        let portable: Build<O, F> = |r, b, lr, p, g| step_run_portable(r, b, lr, p, g);
+        let mut builds: Vec<(&str, Build<O, F>)> = vec![("portable", portable)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                builds.push(("avx2", step_run_avx2::<O, F>));
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                builds.push(("avx512", step_run_avx512::<O, F>));
+            }
+        }
+        let mut results = Vec::new();
+        for (name, build) in &builds {
+            let mut opt = start.clone();
+            let mut params = values::<F>(n, 1);
+            for step in 0..3 {
+                let grads = values::<F>(n, 2 + step);
+                // SAFETY: only builds the CPU supports are listed.
+                unsafe { build(&mut opt.groups, 0, 0.01, &mut params, &grads) };
+            }
+            let bits: Vec<u64> = params.iter().map(|p| p.f64().to_bits()).collect();
+            results.push((*name, bits, opt.save_state().to_string()));
+        }
+        for (name, bits, state) in &results[1..] {
+            assert!(bits == &results[0].1, "{} {name}: parameters", O::NAME);
+            assert!(state == &results[0].2, "{} {name}: state", O::NAME);
+        }
+    }
+
+    fn same_bits_for<F: Float>() {
+        same_bits_on_every_build::<_, F>(Adam::default());
+        same_bits_on_every_build::<_, F>(Adam {
+            amsgrad: true,
+            maximize: true,
+            weight_decay: 0.1,
+            ..Adam::default()
+        });
+        same_bits_on_every_build::<_, F>(AdamW::default());
+        same_bits_on_every_build::<_, F>(Sgd::default());
+        same_bits_on_every_build::<_, F>(Sgd {
+            momentum: 0.9,
+            nesterov: true,
+            ..Sgd::default()
+        });
+        same_bits_on_every_build::<_, F>(Adagrad::default());
+        same_bits_on_every_build::<_, F>(Adadelta::default());
+        same_bits_on_every_build::<_, F>(Adamax::default());
+        same_bits_on_every_build::<_, F>(Asgd::default());
+        same_bits_on_every_build::<_, F>(NAdam::default());
+        same_bits_on_every_build::<_, F>(RAdam::default());
+        same_bits_on_every_build::<_, F>(RmsProp::default());
+        same_bits_on_every_build::<_, F>(RmsProp {
+            momentum: 0.9,
+            centered: true,
+            ..RmsProp::default()
+        });
+        same_bits_on_every_build::<_, F>(Rprop::default());
+        same_bits_on_every_build::<_, F>(SignDescent::default());
+    }
+
+    #[test]
+    fn every_optimizer_has_the_same_bits_on_every_instruction_set() {
+        same_bits_for::<f32>();
+        same_bits_for::<f64>();
+    }
+}
