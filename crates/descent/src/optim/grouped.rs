@@ -272,8 +272,8 @@ fn step_run_portable<O: Optimizer, F: Float>(
 mod tests {
     use super::*;
     use crate::optim::{
-        Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, NAdam, RAdam, RmsProp, Rprop, SignDescent,
-        Sgd,
+        Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, NAdam, RAdam, RmsProp, Rprop, Sgd,
+        SignDescent,
     };
 
     /// Values of many sizes and both signs, with zeros and ties, from a fixed LCG.
@@ -281,7 +281,9 @@ mod tests {
         let mut x = seed;
         (0..n)
             .map(|i| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
                 F::of(match i % 7 {
                     0 => 0.0,
