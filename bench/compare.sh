@@ -200,7 +200,7 @@ print(f"{e['DATE']}; {e['NPROC']} cores, {e['CPU_MODEL']}, {e['MEM_GIB']} GiB; "
       f"{e['ROUNDS']} rounds x {e['REPEAT']} repeats, medians of run medians; "
       "ratio = reference / descent (> 1: descent faster); fraction of limit = the time the "
       "machine's limit allows (P2: table bytes / copy rate; P4: FLOPs / GEMM rate on 1024^3 in the run's precision; "
-      "P5: 28 B per parameter / bytes moved per second by a copy of the same working set) "
+      "P5: the time of an in-place pass over P5's working set that reads p, g, m, v and writes p, m, v back, 28 B per parameter, on the same threads) "
       "/ descent's time, measured in the same process.")
 print()
 print("| " + " | ".join(head) + " |")

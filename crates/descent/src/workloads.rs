@@ -473,8 +473,9 @@ fn p1(threads: Option<usize>, observers: &mut [&mut dyn Observer<f32>]) -> Resul
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Floor {
     /// Which limit: `"copy"` (memory bandwidth, measured by copying a buffer the size of
-    /// the workload's data) or `"gemm"` (the GEMM's rate on a 1024³ product in the
-    /// workload's precision).
+    /// the workload's data), `"update"` (memory bandwidth, measured by a pass that updates
+    /// arrays in place as the workload does, [`update_rate`]) or `"gemm"` (the GEMM's rate
+    /// on a 1024³ product in the workload's precision).
     pub limit: &'static str,
     /// The time the workload's data movement or arithmetic takes at that limit.
     pub seconds: f64,
@@ -486,8 +487,9 @@ impl Workload {
     ///   (table bytes / bytes copied per second);
     /// - P4: the epoch's floating-point work (4·784·256 + 6·256·10 FLOPs a row: forward,
     ///   weight gradients, and the hidden layer's input gradient) at the GEMM rate;
-    /// - P5: Adam's 28 bytes a parameter (read p, g, m, v; write p, m, v) at the rate a copy
-    ///   moves bytes (read + written) through a working set of P5's 16 bytes a parameter.
+    /// - P5: Adam's 28 bytes a parameter (read p, g, m, v; write p, m, v back in place) at
+    ///   the rate of an in-place pass that moves the same bytes through a working set of
+    ///   P5's size and layout ([`update_rate`]): the time of that pass.
     ///
     /// `None` for workloads bound by arithmetic that no one figure stands for (P1, P3, the
     /// small runs).
@@ -513,12 +515,9 @@ impl Workload {
             }
             Workload::P5 { params, .. } => {
                 let n = params.len();
-                let moved = 28.0 * n as f64;
-                // A copy of 8n bytes into 8n more: a working set of 16 bytes a parameter,
-                // moving 2 bytes (one read, one written) per byte copied.
                 Some(Floor {
-                    limit: "copy",
-                    seconds: moved / (2.0 * copy_rate(8 * n, threads)),
+                    limit: "update",
+                    seconds: ADAM_BYTES as f64 * n as f64 / update_rate(n, threads),
                 })
             }
             _ => None,
@@ -527,26 +526,108 @@ impl Workload {
 }
 
 /// Bytes copied per second from one buffer of `bytes` into another, on `threads` threads
-/// (each copying a contiguous share); the best of five copies after a first that touches
-/// every page.
+/// (the run's pool, [`crate::parallel::pool`]; blocks of [`COPY_BLOCK`] bytes, each copied
+/// by whichever thread comes to it first); the best of five copies after a first that
+/// touches every page. Counts the bytes copied, as STREAM does, not the bytes moved: a
+/// copy also reads each destination line before writing it (write-allocate), so it moves
+/// about 3 bytes per byte copied through memory, not 2.
 pub fn copy_rate(bytes: usize, threads: usize) -> f64 {
     let n = bytes.max(8) / 8;
     let src: Vec<u64> = (0..n as u64).collect();
     let mut dst = vec![0u64; n];
-    let threads = threads.max(1);
-    let share = n.div_ceil(threads);
+    let pool = crate::parallel::pool(threads);
+    let block = COPY_BLOCK / 8;
     let mut best = f64::INFINITY;
     for _ in 0..6 {
         let t = std::time::Instant::now();
-        std::thread::scope(|scope| {
-            for (d, s) in dst.chunks_mut(share).zip(src.chunks(share)) {
-                scope.spawn(move || d.copy_from_slice(s));
-            }
-        });
+        let blocks: Vec<_> = dst.chunks_mut(block).zip(src.chunks(block)).collect();
+        run_on(pool, blocks, |(d, s)| d.copy_from_slice(s));
         best = best.min(t.elapsed().as_secs_f64());
         std::hint::black_box(&mut dst);
     }
     (8 * n) as f64 / best
+}
+
+/// Bytes a block of [`copy_rate`]'s copy moves from one buffer to the other (4 MiB: a few
+/// microseconds of work, so the threads share the copy evenly whatever the size).
+pub const COPY_BLOCK: usize = 4 << 20;
+
+/// Bytes one Adam step moves per parameter (f32): p, g, m and v read, then p, m and v
+/// written back in place (each written line was just read, so no extra read for it).
+pub const ADAM_BYTES: usize = 28;
+
+/// Bytes moved per second by the pass that bounds an Adam step over `n` f32 parameters, on
+/// `threads` threads ([`UpdateSet::pass`]: [`ADAM_BYTES`] an element); the best of five
+/// passes after a first that touches every page.
+pub fn update_rate(n: usize, threads: usize) -> f64 {
+    let mut set = UpdateSet::new(n);
+    let pool = crate::parallel::pool(threads);
+    let mut best = f64::INFINITY;
+    for _ in 0..6 {
+        let t = std::time::Instant::now();
+        set.pass(pool);
+        best = best.min(t.elapsed().as_secs_f64());
+        std::hint::black_box(&mut set);
+    }
+    (ADAM_BYTES * set.p.len()) as f64 / best
+}
+
+/// The working set of [`update_rate`]: four arrays of `n` 4-byte elements laid out as
+/// [`Workload::P5`] lays out its own (p and g whole; m and v one allocation per shard of
+/// [`crate::optim::SHARD`] elements, as the optimizer's state is).
+#[derive(Debug)]
+pub struct UpdateSet {
+    p: Vec<u32>,
+    g: Vec<u32>,
+    m: Vec<Vec<u32>>,
+    v: Vec<Vec<u32>>,
+}
+
+impl UpdateSet {
+    /// The set for `n` elements (at least 1), g counting up from 0 and the others zero.
+    pub fn new(n: usize) -> Self {
+        let (n, shard) = (n.max(1), crate::optim::SHARD);
+        let m: Vec<Vec<u32>> = (0..n.div_ceil(shard))
+            .map(|i| vec![0; shard.min(n - i * shard)])
+            .collect();
+        UpdateSet {
+            p: vec![0; n],
+            g: (0..n as u32).collect(),
+            v: m.clone(),
+            m,
+        }
+    }
+
+    /// One pass, shard by shard on `pool` as the optimizer steps them
+    /// ([`crate::parallel::run_blocks`]; `None`: on this thread): each element of g is read
+    /// and added into p, m and v in place (wrapping), so 16 bytes are read and 12 written
+    /// back an element, [`ADAM_BYTES`]; the arithmetic is one integer add per write, so
+    /// that the pass is bound by memory alone.
+    pub fn pass(&mut self, pool: Option<&rayon::ThreadPool>) {
+        let shard = crate::optim::SHARD;
+        let blocks: Vec<_> = self
+            .p
+            .chunks_mut(shard)
+            .zip(self.g.chunks(shard))
+            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
+            .collect();
+        run_on(pool, blocks, |((p, g), (m, v))| {
+            for (((p, g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *p = p.wrapping_add(*g);
+                *m = m.wrapping_add(*g);
+                *v = v.wrapping_add(*g);
+            }
+        });
+    }
+}
+
+/// `f` on every block: on `pool` ([`crate::parallel::run_blocks`]), or in order on this
+/// thread when there is none (one thread).
+fn run_on<T: Send, G: Fn(T) + Sync>(pool: Option<&rayon::ThreadPool>, blocks: Vec<T>, f: G) {
+    match pool {
+        Some(pool) => crate::parallel::run_blocks(pool, blocks, f),
+        None => blocks.into_iter().for_each(f),
+    }
 }
 
 /// FLOPs per second of the MLP kernel's GEMM ([`crate::kernels::matmul`], in `F`: the AVX-512
@@ -584,7 +665,7 @@ mod tests {
         let p2_64 = Workload::prepare("P2-sgd-f64", Some(4096), Some(1)).unwrap();
         assert_eq!(p2_64.floor(1).unwrap().limit, "copy");
         let p5 = Workload::prepare("P5", Some(1 << 16), Some(1)).unwrap();
-        assert_eq!(p5.floor(1).unwrap().limit, "copy");
+        assert_eq!(p5.floor(1).unwrap().limit, "update");
         assert!(Workload::prepare("P1", None, Some(1))
             .unwrap()
             .floor(1)
@@ -630,6 +711,34 @@ mod tests {
         assert_eq!(tour.run(Some(3)).unwrap(), 3);
         let mut p5 = Workload::prepare("P5", Some(1 << 10), Some(2)).unwrap();
         assert_eq!(p5.run(Some(2)).unwrap(), 2);
+    }
+
+    #[test]
+    fn the_update_pass_reads_four_arrays_and_writes_three_in_place() {
+        // Two shards and a part: m and v are cut as the optimizer's state is; after three
+        // passes on two threads p, m and v hold 3g everywhere and g is unchanged.
+        let n = 2 * crate::optim::SHARD + 5;
+        let mut set = UpdateSet::new(n);
+        assert_eq!(
+            set.m.iter().map(Vec::len).collect::<Vec<_>>(),
+            [crate::optim::SHARD, crate::optim::SHARD, 5]
+        );
+        for _ in 0..3 {
+            set.pass(crate::parallel::pool(2));
+        }
+        let flat = |parts: &[Vec<u32>]| parts.concat();
+        let expected: Vec<u32> = (0..n as u32).map(|i| i.wrapping_mul(3)).collect();
+        assert_eq!(set.g, (0..n as u32).collect::<Vec<_>>());
+        assert_eq!(set.p, expected);
+        assert_eq!(flat(&set.m), expected);
+        assert_eq!(flat(&set.v), expected);
+        // The P5 floor is the time of that pass: 28 bytes an element at its rate.
+        let p5 = Workload::prepare("P5", Some(1 << 16), Some(2)).unwrap();
+        let f = p5.floor(2).unwrap();
+        assert_eq!(f.limit, "update");
+        assert!(f.seconds > 0.0 && f.seconds.is_finite());
+        let r = update_rate(1 << 16, 2);
+        assert!((1e8..1e13).contains(&r), "{r}");
     }
 
     #[test]

@@ -28,13 +28,13 @@
 //! count (tested for 1, 2 and 3 threads, both back ends).
 
 use std::any::TypeId;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, ShapeBuilder};
 use rayon::ThreadPool;
 
+use crate::parallel::run_blocks;
 use crate::Float;
 
 /// Which GEMM runs the large products.
@@ -231,94 +231,6 @@ fn split_rows<'a, 'c, F>(
     }
     blocks.push((a, c));
     blocks
-}
-
-/// Runs `f` on every block, each block taken by whichever thread comes to it first: this
-/// thread and `pool`'s workers; returns when every block is done. A worker that has not
-/// started when this thread runs out of blocks is not waited for: on a machine whose cores
-/// are taken by other work, a woken worker can wait milliseconds for one (a fork-join scope
-/// would sleep until it had run; P4 then ran 1.1-1.5x slower on two threads than on one).
-/// Which thread computes a block never changes its bits.
-fn run_blocks<T: Send, G: Fn(T) + Sync>(pool: &ThreadPool, blocks: Vec<T>, f: G) {
-    let n = blocks.len();
-    let slots: Vec<Mutex<Option<T>>> = blocks.into_iter().map(|b| Mutex::new(Some(b))).collect();
-    let run = |i: usize| {
-        let block = slots[i]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(block) = block {
-            f(block);
-        }
-    };
-    let job: &(dyn Fn(usize) + Sync) = &run;
-    let job = job as *const (dyn Fn(usize) + Sync + '_);
-    // SAFETY: only the lifetime bound changes; `Claims` calls `job` for indices below `n`
-    // alone, and every such call ends before this function returns (it waits for `done`).
-    let job = unsafe {
-        std::mem::transmute::<
-            *const (dyn Fn(usize) + Sync + '_),
-            *const (dyn Fn(usize) + Sync + 'static),
-        >(job)
-    };
-    let claims = Arc::new(Claims {
-        next: AtomicUsize::new(0),
-        done: AtomicUsize::new(0),
-        n,
-        job,
-    });
-    for _ in 1..n.min(pool.current_num_threads() + 1) {
-        let claims = Arc::clone(&claims);
-        pool.spawn(move || claims.work());
-    }
-    // Unwinding from here would free what a worker may still be reading: abort instead. (A
-    // panic on a worker aborts too: the pool has no panic handler.)
-    let guard = AbortOnUnwind;
-    claims.work();
-    while claims.done.load(Ordering::Acquire) < n {
-        std::thread::yield_now();
-    }
-    std::mem::forget(guard);
-}
-
-/// The blocks of one [`run_blocks`]: the next index to take, how many are done, and the
-/// job that computes block `i`.
-struct Claims {
-    next: AtomicUsize,
-    done: AtomicUsize,
-    n: usize,
-    job: *const (dyn Fn(usize) + Sync + 'static),
-}
-
-// SAFETY: `job` points to a `Sync` closure, called only for indices below `n` (each taken
-// once) while `run_blocks` waits; the counters are atomic.
-unsafe impl Send for Claims {}
-// SAFETY: as above.
-unsafe impl Sync for Claims {}
-
-impl Claims {
-    /// Takes and computes blocks until none is left.
-    fn work(&self) {
-        loop {
-            let i = self.next.fetch_add(1, Ordering::AcqRel);
-            if i >= self.n {
-                return;
-            }
-            // SAFETY: `i < n`: `run_blocks` has not returned, nor will it before `done`
-            // counts this block, so the closure is alive.
-            unsafe { (*self.job)(i) };
-            self.done.fetch_add(1, Ordering::Release);
-        }
-    }
-}
-
-/// Aborts the process when dropped (during an unwind through [`run_blocks`]).
-struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        std::process::abort();
-    }
 }
 
 /// `c = a · b` for products whose bits need only depend on the whole shape.
@@ -610,28 +522,6 @@ mod tests {
     #[test]
     fn split_products_keep_the_bits_of_one_thread_f64() {
         splits_keep_the_bits::<f64>();
-    }
-
-    /// Blocks are not left waiting for a worker that has no core: with the pool's only
-    /// worker held busy, every block is computed, on this thread, and the call returns.
-    #[test]
-    fn blocks_do_not_wait_for_a_busy_worker() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let (busy, is_busy) = std::sync::mpsc::channel::<()>();
-        pool.spawn(move || {
-            busy.send(()).unwrap();
-            held.recv().unwrap();
-        });
-        is_busy.recv().unwrap();
-        let mut out = [0usize; 4];
-        let blocks: Vec<(usize, &mut usize)> = out.iter_mut().enumerate().collect();
-        run_blocks(&pool, blocks, |(i, o)| *o = i + 1);
-        assert_eq!(out, [1, 2, 3, 4]);
-        release.send(()).unwrap();
     }
 
     /// Small products, and runs without a pool, stay whole on the calling thread; blocks are

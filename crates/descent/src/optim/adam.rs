@@ -121,9 +121,8 @@ impl Optimizer for Adam {
         check_non_negative("weight_decay", self.weight_decay)
     }
 
-    #[inline(always)] // so that the AVX2 build of `Grouped::step` vectorizes it
-                      // torch's denominator: `sqrt(v) / sqrt(1 - beta2^t) + eps` (v: the running maximum with
-                      // amsgrad).
+    // torch's denominator: `sqrt(v) / sqrt(1 - beta2^t) + eps` (v: the running maximum with
+    // amsgrad).
     fn effective_steps<F: Float>(&self, lr: f64, state: &AdamState<F>) -> Option<Vec<f64>> {
         if state.step == 0 {
             return None;
@@ -141,6 +140,9 @@ impl Optimizer for Adam {
         )
     }
 
+    // Inlined so that the AVX-512 and AVX2 builds of `Grouped::step` compile this loop with
+    // their wider vectors (a call would run the baseline build).
+    #[inline(always)]
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
         debug_assert_eq!(params.len(), grads.len());
         let n = params.len();
@@ -321,11 +323,11 @@ impl Optimizer for AdamW {
     fn validate(&self, lr: f64) -> Result<()> {
         self.adam().validate(lr)
     }
-    #[inline(always)] // so that the AVX2 build of `Grouped::step` vectorizes it
     fn effective_steps<F: Float>(&self, lr: f64, state: &AdamState<F>) -> Option<Vec<f64>> {
         self.adam().effective_steps(lr, state)
     }
 
+    #[inline(always)] // as Adam's, so that the wide builds of `Grouped::step` reach its loop
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
         self.adam().step(lr, params, grads, state);
     }

@@ -39,9 +39,10 @@ pub struct Grouped<O: Optimizer, F: Float> {
 /// Elements per shard of a large parameter group (4 MiB of `f32`).
 pub const SHARD: usize = 1 << 20;
 
-/// Elements each thread must have to step before a step is split across threads: starting a
-/// thread costs tens of microseconds, the time to step about 10⁵ elements. Below this the
-/// calling thread steps everything (the same bits, as the shards are the same).
+/// Elements each thread must have to step before a step is split across threads: waking a
+/// pool worker costs microseconds, and tens when its core is busy, the time to step about
+/// 10⁵ elements. Below this the calling thread steps everything (the same bits, as the
+/// shards are the same).
 pub const MIN_ELEMENTS_PER_THREAD: usize = 1 << 17;
 
 impl<O: Optimizer, F: Float> Grouped<O, F> {
@@ -168,8 +169,11 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
     }
 }
 
-/// Steps sorted, disjoint groups on `threads` scoped threads, each taking a contiguous run of
-/// groups with about the same number of elements.
+/// Steps sorted, disjoint groups on the shared pool of `threads` threads
+/// ([`crate::parallel::pool`]), each group (a shard of at most [`SHARD`] elements) taken by
+/// whichever thread comes to it first ([`crate::parallel::run_blocks`]): no thread is
+/// started per step, and a thread that is held up by other work on its core leaves its
+/// shards to the others. Which thread steps a group never changes its bits.
 fn step_parallel<O: Optimizer, F: Float>(
     groups: &mut [Group<O, F>],
     threads: usize,
@@ -177,32 +181,31 @@ fn step_parallel<O: Optimizer, F: Float>(
     params: &mut [F],
     grads: &[F],
 ) {
-    let total: usize = groups.iter().map(|g| g.range.len()).sum();
-    let per_thread = total.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let (mut groups, mut params, mut grads) = (groups, params, grads);
-        let mut offset = 0;
-        while !groups.is_empty() {
-            // Take groups until this run holds about `per_thread` elements.
-            let mut count = 0;
-            let mut elements = 0;
-            while count < groups.len() && (count == 0 || elements < per_thread) {
-                elements += groups[count].range.len();
-                count += 1;
-            }
-            let end = groups[count - 1].range.end;
-            let (run, rest) = std::mem::take(&mut groups).split_at_mut(count);
-            let (p, p_rest) = std::mem::take(&mut params).split_at_mut(end - offset);
-            let (g, g_rest) = grads.split_at(end - offset);
-            let base = offset;
-            scope.spawn(move || step_run(run, base, lr, p, g));
-            (groups, params, grads, offset) = (rest, p_rest, g_rest, end);
-        }
+    let Some(pool) = crate::parallel::pool(threads) else {
+        step_run(groups, 0, lr, params, grads);
+        return;
+    };
+    let mut blocks = Vec::with_capacity(groups.len());
+    let (mut params, mut grads, mut offset) = (params, grads, 0);
+    for group in groups.iter_mut() {
+        // Disjoint and sorted: each group's slices are cut off the front of what is left.
+        let (_, p_rest) = std::mem::take(&mut params).split_at_mut(group.range.start - offset);
+        let (_, g_rest) = grads.split_at(group.range.start - offset);
+        let (p, p_rest) = p_rest.split_at_mut(group.range.len());
+        let (g, g_rest) = g_rest.split_at(group.range.len());
+        let (base, end) = (group.range.start, group.range.end);
+        blocks.push((std::slice::from_mut(group), base, p, g));
+        (params, grads, offset) = (p_rest, g_rest, end);
+    }
+    crate::parallel::run_blocks(pool, blocks, |(group, base, p, g)| {
+        step_run(group, base, lr, p, g)
     });
 }
 
-/// Steps a run of groups whose ranges start at `base` in `params` / `grads`; with AVX2 when
-/// the CPU has it (wider vectors, the same operations in the same order, so the same bits).
+/// Steps a run of groups whose ranges start at `base` in `params` / `grads`; with AVX-512 or
+/// AVX2 when the CPU has it (wider vectors, the same operations in the same order, so the
+/// same bits: each is one IEEE operation, rounded once, at any width, and no multiply is
+/// fused with an add).
 fn step_run<O: Optimizer, F: Float>(
     run: &mut [Group<O, F>],
     base: usize,
@@ -211,11 +214,29 @@ fn step_run<O: Optimizer, F: Float>(
     grads: &[F],
 ) {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above).
+        unsafe { step_run_avx512(run, base, lr, params, grads) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above).
         unsafe { step_run_avx2(run, base, lr, params, grads) };
         return;
     }
+    step_run_portable(run, base, lr, params, grads);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn step_run_avx512<O: Optimizer, F: Float>(
+    run: &mut [Group<O, F>],
+    base: usize,
+    lr: f64,
+    params: &mut [F],
+    grads: &[F],
+) {
     step_run_portable(run, base, lr, params, grads);
 }
 
@@ -244,5 +265,111 @@ fn step_run_portable<O: Optimizer, F: Float>(
         group
             .config
             .step(lr, &mut params[r.clone()], &grads[r], &mut group.state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::{
+        Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, NAdam, RAdam, RmsProp, Rprop, Sgd,
+        SignDescent,
+    };
+
+    /// Values of many sizes and both signs, with zeros and ties, from a fixed LCG.
+    fn values<F: Float>(n: usize, seed: u64) -> Vec<F> {
+        let mut x = seed;
+        (0..n)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                F::of(match i % 7 {
+                    0 => 0.0,
+                    1 => u * 1e-6,
+                    2 => u * 1e3,
+                    _ => u,
+                })
+            })
+            .collect()
+    }
+
+    /// Three steps of `config` through the AVX-512 and AVX2 builds of [`step_run`] (where the
+    /// CPU has them) leave the parameters and the state with the portable build's bits.
+    fn same_bits_on_every_build<O: Optimizer, F: Float>(config: O) {
+        let n = 2 * 1000 + 13; // an odd tail after the last full vector
+        let start = Grouped::<O, F>::with_groups(
+            config,
+            vec![
+                (0..1000, GroupOptions::default()),
+                (1000..n, GroupOptions::default()),
+            ],
+        );
+        type Build<O, F> = unsafe fn(&mut [Group<O, F>], usize, f64, &mut [F], &[F]);
+        let portable: Build<O, F> = |r, b, lr, p, g| step_run_portable(r, b, lr, p, g);
+        let mut builds: Vec<(&str, Build<O, F>)> = vec![("portable", portable)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                builds.push(("avx2", step_run_avx2::<O, F>));
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                builds.push(("avx512", step_run_avx512::<O, F>));
+            }
+        }
+        let mut results = Vec::new();
+        for (name, build) in &builds {
+            let mut opt = start.clone();
+            let mut params = values::<F>(n, 1);
+            for step in 0..3 {
+                let grads = values::<F>(n, 2 + step);
+                // SAFETY: only builds the CPU supports are listed.
+                unsafe { build(&mut opt.groups, 0, 0.01, &mut params, &grads) };
+            }
+            let bits: Vec<u64> = params.iter().map(|p| p.f64().to_bits()).collect();
+            results.push((*name, bits, opt.save_state().to_string()));
+        }
+        for (name, bits, state) in &results[1..] {
+            assert!(bits == &results[0].1, "{} {name}: parameters", O::NAME);
+            assert!(state == &results[0].2, "{} {name}: state", O::NAME);
+        }
+    }
+
+    fn same_bits_for<F: Float>() {
+        same_bits_on_every_build::<_, F>(Adam::default());
+        same_bits_on_every_build::<_, F>(Adam {
+            amsgrad: true,
+            maximize: true,
+            weight_decay: 0.1,
+            ..Adam::default()
+        });
+        same_bits_on_every_build::<_, F>(AdamW::default());
+        same_bits_on_every_build::<_, F>(Sgd::default());
+        same_bits_on_every_build::<_, F>(Sgd {
+            momentum: 0.9,
+            nesterov: true,
+            ..Sgd::default()
+        });
+        same_bits_on_every_build::<_, F>(Adagrad::default());
+        same_bits_on_every_build::<_, F>(Adadelta::default());
+        same_bits_on_every_build::<_, F>(Adamax::default());
+        same_bits_on_every_build::<_, F>(Asgd::default());
+        same_bits_on_every_build::<_, F>(NAdam::default());
+        same_bits_on_every_build::<_, F>(RAdam::default());
+        same_bits_on_every_build::<_, F>(RmsProp::default());
+        same_bits_on_every_build::<_, F>(RmsProp {
+            momentum: 0.9,
+            centered: true,
+            ..RmsProp::default()
+        });
+        same_bits_on_every_build::<_, F>(Rprop::default());
+        same_bits_on_every_build::<_, F>(SignDescent::default());
+    }
+
+    #[test]
+    fn every_optimizer_has_the_same_bits_on_every_instruction_set() {
+        same_bits_for::<f32>();
+        same_bits_for::<f64>();
     }
 }
