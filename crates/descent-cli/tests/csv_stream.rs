@@ -7,28 +7,11 @@
 //! and writes no model.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn descent(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_descent"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
 
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn read(dir: &Path, file: &str) -> String {
-    std::fs::read_to_string(dir.join(file)).unwrap()
-}
+use common::{descent, read, succeeded as ok};
 
 /// `n` rows: features a, b (missing in rows 3 and 12), a quoted note with a line break in
 /// every fourth row, a real target y, a binary label and a three-class label.

@@ -3,37 +3,12 @@
 //! `--stream` gives the in-memory run's metrics.csv byte for byte and resumes from its
 //! checkpoint, also with a validation split; bad files exit 1 with a message naming the file.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../descent/tests/fixtures/parquet")
-        .join(name)
-        .display()
-        .to_string()
-}
+mod common;
 
-fn descent(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_descent"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn read(dir: &Path, file: &str) -> String {
-    std::fs::read_to_string(dir.join(file)).unwrap()
-}
+use common::{descent, parquet_fixture as fixture, read, succeeded as ok};
 
 const FEATURES: &str = "i8,i16,u8,u32,f16,f32,f64,flag,d32,d64,level";
 

@@ -4,36 +4,15 @@
 //! same values, and nothing on an error; `train --stream --scale-from RUN` uses that run's
 //! scalers and so gives its bytes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::sync::Arc;
 
 use descent::data::parquet::{ColumnChunks, ParquetFiles};
 
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../descent/tests/fixtures/parquet")
-        .join(name)
-        .display()
-        .to_string()
-}
+mod common;
 
-fn descent(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_descent"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{descent, parquet_fixture as fixture, succeeded as ok};
 
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: run the real `descent` binary in a directory.
+//! (Not every test binary uses every helper.)
+#![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs `descent args...` in `dir`.
@@ -22,4 +24,28 @@ pub fn ok(args: &[&str], dir: &Path) -> String {
         String::from_utf8_lossy(&out.stdout)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `out` of a command that must have succeeded (its stderr in the failure message).
+pub fn succeeded(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The text of `file` in `dir`.
+pub fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+/// The path of one of the library's Parquet fixtures (crates/descent/tests/fixtures/parquet).
+pub fn parquet_fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../descent/tests/fixtures/parquet")
+        .join(name)
+        .display()
+        .to_string()
 }
