@@ -1,5 +1,5 @@
 //! Worker threads: how many a run may use, the worker pools, and how blocks of work are
-//! handed out on them ([`run_blocks`]: each block to whichever thread comes to it first).
+//! handed out on them (`run_blocks`: each block to whichever thread comes to it first).
 //!
 //! The count is a value a run is given ([`crate::train::TrainConfig::threads`], the CLI's
 //! `--threads`), never a process-wide setting: two runs in one process may use different

@@ -599,7 +599,7 @@ impl UpdateSet {
     }
 
     /// One pass, shard by shard on `pool` as the optimizer steps them
-    /// ([`crate::parallel::run_blocks`]; `None`: on this thread): each element of g is read
+    /// (`parallel::run_blocks`; `None`: on this thread): each element of g is read
     /// and added into p, m and v in place (wrapping), so 16 bytes are read and 12 written
     /// back an element, [`ADAM_BYTES`]; the arithmetic is one integer add per write, so
     /// that the pass is bound by memory alone.
