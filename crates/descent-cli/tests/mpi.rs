@@ -263,12 +263,26 @@ fn streamed_csv_ranks_read_only_their_chunks_and_write_the_single_process_bytes(
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     ok(
-        &["generate", "linear", "--rows", "96", "--features", "4", "--seed", "2", "--out", "g.csv"],
+        &[
+            "generate",
+            "linear",
+            "--rows",
+            "96",
+            "--features",
+            "4",
+            "--seed",
+            "2",
+            "--out",
+            "g.csv",
+        ],
         dir,
     );
     // 96 rows in 3 chunks of 32; one batch of 96 rows: rows 0-63 on rank 0, 64-95 on rank 1.
     let base = "train --data g.csv --stream --chunk-rows 32 --scale standard --model linear --optimizer adam --lr 0.01 --batch 128 --epochs 4 --threads 1 --seed 5";
-    for (name, order) in [("file-order", "--no-shuffle"), ("chunks-permuted", "--shuffle-buffer 1")] {
+    for (name, order) in [
+        ("file-order", "--no-shuffle"),
+        ("chunks-permuted", "--shuffle-buffer 1"),
+    ] {
         let single = format!("{name}-1p");
         let args = format!("{base} {order} --out {single}");
         ok(&args.split_whitespace().collect::<Vec<_>>(), dir);

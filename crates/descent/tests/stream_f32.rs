@@ -103,7 +103,11 @@ fn a_number_too_large_for_f32_is_refused_in_a_stream_as_in_memory() {
         assert_eq!(stream, Some(format!("big.parquet, {place}, {reason}")));
         // In f64 both train.
         for path in ["big.csv", "big.parquet"] {
-            assert_eq!(errors(&spec(&d.join(path), DType::F64), d), (None, None), "{path}");
+            assert_eq!(
+                errors(&spec(&d.join(path), DType::F64), d),
+                (None, None),
+                "{path}"
+            );
         }
     }
     std::fs::remove_dir_all(d).unwrap();

@@ -204,8 +204,8 @@ fn read(
     };
     match model.dtype {
         // The reader's advice is for training; here the model's precision is fixed.
-        DType::F32 => read_csv_bytes_with::<f32>(origin, bytes, columns, kind, options).map_err(
-            |e| match e {
+        DType::F32 => {
+            read_csv_bytes_with::<f32>(origin, bytes, columns, kind, options).map_err(|e| match e {
                 descent::Error::Csv {
                     path,
                     line,
@@ -218,8 +218,8 @@ fn read(
                     reason: f32_advice(reason),
                 },
                 other => other,
-            },
-        ),
+            })
+        }
         DType::F64 => read_csv_bytes_with::<f64>(origin, bytes, columns, kind, options),
     }
 }

@@ -49,9 +49,7 @@ pub fn wanted(args: &PredictArgs, model: &Model) -> Result<bool> {
         .data
         .as_deref()
         .is_some_and(|d| matches!(DataSource::parse(d), DataSource::File(_)));
-    Ok(file
-        && model.one_hot.is_none()
-        && crate::stream::over_budget(&args.data, true)?.is_some())
+    Ok(file && model.one_hot.is_none() && crate::stream::over_budget(&args.data, true)?.is_some())
 }
 
 /// Which columns of the data are read, and where each sits in a chunk.
@@ -138,7 +136,10 @@ impl Layout {
         let readable: Vec<usize> = (0..files.columns.len())
             .filter(|&j| matches!(files.columns[j].1, Kind::Read(_)))
             .collect();
-        let header: Vec<String> = readable.iter().map(|&j| files.columns[j].0.clone()).collect();
+        let header: Vec<String> = readable
+            .iter()
+            .map(|&j| files.columns[j].0.clone())
+            .collect();
         let keep: Vec<usize> = keep_of(args, &header)?
             .into_iter()
             .map(|h| readable[h])
@@ -214,7 +215,14 @@ pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {
     loop {
         let mut source = layout.open(args)?;
         let mut out = None;
-        let result = predict_all(model, args, &layout, &mut source, &mut out, &mut drop_targets);
+        let result = predict_all(
+            model,
+            args,
+            &layout,
+            &mut source,
+            &mut out,
+            &mut drop_targets,
+        );
         let (dropped, out) = match (result, out) {
             (Ok(_), None) => bail!("internal: no output"),
             (Ok(dropped), Some(out)) => (dropped, out),
@@ -270,7 +278,12 @@ fn predict_all(
                 Some(k) => k.clone(),
                 None => piece.kinds(&layout.keep_at).unwrap_or_default(),
             };
-            *out = Some(Output::create(args.out.as_deref(), model, &layout.kept_names, &kinds)?);
+            *out = Some(Output::create(
+                args.out.as_deref(),
+                model,
+                &layout.kept_names,
+                &kinds,
+            )?);
         }
         let (x, checks) = piece.features(&layout.feature_at, f32);
         let mut kept = Vec::with_capacity(checks.len());
@@ -322,7 +335,9 @@ fn predict_all(
     }
     if written == 0 && layout.parquet.is_none() {
         let reason = if dropped > 0 {
-            format!("every data row ({dropped}) has a missing value and was dropped (--drop-missing)")
+            format!(
+                "every data row ({dropped}) has a missing value and was dropped (--drop-missing)"
+            )
         } else {
             "the file has a header but no data rows".into()
         };
@@ -336,7 +351,12 @@ fn predict_all(
     }
     if out.is_none() {
         let kinds = layout.kinds.clone().unwrap_or_default();
-        *out = Some(Output::create(args.out.as_deref(), model, &layout.kept_names, &kinds)?);
+        *out = Some(Output::create(
+            args.out.as_deref(),
+            model,
+            &layout.kept_names,
+            &kinds,
+        )?);
     }
     Ok(Some(dropped))
 }

@@ -44,7 +44,11 @@ impl Source {
     pub fn next(&mut self) -> Result<Option<Piece<'_>>> {
         Ok(match self {
             Source::Parquet(chunks) => chunks.next_chunk()?.map(|chunk| {
-                let index = chunk.cursors.iter().map(|c| dense_index(&c.valid)).collect();
+                let index = chunk
+                    .cursors
+                    .iter()
+                    .map(|c| dense_index(&c.valid))
+                    .collect();
                 Piece::Parquet(chunk, index)
             }),
             Source::Csv(records) => records.next_chunk()?.map(Piece::Csv),
@@ -110,6 +114,9 @@ impl Piece<'_> {
                 for (c, &r) in at.iter().enumerate() {
                     let cursor = &chunk.cursors[r];
                     let filled = cursor.fill_numbers(&mut x[c..], d);
+                    if filled && !f32 {
+                        continue; // no null, every value finite
+                    }
                     for i in 0..n {
                         let value = match index[r][i] {
                             _ if filled => Ok(x[i * d + c]),
@@ -149,9 +156,7 @@ impl Piece<'_> {
             Piece::Csv(rows) => is_missing(&rows.records[i][at]),
             Piece::Parquet(chunk, index) => match index[at][i] {
                 None => true,
-                Some(k) => chunk.cursors[at]
-                    .text(k)
-                    .map_or(true, |t| is_missing(&t)),
+                Some(k) => chunk.cursors[at].text(k).map_or(true, |t| is_missing(&t)),
             },
         }
     }
@@ -257,7 +262,11 @@ impl Piece<'_> {
             return None;
         };
         let kind = |j: usize| {
-            let mut cells = rows.records.iter().map(|r| &r[j]).filter(|c| !is_missing(c));
+            let mut cells = rows
+                .records
+                .iter()
+                .map(|r| &r[j])
+                .filter(|c| !is_missing(c));
             let first = cells.next();
             match first {
                 Some(c) if c.parse::<f64>().is_ok() && cells.all(|c| c.parse::<f64>().is_ok()) => {

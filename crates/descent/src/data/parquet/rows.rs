@@ -433,7 +433,12 @@ impl RowReader {
 /// Marks the rows whose value in column `c` of the chunk (rows of `w` values; schema column
 /// `j`) is too large for f32, unless the row already has a bad value (in an earlier column):
 /// the in-memory reader's error for the value's text.
-fn refuse_f32_overflow(chunk: &[f64], (c, w): (usize, usize), j: usize, missing: &mut [Option<Bad>]) {
+fn refuse_f32_overflow(
+    chunk: &[f64],
+    (c, w): (usize, usize),
+    j: usize,
+    missing: &mut [Option<Bad>],
+) {
     for (i, m) in missing.iter_mut().enumerate() {
         let v = chunk[i * w + c];
         if m.is_none() && v.is_finite() && !(v as f32).is_finite() {
