@@ -6,7 +6,8 @@
 #
 # Then the same for CSV: a file of CSV_ROWS rows x 20 features written by `descent generate
 # linear` (1 500 000 rows: about 620 MB), streamed in chunks (the example's `index_seconds`
-# is the pass that finds them), against the file read whole. ONLY=csv runs that part alone.
+# is the pass that finds them), against the file read whole, and `predict` on it streamed (to
+# CSV and to Parquet) and read whole. ONLY=csv runs that part alone.
 #
 # 5 M rows x 100 float32 features is P6 (about 2 GB of snappy Parquet); 10 M rows x 100 is
 # the 4 GB acceptance file. Needs pyarrow (and torch for the PyTorch side), GNU time, and a
@@ -46,6 +47,15 @@ csv_case() {
         --lr 0.01 --batch 256 --epochs 1 --no-shuffle --scale minmax --dtype f32 --out "$dir/csv-run-memory" -q
     cmp "$dir/csv-run/metrics.csv" "$dir/csv-run-memory/metrics.csv" \
         && echo "csv-stream metrics.csv: the in-memory run's bytes"
+    # Predictions from the CSV file: streamed (to CSV, to Parquet) and read whole.
+    measure csv-predict-stream "$bin" predict --stream --model "$dir/csv-run" --data "$csv" \
+        --out "$dir/csv-preds-stream.csv"
+    measure csv-predict-parquet "$bin" predict --stream --model "$dir/csv-run" --data "$csv" \
+        --out "$dir/csv-preds-stream.parquet"
+    measure csv-predict-memory "$bin" predict --model "$dir/csv-run" --data "$csv" \
+        --out "$dir/csv-preds-memory.csv"
+    cmp "$dir/csv-preds-stream.csv" "$dir/csv-preds-memory.csv" \
+        && echo "csv-predict-stream: the in-memory predictions' bytes"
 }
 if [[ "${ONLY:-}" == csv ]]; then
     csv_case

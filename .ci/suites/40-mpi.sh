@@ -2,7 +2,8 @@
 # MPI suite: data-parallel `descent train` under `mpirun` (issue 17). Installs Open MPI and
 # libclang (rsmpi's build needs both), builds with `--features mpi` and runs
 # crates/descent-cli/tests/mpi.rs: byte-identical files for 1, 2, 3 and 8 ranks and for both
-# ordered algorithms (all-gather, chain), streamed ranks reading only their row groups, the
+# ordered algorithms (all-gather, chain), streamed ranks reading only their row groups (or a
+# streamed CSV file's chunks), the
 # plain all-reduce's tolerance, mismatched ranks refused, a failing or killed rank ending the
 # run, resume; and the cluster's unit tests (the α-β choice). Runs as root on a fresh Debian
 # machine.

@@ -117,10 +117,10 @@ pub struct DataArgs {
     pub max_categories: Option<usize>,
     /// Stream the data in batches instead of reading it whole: memory stays bounded whatever
     /// the size of the data. train: Parquet or CSV (a CSV file is read in chunks of rows,
-    /// --chunk-rows); predict: Parquet.
+    /// --chunk-rows); predict: Parquet or CSV, written a chunk at a time (not scored).
     #[arg(long)]
     pub stream: bool,
-    /// Stream (train: Parquet or CSV; predict: Parquet) when reading the data whole would take
+    /// Stream (Parquet or CSV; predict: not with a one-hot model) when reading the data whole would take
     /// more memory than this: bytes, or with a suffix K, M, G (powers of 1024) [default: half
     /// the available memory].
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]

@@ -2,7 +2,8 @@
 //! ranks are byte for byte those of the single process, for N = 1, 2, 3 and 8
 //! (oversubscribed), across linear, logistic, softmax and MLP models, SGD, momentum and
 //! Adam, f64 and f32, and with each ordered algorithm forced (all-gather, chain); streamed
-//! ranks read only the row groups of their chunks and write the same bytes, their
+//! ranks read only the row groups of their chunks (of a streamed CSV file, its chunks of rows)
+//! and write the same bytes, their
 //! statistics made once on rank 0 and their final metrics split; rank 0 alone
 //! writes; mismatched ranks are refused at start; an error or a killed rank ends every rank
 //! within 10 seconds with a message, a bad streamed file on rank 0 too; `--resume` on the same ranks continues to the
@@ -250,6 +251,67 @@ fn streamed_ranks_read_only_their_row_groups_and_write_the_single_process_bytes(
                 "{name}: row groups read per epoch by the ranks: {read_by:?}"
             );
         }
+    }
+}
+
+/// `--stream` of a CSV file under MPI: each rank makes the opening pass for the chunks'
+/// positions, reads only the chunks that hold rows of its share of each batch (fewer than the
+/// file's 3, every chunk read by some rank), and the files are the single streamed run's
+/// bytes, in file order and with the chunks permuted.
+#[test]
+fn streamed_csv_ranks_read_only_their_chunks_and_write_the_single_process_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(
+        &[
+            "generate",
+            "linear",
+            "--rows",
+            "96",
+            "--features",
+            "4",
+            "--seed",
+            "2",
+            "--out",
+            "g.csv",
+        ],
+        dir,
+    );
+    // 96 rows in 3 chunks of 32; one batch of 96 rows: rows 0-63 on rank 0, 64-95 on rank 1.
+    let base = "train --data g.csv --stream --chunk-rows 32 --scale standard --model linear --optimizer adam --lr 0.01 --batch 128 --epochs 4 --threads 1 --seed 5";
+    for (name, order) in [
+        ("file-order", "--no-shuffle"),
+        ("chunks-permuted", "--shuffle-buffer 1"),
+    ] {
+        let single = format!("{name}-1p");
+        let args = format!("{base} {order} --out {single}");
+        ok(&args.split_whitespace().collect::<Vec<_>>(), dir);
+        let out = format!("{name}-2r");
+        let args = format!("{base} {order} --out {out}");
+        let err = mpirun_ok(2, &args.split_whitespace().collect::<Vec<_>>(), dir);
+        for f in ["metrics.csv", "model.json"] {
+            assert!(
+                read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
+                "{name}: {f} on 2 ranks differs from the single streamed run's"
+            );
+        }
+        let read_by: Vec<f64> = err
+            .lines()
+            .filter(|l| l.contains("row groups per epoch"))
+            .map(|line| {
+                assert!(line.contains("of 3 row groups"), "{line}");
+                line.split(" read ")
+                    .nth(1)
+                    .and_then(|t| t.split(' ').next())
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or_else(|| panic!("no figure in {line}"))
+            })
+            .collect();
+        assert_eq!(read_by.len(), 2, "a note per rank: {err}");
+        assert!(
+            read_by.iter().all(|&g| g < 3.0) && read_by.iter().sum::<f64>() >= 3.0,
+            "{name}: chunks read per epoch by the ranks: {read_by:?}"
+        );
     }
 }
 

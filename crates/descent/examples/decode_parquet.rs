@@ -54,6 +54,7 @@ fn main() -> descent::Result<()> {
         classes: None,
         drop_missing: true,
         split: None,
+        dtype: descent::DType::F64,
     };
     let stats = scan(&Arc::new(files), &sel, false)?;
     println!(

@@ -13,6 +13,7 @@ mod predict_stream;
 pub(crate) use predict::resolve_model;
 mod schedule;
 mod search;
+mod stream_rows;
 mod surface;
 mod tour;
 mod train;

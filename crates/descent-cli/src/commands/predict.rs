@@ -204,8 +204,8 @@ fn read(
     };
     match model.dtype {
         // The reader's advice is for training; here the model's precision is fixed.
-        DType::F32 => read_csv_bytes_with::<f32>(origin, bytes, columns, kind, options).map_err(
-            |e| match e {
+        DType::F32 => {
+            read_csv_bytes_with::<f32>(origin, bytes, columns, kind, options).map_err(|e| match e {
                 descent::Error::Csv {
                     path,
                     line,
@@ -215,16 +215,22 @@ fn read(
                     path,
                     line,
                     column,
-                    reason: reason.replace(
-                        "rescale this column or train in f64 (--dtype f64)",
-                        "the model predicts in f32; retrain it in f64 (`descent train ... --dtype f64`) for such values",
-                    ),
+                    reason: f32_advice(reason),
                 },
                 other => other,
-            },
-        ),
+            })
+        }
         DType::F64 => read_csv_bytes_with::<f64>(origin, bytes, columns, kind, options),
     }
+}
+
+/// The reader's advice for a value too large for f32, made for prediction: the model's
+/// precision is fixed.
+pub(super) fn f32_advice(reason: String) -> String {
+    reason.replace(
+        "rescale this column or train in f64 (--dtype f64)",
+        "the model predicts in f32; retrain it in f64 (`descent train ... --dtype f64`) for such values",
+    )
 }
 
 fn warn_unknown(data: &Dataset) {
@@ -248,7 +254,7 @@ fn predict_file(model: &Model, args: &PredictArgs) -> Result<ExitCode> {
     let d = &args.data;
     let source = DataSource::parse(d.data.as_deref().unwrap_or_default());
     if let DataSource::File(path) = &source {
-        if super::predict_stream::wanted(args)? {
+        if super::predict_stream::wanted(args, model)? {
             return super::predict_stream::run(model, args, path);
         }
     }

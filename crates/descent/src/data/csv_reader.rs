@@ -710,6 +710,12 @@ pub fn is_missing(cell: &str) -> bool {
         || cell.parse::<f64>().is_ok_and(|v| !v.is_finite())
 }
 
+/// A cell read as a number of precision `F` by the reader's rules, or why it cannot be: an
+/// empty cell, not a number, NaN or infinite, or too large for `F` (the reader's reasons).
+pub fn parse_cell_as<F: Float>(cell: &str) -> std::result::Result<f64, String> {
+    parse_cell(cell).and_then(fits::<F>(cell))
+}
+
 pub(crate) fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
     if cell.is_empty() {
         return Err("empty cell; fill it in, remove the row, or pass --drop-missing".into());

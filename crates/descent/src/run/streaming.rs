@@ -264,6 +264,7 @@ fn open(path: &Path, spec: &RunSpec) -> Result<(Arc<ParquetFiles>, Selection, [V
         classes: None,
         drop_missing: spec.data.drop_missing,
         split: None,
+        dtype: spec.dtype,
     };
     Ok((Arc::new(files), sel, [feature_names, target_names]))
 }

@@ -74,7 +74,7 @@ fn is_blank(record: &csv::ByteRecord) -> bool {
 
 /// The byte-order mark's length and the separator (given, or detected from the first lines
 /// as the in-memory reader detects it).
-fn sniff(path: &Path, given: Option<Delimiter>) -> Result<(u64, u8)> {
+pub(super) fn sniff(path: &Path, given: Option<Delimiter>) -> Result<(u64, u8)> {
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let mut head = Vec::new();
     let mut reader = BufReader::new(file);
@@ -98,7 +98,7 @@ fn sniff(path: &Path, given: Option<Delimiter>) -> Result<(u64, u8)> {
 }
 
 /// Opens `path` after its byte-order mark as a CSV reader with `delimiter`.
-fn open_reader(path: &Path, bom: u64, delimiter: u8) -> Result<csv::Reader<File>> {
+pub(super) fn open_reader(path: &Path, bom: u64, delimiter: u8) -> Result<csv::Reader<File>> {
     let mut file = File::open(path).map_err(|e| io_error(path, e))?;
     file.seek(SeekFrom::Start(bom))
         .map_err(|e| io_error(path, e))?;

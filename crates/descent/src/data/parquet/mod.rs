@@ -8,7 +8,8 @@
 //! ([`Error::Parquet`](crate::Error::Parquet)). Data larger than memory streams:
 //! [`scan`] makes one pass for the statistics a run needs (rows, scalers, labels), and
 //! [`ParquetBatches`] hands the batches over, in a seeded order resumable from a position.
-//! [`ParquetSink`] writes files (generated data, predictions).
+//! [`ParquetSink`] writes files (generated data, predictions); [`ColumnChunks`] and its
+//! CSV twin [`CsvRecords`] read chosen columns a chunk at a time for streamed prediction.
 //!
 //! A CSV file streams through the same reader, cut into chunks of rows that play the part of
 //! row groups ([`ParquetFiles::open_csv`]); its errors name the file, line and column
@@ -17,6 +18,7 @@
 mod chunks;
 mod column;
 mod csv_chunks;
+mod csv_records;
 mod files;
 mod rows;
 mod stats;
@@ -28,6 +30,7 @@ mod write;
 pub use chunks::{Chunk, ColumnChunks};
 pub use column::{Conv, Cursor, Kind};
 pub use csv_chunks::{estimate as estimate_csv, CsvIndex, CSV_CHUNK_ROWS};
+pub use csv_records::{CsvRecords, CsvRows};
 pub use files::{is_parquet, open, FileInfo, ParquetFiles};
 pub use rows::{RowReader, Selection, CHUNK};
 pub use stats::{scan, Moments, PartStats, StreamStats};

@@ -30,7 +30,7 @@ use super::csv_chunks::CsvChunk;
 use super::files::ParquetFiles;
 use super::table::group_error;
 use crate::data::{HashSplit, Part};
-use crate::{Error, Result};
+use crate::{DType, Error, Result};
 
 /// Rows decoded per column read.
 pub const CHUNK: usize = 4096;
@@ -74,6 +74,9 @@ pub struct Selection {
     pub drop_missing: bool,
     /// Only the rows of this part of the split (`None`: every row).
     pub split: Option<(HashSplit, Part)>,
+    /// The run's precision: a number too large for it (`1e300` in f32) is an error, as in
+    /// memory, not an infinity.
+    pub dtype: DType,
 }
 
 impl Selection {
@@ -316,6 +319,9 @@ impl RowReader {
             let is_label = c >= n_features && classes.is_some();
             // Most columns: no nulls, finite numbers, decoded straight into the chunk.
             if !is_label && cursor.fill_numbers(&mut self.chunk[c..], w) {
+                if self.sel.dtype == DType::F32 {
+                    refuse_f32_overflow(&self.chunk, (c, w), j, &mut missing);
+                }
                 continue;
             }
             let mut texts = Vec::new();
@@ -367,6 +373,8 @@ impl RowReader {
             }
             if is_label {
                 self.labels.push(texts);
+            } else if self.sel.dtype == DType::F32 {
+                refuse_f32_overflow(&self.chunk, (c, w), j, &mut missing);
             }
         }
         // Rows with a missing or bad value: an error, or left out; rows of the other part
@@ -422,6 +430,24 @@ impl RowReader {
     }
 }
 
+/// Marks the rows whose value in column `c` of the chunk (rows of `w` values; schema column
+/// `j`) is too large for f32, unless the row already has a bad value (in an earlier column):
+/// the in-memory reader's error for the value's text.
+fn refuse_f32_overflow(
+    chunk: &[f64],
+    (c, w): (usize, usize),
+    j: usize,
+    missing: &mut [Option<Bad>],
+) {
+    for (i, m) in missing.iter_mut().enumerate() {
+        let v = chunk[i * w + c];
+        if m.is_none() && v.is_finite() && !(v as f32).is_finite() {
+            let reason = crate::data::csv_reader::parse_cell_as::<f32>(&format!("{v:?}"));
+            *m = reason.err().map(|r| (j, r, false));
+        }
+    }
+}
+
 /// The first bad value of a row: its column (schema index), why, and whether it is a
 /// missing value (a row `drop_missing` drops) rather than an error in any case.
 type Bad = (usize, String, bool);
@@ -441,7 +467,7 @@ struct Decoded<'a> {
 /// else it holds; otherwise the first cell (features, then targets) that is not a finite
 /// number, or an empty label, is the row's error, with the in-memory reader's reason.
 fn decode_csv(csv: &mut CsvChunk, path: &Path, sel: &Selection, out: Decoded<'_>) -> Result<()> {
-    use crate::data::csv_reader::{is_missing, parse_cell};
+    use crate::data::csv_reader::{is_missing, parse_cell, parse_cell_as};
     let w = sel.width();
     let n_features = sel.features.len();
     let classes = sel.classes.as_ref();
@@ -474,6 +500,7 @@ fn decode_csv(csv: &mut CsvChunk, path: &Path, sel: &Selection, out: Decoded<'_>
                         label_index(Some(map), cell)
                     }
                 }
+                _ if sel.dtype == DType::F32 => parse_cell_as::<f32>(cell),
                 _ => parse_cell(cell),
             };
             match value {
