@@ -207,7 +207,13 @@ impl<F: Float> Run<F> {
             }
             None => None,
         };
-        let source = ParquetBatches::new(files, sel, stats, order, &scaler, &target_scaler)?;
+        let mut source = ParquetBatches::new(files, sel, stats, order, &scaler, &target_scaler)?;
+        let ahead = read_ahead(&spec, shuffle.is_some());
+        source.set_read_ahead(ahead);
+        let mut val_stream = val_stream;
+        if let Some(v) = &mut val_stream {
+            v.set_read_ahead(read_ahead(&spec, false));
+        }
         let steps = BatchSource::<F>::steps_per_epoch(&source);
         let empty = TrainData {
             x: Array2::zeros((0, train.n_features())),
@@ -222,6 +228,23 @@ impl<F: Float> Run<F> {
         )?;
         run.val_stream = val_stream.map(ValStream);
         Ok((run, source, report))
+    }
+}
+
+/// Whether a stream decodes on a read-ahead thread ([`ParquetBatches::set_read_ahead`]):
+/// never when the run is to use one thread (`threads` 1, `DESCENT_THREADS=1`, a machine of
+/// one core); otherwise as `DESCENT_READ_AHEAD` says (`0` off, `1` on), by default on.
+fn read_ahead(spec: &RunSpec, _shuffled: bool) -> bool {
+    let threads = spec
+        .threads
+        .unwrap_or_else(crate::parallel::default_threads);
+    if threads < 2 {
+        return false;
+    }
+    match std::env::var("DESCENT_READ_AHEAD").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => true,
     }
 }
 
