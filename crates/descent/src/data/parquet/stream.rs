@@ -34,6 +34,10 @@
 //! of chunks, it reads about 1/N of the row groups; a shuffle buffer spreads every row
 //! group over every batch, and then each rank reads nearly every row group (decoding only
 //! its rows).
+//!
+//! # Read-ahead
+//! After [`ParquetBatches::set_read_ahead`] the rows are decoded on a thread of their own, a
+//! chunk ahead of the batches (`ahead.rs`), except under `only_chunks`: the same batches.
 
 use std::collections::HashMap;
 use std::sync::Arc;
