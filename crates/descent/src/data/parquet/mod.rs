@@ -15,6 +15,7 @@
 //! row groups ([`ParquetFiles::open_csv`]); its errors name the file, line and column
 //! ([`Error::Csv`](crate::Error::Csv)), as when it is read whole.
 
+mod ahead;
 mod chunks;
 mod column;
 mod csv_chunks;
@@ -27,6 +28,7 @@ mod table;
 mod wire;
 mod write;
 
+pub use ahead::AHEAD;
 pub use chunks::{Chunk, ColumnChunks};
 pub use column::{Conv, Cursor, Kind};
 pub use csv_chunks::{estimate as estimate_csv, CsvIndex, CSV_CHUNK_ROWS};

@@ -17,6 +17,9 @@
 //!
 //! A [`Selection`] with a split keeps one part of it ([`HashSplit`]), judged by the row's
 //! index in the data set (in file order, dropped rows counted).
+//!
+//! [`RowReader::read_ahead`] moves the decoding to a thread of its own, a chunk or two ahead
+//! of the caller (`ahead.rs`), with the same rows, counts and errors.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -25,6 +28,7 @@ use std::sync::Arc;
 
 use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 
+use super::ahead::{Ahead, ReadyChunk};
 use super::column::{Cursor, Kind};
 use super::csv_chunks::CsvChunk;
 use super::files::ParquetFiles;
@@ -126,6 +130,11 @@ pub struct RowReader {
     pub dropped: u64,
     /// Row groups opened so far, and the compressed bytes of their chosen columns.
     pub opened: (u64, u64),
+    /// Decode on a thread of its own from the next chunk on ([`RowReader::read_ahead`]),
+    /// the thread once started, and the row group of the chunk it handed over last.
+    ahead_wanted: bool,
+    ahead: Option<Ahead>,
+    ahead_group: usize,
 }
 
 impl RowReader {
@@ -157,13 +166,73 @@ impl RowReader {
             lines: Vec::new(),
             dropped: 0,
             opened: (0, 0),
+            ahead_wanted: false,
+            ahead: None,
+            ahead_group: 0,
         }
+    }
+
+    /// Decodes the chunks from the next one on a thread of its own (see `ahead.rs`): the
+    /// same rows in the same order, the same counts and errors. The thread starts when the
+    /// next chunk is needed, so that a [`RowReader::skip_kept`] before it still passes over
+    /// whole row groups unread; after that, `skip_kept` reads the rows it skips.
+    pub fn read_ahead(&mut self) {
+        self.ahead_wanted = true;
+    }
+
+    /// Whether a read-ahead thread is decoding the chunks.
+    pub fn is_reading_ahead(&self) -> bool {
+        self.ahead.is_some()
+    }
+
+    /// The next chunk into place: decoded here, or taken from the read-ahead thread
+    /// (started here the first time); `false` after the last.
+    fn next_chunk(&mut self) -> Result<bool> {
+        if self.ahead_wanted && self.ahead.is_none() {
+            // The decoding state moves to the thread; this reader keeps the chunks.
+            let decoder = RowReader {
+                next_group: self.next_group,
+                open: self.open.take(),
+                group: self.group.take(),
+                dropped: self.dropped,
+                opened: self.opened,
+                ..RowReader::new(self.files.clone(), self.sel.clone(), self.order.clone())
+            };
+            self.ahead = Some(Ahead::start(decoder));
+        }
+        let Some(ahead) = &mut self.ahead else {
+            return self.read_chunk();
+        };
+        let Some(mut chunk) = ahead.next()? else {
+            return Ok(false);
+        };
+        std::mem::swap(&mut chunk.rows, &mut self.chunk);
+        std::mem::swap(&mut chunk.index, &mut self.chunk_index);
+        std::mem::swap(&mut chunk.labels, &mut self.labels);
+        (self.ahead_group, self.dropped, self.opened) = (chunk.group, chunk.dropped, chunk.opened);
+        self.chunk_rows = self.chunk_index.len();
+        self.chunk_next = 0;
+        ahead.recycle(chunk);
+        Ok(true)
+    }
+
+    /// Decodes the next chunk into `out` (the read-ahead thread's step), swapping buffers
+    /// with it; `false` after the last row group.
+    pub(super) fn decode_into(&mut self, out: &mut ReadyChunk) -> Result<bool> {
+        if !self.read_chunk()? {
+            return Ok(false);
+        }
+        std::mem::swap(&mut out.rows, &mut self.chunk);
+        std::mem::swap(&mut out.index, &mut self.chunk_index);
+        std::mem::swap(&mut out.labels, &mut self.labels);
+        (out.group, out.dropped, out.opened) = (self.group(), self.dropped, self.opened);
+        Ok(true)
     }
 
     /// The next row (features then targets) into `out`, or `false` after the last.
     pub fn next_row(&mut self, out: &mut [f64]) -> Result<bool> {
         while self.chunk_next == self.chunk_rows {
-            if !self.read_chunk()? {
+            if !self.next_chunk()? {
                 return Ok(false);
             }
         }
@@ -176,6 +245,9 @@ impl RowReader {
 
     /// The row group (an index into [`ParquetFiles::row_groups`]) of the row last returned.
     pub fn group(&self) -> usize {
+        if self.ahead.is_some() {
+            return self.ahead_group;
+        }
         self.order[self.next_group - 1]
     }
 
@@ -205,11 +277,14 @@ impl RowReader {
 
     /// Skips `n` of the rows the statistics pass kept (`kept`: per row group, indexed as
     /// [`ParquetFiles::row_groups`]): a row group all of whose rows are skipped is passed
-    /// over unopened and unread; the rows of the others are decoded and dropped.
+    /// over unopened and unread; the rows of the others are decoded and dropped. Once a
+    /// read-ahead thread decodes the chunks, every skipped row is decoded (the thread may
+    /// already have read the row group).
     pub fn skip_kept(&mut self, mut n: u64, kept: &[u64]) -> Result<()> {
         let mut row = vec![0.0; self.sel.width()];
         while n > 0 {
-            let between = self.chunk_next == self.chunk_rows
+            let between = self.ahead.is_none()
+                && self.chunk_next == self.chunk_rows
                 && self.group.as_ref().is_none_or(|g| g.read >= g.rows);
             if between {
                 let Some(&k) = self.order.get(self.next_group) else {

@@ -34,6 +34,10 @@
 //! of chunks, it reads about 1/N of the row groups; a shuffle buffer spreads every row
 //! group over every batch, and then each rank reads nearly every row group (decoding only
 //! its rows).
+//!
+//! # Read-ahead
+//! After [`ParquetBatches::set_read_ahead`] the rows are decoded on a thread of their own, a
+//! chunk ahead of the batches (`ahead.rs`), except under `only_chunks`: the same batches.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -165,6 +169,8 @@ pub struct ParquetBatches<F> {
     /// epochs begun (seeks).
     read_before: (u64, u64),
     epochs_seeked: u64,
+    /// Decode on a thread of its own ([`Self::set_read_ahead`]).
+    read_ahead: bool,
 }
 
 /// What a stream read of its file: row groups opened and compressed bytes of the chosen
@@ -227,7 +233,25 @@ impl<F: Float> ParquetBatches<F> {
             pending: 0,
             read_before: (0, 0),
             epochs_seeked: 0,
+            read_ahead: false,
         })
+    }
+
+    /// Decodes the rows on a thread of its own, a chunk or two ahead of the batches
+    /// ([`RowReader::read_ahead`]), from the next seek on: the same batches. Not under
+    /// [`only_chunks`](BatchSource::only_chunks), where which rows to read is decided row
+    /// by row as the batches are cut, and reading ahead would open row groups the rank
+    /// passes over.
+    pub fn set_read_ahead(&mut self, on: bool) {
+        self.read_ahead = on;
+    }
+
+    /// Whether the epoch being read decodes on a read-ahead thread (it starts at the first
+    /// row decoded after the seek).
+    pub fn is_reading_ahead(&self) -> bool {
+        self.reader
+            .as_ref()
+            .is_some_and(RowReader::is_reading_ahead)
     }
 
     /// What the epochs so far read (row groups, bytes) against the whole file's.
@@ -295,13 +319,15 @@ impl<F: Float> ParquetBatches<F> {
         self.only.is_none() || self.mine[(p / 64) as usize] & (1 << (p % 64)) != 0
     }
 
-    /// Passes over the next `n` input rows.
+    /// Passes over the next `n` input rows (whole row groups unread: a resume).
     fn pass(&mut self, n: u64) -> Result<()> {
         if self.only.is_some() {
             self.pending += n;
             return Ok(());
         }
-        self.reader.as_mut().expect("seek opened the epoch").skip(n)
+        let kept = &self.stats.kept;
+        let reader = self.reader.as_mut().expect("seek opened the epoch");
+        reader.skip_kept(n, kept)
     }
 
     /// The input row at position `p` into `out_start` as [`Self::read_row`], or, when it is
@@ -399,7 +425,11 @@ impl<F: Float> BatchSource<F> for ParquetBatches<F> {
             );
         }
         self.epochs_seeked += 1;
-        self.reader = Some(RowReader::new(self.files.clone(), self.sel.clone(), groups));
+        let mut reader = RowReader::new(self.files.clone(), self.sel.clone(), groups);
+        if self.read_ahead && self.only.is_none() {
+            reader.read_ahead();
+        }
+        self.reader = Some(reader);
         self.pending = 0;
         self.mark_mine(epoch);
         let n = self.stats.rows;
