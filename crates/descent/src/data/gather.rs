@@ -90,7 +90,7 @@ impl<F: Float> GatheredBatch<F> {
         let yc = self.y_cols;
         self.x.clear();
         self.y.clear();
-        for (r, xr) in prefetched_rows(x, self.x_cols, rows) {
+        for (r, xr) in prefetched_rows(x, self.x_cols, rows, &[]) {
             self.x.extend_from_slice(xr);
             self.y.extend_from_slice(&y[r * yc..(r + 1) * yc]);
         }

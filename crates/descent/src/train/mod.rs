@@ -13,6 +13,7 @@ mod engine;
 mod event;
 mod history;
 mod hook;
+mod partner;
 mod shard;
 mod trainer;
 mod validation;
