@@ -1,7 +1,8 @@
-//! Shuffled mini-batches from a table larger than the caches are gathered ahead on a second
-//! thread when there is one (`data::gather`): the run gives the same bits as on one thread,
-//! through a divergence with learning-rate cuts and through a stop and resume mid-epoch.
-//!
+//! Shuffled mini-batches from a table larger than the caches get a second thread's help when
+//! there is one: batches of more than one chunk (64 rows) are summed half by a partner thread
+//! (`train::partner`), smaller ones gathered ahead (`data::gather`). Either way the run gives
+//! the same bits as on one thread, through a divergence with learning-rate cuts and through a
+//! stop and resume mid-epoch.
 
 use descent::data::{BatchOrder, BatchSize};
 use descent::loss::Loss;
@@ -131,7 +132,22 @@ fn gathered_batches_give_the_bits_of_one_thread() {
             None,
         ),
     ];
+    // 256 rows: four chunks, two on each thread; 160: three, the partner the last; 48: one
+    // chunk, gathered ahead instead.
+    let mut sizes = Vec::new();
     for (optimizer, kind, loss, data, config, stop_at) in cases {
+        for rows in [160, 48] {
+            let mut config = config.clone();
+            config.batch = BatchSize::Rows(rows);
+            sizes.push((optimizer, kind.clone(), loss, data, config, stop_at));
+        }
+    }
+    let cases = cases
+        .into_iter()
+        .map(|(o, k, l, d, c, s)| (o, k, l, d, c.clone(), s))
+        .chain(sizes);
+    for (optimizer, kind, loss, data, config, stop_at) in cases {
+        let config = &config;
         let one = train(&kind, loss, data, optimizer, config, stop_at, 1);
         let two = train(&kind, loss, data, optimizer, config, stop_at, 2);
         let case = format!("{optimizer} {kind} {loss} stop at {stop_at:?}");

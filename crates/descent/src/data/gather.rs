@@ -1,5 +1,9 @@
 //! Gathering the rows of shuffled batches ahead of their use, on a second thread.
 //!
+//! Used for batches of one chunk of the linear kernel (16 to
+//! [`CHUNK_ROWS`](crate::kernels::CHUNK_ROWS) rows) and in data-parallel shards; larger
+//! batches are summed by two threads straight from the table instead (`train::partner`).
+//!
 //! The rows of a shuffled batch are random places in the feature table: reading them is
 //! bound by memory latency, not by arithmetic. A [`Gatherer`] walks the batches of one
 //! epoch on a thread of its own and copies each batch's rows (features and targets) into

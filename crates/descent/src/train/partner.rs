@@ -12,17 +12,19 @@
 //! loss and the gradient are [`LinearKernel::loss_and_grad`]'s bits, on any number of
 //! threads.
 //!
-//! Per batch the trainer hands the partner a copy of the parameters, sums its chunks, and
-//! takes the partner's chunk sums back; each side, before it waits, asks for the first rows
-//! of its share of the next batch (the order of the epoch is known), so that its walk does
-//! not start on an empty pipeline. One buffer pair goes back and forth: nothing is allocated
-//! after the first batch. Both sides try again for a while before they sleep on the channel,
-//! as the [`Gatherer`](crate::data::gather::Gatherer) does: a batch takes microseconds, and
-//! waking a sleeping thread tens of them on a virtual machine.
+//! Per batch the trainer posts a copy of the parameters and sums its chunks; the partner
+//! claims the post, sums the other chunks and marks them done. If the partner has not
+//! claimed the post by the time the trainer's chunks are summed (it is slow to wake, or the
+//! machine is busy and its core runs something else), the trainer takes the post back and
+//! sums those chunks itself: the same chunks give the same bits on either thread, and a
+//! busy machine costs at worst the one-thread time, never a wait for a thread that is not
+//! running. Each side, before it waits, asks for the first rows of its share of the next
+//! batch (the epoch's order is known). Nothing is allocated after the first batch.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
+use std::time::Duration;
 
 use ndarray::ArrayView2;
 
@@ -30,13 +32,14 @@ use crate::kernels::vector::prefetch_first_rows;
 use crate::kernels::LinearKernel;
 use crate::{Error, Float, Result};
 
-/// How many times a side tries again before it sleeps on the channel: the first
-/// [`SPIN_PAUSES`] with a pause instruction in between (the other side answers within
-/// microseconds when both run), the others yielding the core.
-const SPIN: usize = 4096;
-
-/// Tries of [`SPIN`] with a pause in between rather than a yield.
+/// Tries with a pause instruction in between before a waiting side yields its core.
 const SPIN_PAUSES: usize = 1024;
+
+/// Tries with a yield in between, after the pauses, before the idle partner sleeps.
+const SPIN_YIELDS: usize = 4096;
+
+/// How long the idle partner sleeps at a time (the trainer wakes it when it posts).
+const NAP: Duration = Duration::from_micros(200);
 
 /// The chunks of a batch of `chunks` chunks that the trainer sums, `0..trainer_chunks`; the
 /// partner sums the others. The trainer takes the larger half: a batch of one chunk stays
@@ -45,38 +48,28 @@ pub(crate) fn trainer_chunks(chunks: usize) -> usize {
     chunks.div_ceil(2)
 }
 
-/// What goes back and forth: the parameters of a step, and the partner's chunk sums.
-#[derive(Debug, Default)]
-struct Job<F> {
-    params: Vec<F>,
-    sums: Vec<F>,
-}
+/// The states of a post, in the low bits of [`Shared::stage`] (the post's number above).
+const TAKEN_BACK: usize = 0;
+const POSTED: usize = 1;
+const CLAIMED: usize = 2;
+const DONE: usize = 3;
 
-/// Sends `job`, trying again for a while before sleeping on a full channel; `Err` when the
-/// other side has gone.
-fn hand_over<F>(send: &SyncSender<Job<F>>, mut job: Job<F>) -> Result<(), ()> {
-    for k in 0..SPIN {
-        match send.try_send(job) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Full(back)) => job = back,
-            Err(TrySendError::Disconnected(_)) => return Err(()),
-        }
-        pause(k);
-    }
-    send.send(job).map_err(|_| ())
-}
-
-/// Takes the next job, trying again for a while before sleeping on the channel; `Err` when
-/// the other side has gone.
-fn take<F>(recv: &Receiver<Job<F>>) -> Result<Job<F>, ()> {
-    for k in 0..SPIN {
-        match recv.try_recv() {
-            Ok(job) => return Ok(job),
-            Err(TryRecvError::Empty) => pause(k),
-            Err(TryRecvError::Disconnected) => return Err(()),
-        }
-    }
-    recv.recv().map_err(|_| ())
+/// What both threads see.
+#[derive(Debug)]
+struct Shared<F> {
+    /// `post number << 2 | state`: the trainer posts, the partner claims and marks done, or
+    /// the trainer takes the post back.
+    stage: AtomicUsize,
+    /// The batch of the current post.
+    batch: AtomicUsize,
+    /// The parameters of the current post (written by the trainer before it posts).
+    params: Mutex<Vec<F>>,
+    /// The partner's chunk sums of the current post (read by the trainer once done).
+    sums: Mutex<Vec<F>>,
+    /// The partner is asleep (the trainer wakes it when it posts).
+    sleeping: AtomicBool,
+    /// The trainer is gone: the partner returns.
+    stop: AtomicBool,
 }
 
 /// Waits a little before try number `k + 1`.
@@ -109,12 +102,11 @@ pub(crate) struct Partner<'scope, 'env, F> {
     batch: usize,
     /// The number of the next batch in the epoch.
     next: usize,
-    /// The job, while it is on this side.
-    job: Option<Job<F>>,
+    /// The number of the last post.
+    post: usize,
     /// The chunk sums of the batch in hand: the trainer's, then the partner's.
     sums: Vec<F>,
-    jobs: Option<SyncSender<Job<F>>>,
-    done: Receiver<Job<F>>,
+    shared: Arc<Shared<F>>,
     thread: Option<ScopedJoinHandle<'scope, ()>>,
 }
 
@@ -136,32 +128,67 @@ impl<'scope, 'env, F: Float> Partner<'scope, 'env, F> {
                 "summing batches on two threads needs tables in standard layout".into(),
             ));
         }
-        let (jobs, inbox) = sync_channel::<Job<F>>(1);
-        let (outbox, done) = sync_channel::<Job<F>>(1);
+        let shared = Arc::new(Shared {
+            stage: AtomicUsize::new(0),
+            batch: AtomicUsize::new(first),
+            params: Mutex::new(Vec::new()),
+            sums: Mutex::new(Vec::new()),
+            sleeping: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        });
         let mut kernel = kernel.clone().with_threads(1);
-        let theirs = Arc::clone(&order);
+        let (theirs, with) = (Arc::clone(&order), Arc::clone(&shared));
         let thread = std::thread::Builder::new()
             .name("descent-partner".into())
             .spawn_scoped(scope, move || {
                 let flat = x.as_slice().unwrap_or(&[]);
-                let n_in = x.ncols();
-                let batches = theirs.len().div_ceil(batch);
-                for i in first..batches {
-                    let rows = batch_rows(&theirs, batch, i);
-                    let chunks = LinearKernel::<F>::chunk_count(rows.len());
-                    let mine = trainer_chunks(chunks)..chunks;
-                    if mine.is_empty() {
-                        continue;
-                    }
-                    prefetch_first_rows(flat, n_in, shares(rows).1);
-                    let Ok(mut job) = take(&inbox) else {
-                        return; // the trainer stopped before the epoch's end
+                let (n_in, s) = (x.ncols(), &*with);
+                let mut seen = 0;
+                prefetch_first_rows(flat, n_in, shares(batch_rows(&theirs, batch, first)).1);
+                loop {
+                    // The next post, or the end.
+                    let mut k = 0;
+                    let post = loop {
+                        let stage = s.stage.load(Ordering::Acquire);
+                        if stage >> 2 > seen && stage & 3 == POSTED {
+                            break stage >> 2;
+                        }
+                        if s.stop.load(Ordering::Acquire) {
+                            return;
+                        }
+                        if k < SPIN_PAUSES + SPIN_YIELDS {
+                            pause(k);
+                            k += 1;
+                        } else {
+                            s.sleeping.store(true, Ordering::SeqCst);
+                            if s.stage.load(Ordering::SeqCst) >> 2 == seen
+                                && !s.stop.load(Ordering::SeqCst)
+                            {
+                                std::thread::park_timeout(NAP);
+                            }
+                            s.sleeping.store(false, Ordering::SeqCst);
+                        }
                     };
-                    job.sums.clear();
-                    kernel.chunk_sums(&job.params, x, y, rows, mine, &mut job.sums);
-                    if hand_over(&outbox, job).is_err() {
-                        return;
+                    seen = post;
+                    let posted = post << 2 | POSTED;
+                    let claimed = post << 2 | CLAIMED;
+                    let i = s.batch.load(Ordering::Acquire);
+                    let rows = batch_rows(&theirs, batch, i);
+                    if s.stage
+                        .compare_exchange(posted, claimed, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        let chunks = LinearKernel::<F>::chunk_count(rows.len());
+                        let params = s.params.lock().unwrap_or_else(PoisonError::into_inner);
+                        let mut sums = s.sums.lock().unwrap_or_else(PoisonError::into_inner);
+                        sums.clear();
+                        let mine = trainer_chunks(chunks)..chunks;
+                        kernel.chunk_sums(&params, x, y, rows, mine, &mut sums);
+                        drop((params, sums));
+                        s.stage.store(post << 2 | DONE, Ordering::Release);
                     }
+                    let next = batch_rows(&theirs, batch, i + 1);
+                    prefetch_first_rows(flat, n_in, shares(next).1);
                 }
             })
             .map_err(|e| Error::State(format!("cannot start the batch partner: {e}")))?;
@@ -171,10 +198,9 @@ impl<'scope, 'env, F: Float> Partner<'scope, 'env, F> {
             order,
             batch,
             next: first,
-            job: Some(Job::default()),
+            post: 0,
             sums: Vec::new(),
-            jobs: Some(jobs),
-            done,
+            shared,
             thread: Some(thread),
         })
     }
@@ -189,7 +215,6 @@ impl<'scope, 'env, F: Float> Partner<'scope, 'env, F> {
         rows: &[usize],
         grads: &mut [F],
     ) -> Result<F> {
-        let stopped = || Error::State("the batch partner stopped early".into());
         let order = Arc::clone(&self.order);
         if rows != batch_rows(&order, self.batch, self.next) {
             return Err(Error::State(format!(
@@ -197,37 +222,67 @@ impl<'scope, 'env, F: Float> Partner<'scope, 'env, F> {
                 self.next
             )));
         }
-        self.next += 1;
         let chunks = LinearKernel::<F>::chunk_count(rows.len());
         let split = trainer_chunks(chunks);
-        let shared = split < chunks;
-        if shared {
-            let mut job = self.job.take().ok_or_else(stopped)?;
-            job.params.clear();
-            job.params.extend_from_slice(params);
-            let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
-            hand_over(jobs, job).map_err(|()| stopped())?;
+        let s = &*self.shared;
+        if split < chunks {
+            {
+                let mut p = s.params.lock().unwrap_or_else(PoisonError::into_inner);
+                p.clear();
+                p.extend_from_slice(params);
+            }
+            self.post += 1;
+            s.batch.store(self.next, Ordering::Release);
+            s.stage.store(self.post << 2 | POSTED, Ordering::SeqCst);
+            if s.sleeping.load(Ordering::SeqCst) {
+                if let Some(t) = &self.thread {
+                    t.thread().unpark();
+                }
+            }
         }
+        self.next += 1;
         self.sums.clear();
         kernel.chunk_sums(params, self.x, self.y, rows, 0..split, &mut self.sums);
-        if shared {
+        if split < chunks {
             let next = batch_rows(&order, self.batch, self.next);
-            let flat = self.x.as_slice().unwrap_or(&[]);
-            prefetch_first_rows(flat, self.x.ncols(), shares(next).0);
-            let job = take(&self.done).map_err(|()| stopped())?;
-            self.sums.extend_from_slice(&job.sums);
-            self.job = Some(job);
+            prefetch_first_rows(
+                self.x.as_slice().unwrap_or(&[]),
+                self.x.ncols(),
+                shares(next).0,
+            );
+            let (posted, done) = (self.post << 2 | POSTED, self.post << 2 | DONE);
+            let back = self.post << 2 | TAKEN_BACK;
+            let ours = s
+                .stage
+                .compare_exchange(posted, back, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            if ours {
+                // Not claimed yet: these chunks are summed here.
+                kernel.chunk_sums(params, self.x, self.y, rows, split..chunks, &mut self.sums);
+            } else {
+                let mut k = 0;
+                while s.stage.load(Ordering::Acquire) != done {
+                    if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
+                        return Err(Error::State("the batch partner stopped early".into()));
+                    }
+                    pause(k);
+                    k = k.saturating_add(1);
+                }
+                let theirs = s.sums.lock().unwrap_or_else(PoisonError::into_inner);
+                self.sums.extend_from_slice(&theirs);
+            }
         }
         Ok(kernel.combine_chunks(rows.len(), &self.sums, grads))
     }
 }
 
 impl<F> Drop for Partner<'_, '_, F> {
-    /// Stops the thread (its next wait for a job fails) and waits for it, so that it lets go
-    /// of the order before the next epoch rewrites it.
+    /// Stops the thread and waits for it, so that it lets go of the order before the next
+    /// epoch rewrites it.
     fn drop(&mut self) {
-        self.jobs.take();
+        self.shared.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }

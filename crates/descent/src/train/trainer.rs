@@ -27,11 +27,11 @@ use crate::{Error, Float, Result};
 /// every update whose number in the epoch is a multiple of this, and for the epoch's last.
 pub const STEP_EVENT_INTERVAL: usize = 1024;
 
-/// Batches of fewer rows are not gathered ahead (handing one over costs about as much as
-/// reading a few rows at random).
+/// Batches of fewer rows get no second thread's help (handing one over costs about as much
+/// as reading a few rows at random).
 const GATHER_MIN_BATCH: usize = 16;
 
-/// Tables smaller than this are not gathered ahead: their rows come from the caches.
+/// Tables smaller than this get no second thread's help: their rows come from the caches.
 const GATHER_MIN_TABLE_BYTES: usize = 16 << 20;
 
 /// When the schedule advances.
