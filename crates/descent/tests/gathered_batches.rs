@@ -1,8 +1,8 @@
-//! Shuffled mini-batches from a table larger than the caches get a second thread's help when
-//! there is one: batches of more than one chunk (64 rows) are summed half by a partner thread
-//! (`train::partner`), smaller ones gathered ahead (`data::gather`). Either way the run gives
-//! the same bits as on one thread, through a divergence with learning-rate cuts and through a
-//! stop and resume mid-epoch.
+//! Shuffled mini-batches from a table larger than the caches are gathered ahead on a second
+//! thread when there is one (`data::gather`): the run gives the same bits as on one thread,
+//! through a divergence with learning-rate cuts and through a stop and resume mid-epoch, for
+//! batches of four chunks of the linear kernel (256 rows), three (160, the last one short)
+//! and one (48).
 
 use descent::data::{BatchOrder, BatchSize};
 use descent::loss::Loss;
@@ -132,8 +132,6 @@ fn gathered_batches_give_the_bits_of_one_thread() {
             None,
         ),
     ];
-    // 256 rows: four chunks, two on each thread; 160: three, the partner the last; 48: one
-    // chunk, gathered ahead instead.
     let mut sizes = Vec::new();
     for (optimizer, kind, loss, data, config, stop_at) in cases {
         for rows in [160, 48] {

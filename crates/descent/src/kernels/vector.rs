@@ -82,16 +82,6 @@ pub(crate) fn prefetched_rows<'a, F>(
     })
 }
 
-/// Asks for the first rows of a walk over `rows` (those [`prefetched_rows`] would read before
-/// its own requests arrive), ahead of the walk: a thread about to wait calls it for its next
-/// rows.
-#[inline]
-pub(crate) fn prefetch_first_rows<F>(flat: &[F], n_in: usize, rows: &[usize]) {
-    for &r in rows.iter().take(PREFETCH_ROWS) {
-        prefetch(&flat[r * n_in..(r + 1) * n_in]);
-    }
-}
-
 /// `y += alpha x`, eight elements at a time: each chunk is loaded into registers before it is
 /// stored, so the compiler can vectorize it without proving that `x` and `y` do not overlap.
 #[inline(always)]

@@ -13,7 +13,6 @@ mod engine;
 mod event;
 mod history;
 mod hook;
-mod partner;
 mod shard;
 mod trainer;
 mod validation;

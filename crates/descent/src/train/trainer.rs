@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use super::engine::Engine;
 use super::event::{EpochRecord, Event, Observer, RunStart, Signal, StepEvents, StepRecord};
 use super::hook::GradientHook;
-use super::partner::Partner;
 use super::validation::Validation;
 use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
@@ -27,11 +26,11 @@ use crate::{Error, Float, Result};
 /// every update whose number in the epoch is a multiple of this, and for the epoch's last.
 pub const STEP_EVENT_INTERVAL: usize = 1024;
 
-/// Batches of fewer rows get no second thread's help (handing one over costs about as much
-/// as reading a few rows at random).
+/// Batches of fewer rows are not gathered ahead (handing one over costs about as much as
+/// reading a few rows at random).
 const GATHER_MIN_BATCH: usize = 16;
 
-/// Tables smaller than this get no second thread's help: their rows come from the caches.
+/// Tables smaller than this are not gathered ahead: their rows come from the caches.
 const GATHER_MIN_TABLE_BYTES: usize = 16 << 20;
 
 /// When the schedule advances.
@@ -259,16 +258,13 @@ enum Feed<'scope, 'env, 'src, F: Float> {
     Source(&'src mut dyn BatchSource<F>),
 }
 
-/// The in-memory table, its batches, this epoch's order and the thread that helps with
-/// them: a gatherer, or a partner.
+/// The in-memory table, its batches, this epoch's order and the gatherer.
 struct TableFeed<'scope, 'env, F: Float> {
     data: &'env TrainData<F>,
     batches: Batches,
     order: Arc<Vec<usize>>,
     gathers: bool,
     gatherer: Option<Gatherer<'scope, F>>,
-    pairs: bool,
-    partner: Option<Partner<'scope, 'env, F>>,
     /// Row numbers of a gathered batch, which holds its rows in order.
     identity: Vec<usize>,
 }
@@ -372,14 +368,11 @@ impl<F: Float> Trainer<F> {
     /// Trains on the in-memory table `train` from the current epoch up to `config.epochs`,
     /// telling `observers` everything.
     ///
-    /// Three paths are faster than the plain loop and give its bits: one-row plain SGD on a
+    /// Two paths are faster than the plain loop and give its bits: one-row plain SGD on a
     /// one-layer model runs fused in the kernel when no observer wants every step
-    /// ([`STEP_EVENT_INTERVAL`]); with two threads or more, the shuffled batches of a
-    /// one-layer model from a table over 16 MB are summed by two threads, each reading half
-    /// of every batch's chunks from the table (batches of more than
-    /// [`CHUNK_ROWS`](crate::kernels::CHUNK_ROWS) rows, no data-parallel shard), or gathered
-    /// ahead on a second thread ([`crate::data::gather`]: batches of 16 to
-    /// [`CHUNK_ROWS`](crate::kernels::CHUNK_ROWS) rows, or a shard).
+    /// ([`STEP_EVENT_INTERVAL`]), and with two threads or more the shuffled batches of a
+    /// one-layer model from a table over 16 MB are gathered ahead on a second thread
+    /// ([`crate::data::gather`]).
     pub fn run(
         &mut self,
         train: &TrainData<F>,
@@ -396,9 +389,7 @@ impl<F: Float> Trainer<F> {
         self.optimizer.set_threads(self.threads);
         self.engine = Engine::choose(&self.model, self.loss, train.x.view(), self.threads);
         std::thread::scope(|scope| {
-            let helped = self.helps_batches(&batches, train);
-            let pairs = helped && self.pairs_batches(&batches);
-            let gathers = helped && !pairs;
+            let gathers = self.gathers_batches(&batches, train);
             let feed = Feed::Table(TableFeed {
                 data: train,
                 identity: match gathers {
@@ -409,8 +400,6 @@ impl<F: Float> Trainer<F> {
                 batches,
                 gathers,
                 gatherer: None,
-                pairs,
-                partner: None,
             });
             self.run_feed(scope, feed, &mut val.into(), observers)
         })
@@ -505,7 +494,7 @@ impl<F: Float> Trainer<F> {
             let epoch = self.epoch + 1;
             let mut record = None;
             let fused = self.fuses_per_sample_steps(feed, observers);
-            feed.begin_epoch(scope, self.epoch, self.batch_in_epoch, fused, &self.engine)?;
+            feed.begin_epoch(scope, self.epoch, self.batch_in_epoch, fused)?;
             while self.batch_in_epoch < steps {
                 if fused {
                     // The updates up to the next one the observers see (every
@@ -605,11 +594,6 @@ impl<F: Float> Trainer<F> {
         need_norm: bool,
     ) -> Result<StepRecord> {
         match feed {
-            Feed::Table(t) if t.partner.is_some() => {
-                let rows = t.batches.batch(&t.order, self.batch_in_epoch);
-                let (x, y) = (t.data.x.view(), t.data.y.view());
-                self.update(x, y, rows, false, epoch, need_norm, t.partner.as_mut())
-            }
             Feed::Table(t) => {
                 let gathered = t.gathered(self.batch_in_epoch)?;
                 let step = match &gathered {
@@ -620,7 +604,6 @@ impl<F: Float> Trainer<F> {
                         false,
                         epoch,
                         need_norm,
-                        None,
                     ),
                     None => self.update(
                         t.data.x.view(),
@@ -629,7 +612,6 @@ impl<F: Float> Trainer<F> {
                         t.batches.is_full_in_order(),
                         epoch,
                         need_norm,
-                        None,
                     ),
                 };
                 if let (Some(g), Some(b)) = (&t.gatherer, gathered) {
@@ -646,16 +628,16 @@ impl<F: Float> Trainer<F> {
                     )));
                 };
                 b.check()?;
-                self.update(b.x, b.y, b.rows, b.whole, epoch, need_norm, None)
+                self.update(b.x, b.y, b.rows, b.whole, epoch, need_norm)
             }
         }
     }
 
-    /// Whether a second thread helps with this run's batches (a [`Partner`] or a
-    /// [`Gatherer`]): shuffled batches for the linear kernel, whose time goes to reading rows
-    /// at random from a table larger than the caches, when a thread is to spare. (The MLP's
-    /// matrix products and the tape do enough work per row to hide that wait.)
-    fn helps_batches(&self, batches: &Batches, train: &TrainData<F>) -> bool {
+    /// Whether this run's batches are gathered ahead on a second thread ([`Gatherer`]):
+    /// shuffled batches for the linear kernel, whose time goes to reading rows at random
+    /// from a table larger than the caches, when a thread is to spare. (The MLP's matrix
+    /// products and the tape do enough work per row to hide that wait.)
+    fn gathers_batches(&self, batches: &Batches, train: &TrainData<F>) -> bool {
         let b = batches.batch_size();
         matches!(self.engine, Engine::Linear(_))
             && self.threads >= 2
@@ -663,14 +645,6 @@ impl<F: Float> Trainer<F> {
             && (GATHER_MIN_BATCH..train.n_rows()).contains(&b)
             && train.y.is_standard_layout()
             && std::mem::size_of_val(train.x.as_slice().unwrap_or(&[])) >= GATHER_MIN_TABLE_BYTES
-    }
-
-    /// Whether the help is a [`Partner`] summing half of every batch's chunks (batches of more
-    /// than one chunk, and no data-parallel shard, whose chunks are split between the
-    /// processes instead) rather than a [`Gatherer`].
-    fn pairs_batches(&self, batches: &Batches) -> bool {
-        crate::kernels::LinearKernel::<F>::chunk_count(batches.batch_size()) > 1
-            && self.hook.as_ref().and_then(|h| h.shard()).is_none()
     }
 
     /// Updates the watch after an epoch: best parameters, rising loss, early stopping.
@@ -814,9 +788,7 @@ impl<F: Float> Trainer<F> {
     }
 
     /// One update on the rows `rows`; returns its record (with a non-finite loss, the
-    /// parameters are left untouched; without `need_norm`, its gradient norm is NaN). With
-    /// a `partner`, `rows` are its next batch, half of whose chunks it sums.
-    #[allow(clippy::too_many_arguments)]
+    /// parameters are left untouched; without `need_norm`, its gradient norm is NaN).
     fn update(
         &mut self,
         x: ArrayView2<'_, F>,
@@ -825,21 +797,13 @@ impl<F: Float> Trainer<F> {
         whole: bool,
         epoch: usize,
         need_norm: bool,
-        partner: Option<&mut Partner<'_, '_, F>>,
     ) -> Result<StepRecord> {
         let lr = self.schedule.lr() * self.watch.lr_scale;
         if let Some(m) = self.schedule.momentum() {
             self.optimizer.set_momentum(m);
         }
         let shard = self.hook.as_ref().and_then(|h| h.shard());
-        let paired = match (partner, self.engine.linear()) {
-            (Some(p), Some(kernel)) => {
-                Some(p.loss_and_grad(kernel, &self.params.values, rows, &mut self.grads)?)
-            }
-            _ => None,
-        };
         let mut loss = match (shard, &mut self.hook) {
-            _ if paired.is_some() => paired.map_or(f64::NAN, |l| l.f64()),
             (Some(shard), Some(hook)) => self.engine.shard_loss_and_grad(
                 &self.model,
                 self.loss,
@@ -901,31 +865,18 @@ impl<'scope, 'env, F: Float> Feed<'scope, 'env, '_, F> {
     }
 
     /// Positions the feed at batch `index` of epoch `epoch` (from 0); for the table, starts
-    /// the gatherer or the partner (unless the epoch runs fused), the partner with a copy
-    /// of `engine`'s linear kernel.
+    /// the gatherer (unless the epoch runs fused).
     fn begin_epoch(
         &mut self,
         scope: &'scope Scope<'scope, 'env>,
         epoch: usize,
         index: usize,
         fused: bool,
-        engine: &Engine<F>,
     ) -> Result<()> {
         match self {
             Feed::Table(t) => {
-                // The previous epoch's helper has let go of the order: no copy is made.
+                // The previous epoch's gatherer has let go of the order: no copy is made.
                 t.batches.epoch_order(epoch, Arc::make_mut(&mut t.order))?;
-                if let (true, false, Engine::Linear(kernel)) = (t.pairs, fused, engine) {
-                    t.partner = Some(Partner::spawn(
-                        scope,
-                        kernel,
-                        t.data.x.view(),
-                        t.data.y.view(),
-                        Arc::clone(&t.order),
-                        t.batches.batch_size(),
-                        index,
-                    )?);
-                }
                 if t.gathers && !fused {
                     t.gatherer = Some(Gatherer::spawn(
                         scope,
@@ -942,11 +893,10 @@ impl<'scope, 'env, F: Float> Feed<'scope, 'env, '_, F> {
         }
     }
 
-    /// Ends the epoch (stops the gatherer or the partner).
+    /// Ends the epoch (stops the gatherer).
     fn end_epoch(&mut self) {
         if let Feed::Table(t) = self {
             t.gatherer = None;
-            t.partner = None;
         }
     }
 }
