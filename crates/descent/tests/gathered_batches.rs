@@ -132,23 +132,21 @@ fn gathered_batches_give_the_bits_of_one_thread() {
             None,
         ),
     ];
-    let mut sizes = Vec::new();
+    // Each case with batches of 256 rows, then 160 and 48.
+    let mut all = Vec::new();
     for (optimizer, kind, loss, data, config, stop_at) in cases {
-        for rows in [160, 48] {
+        for rows in [256, 160, 48] {
             let mut config = config.clone();
             config.batch = BatchSize::Rows(rows);
-            sizes.push((optimizer, kind.clone(), loss, data, config, stop_at));
+            all.push((optimizer, kind.clone(), loss, data, config, stop_at));
         }
     }
-    let cases = cases
-        .into_iter()
-        .map(|(o, k, l, d, c, s)| (o, k, l, d, c.clone(), s))
-        .chain(sizes);
-    for (optimizer, kind, loss, data, config, stop_at) in cases {
+    for (optimizer, kind, loss, data, config, stop_at) in all {
         let config = &config;
+        let rows = config.batch;
         let one = train(&kind, loss, data, optimizer, config, stop_at, 1);
         let two = train(&kind, loss, data, optimizer, config, stop_at, 2);
-        let case = format!("{optimizer} {kind} {loss} stop at {stop_at:?}");
+        let case = format!("{optimizer} {kind} {loss} {rows:?} stop at {stop_at:?}");
         assert_eq!(one.outcome, two.outcome, "{case}");
         assert_eq!(one.params, two.params, "{case}");
         assert_eq!(one.epochs, two.epochs, "{case}");

@@ -525,7 +525,8 @@ impl<F: Float> Descent<'_, F> {
     }
 }
 
-/// One chunk's rows and the rows after it in the batch, and its gradient, logit and loss-sum buffers.
+/// One chunk's rows and the rows after it in the batch (the next chunk's first ones are
+/// prefetched), and its gradient, logit and loss-sum buffers.
 type ChunkJob<'a, F> = (
     (&'a [usize], &'a [usize]),
     &'a mut [F],
