@@ -1,7 +1,8 @@
 //! Shuffled mini-batches from a table larger than the caches are gathered ahead on a second
 //! thread when there is one (`data::gather`): the run gives the same bits as on one thread,
-//! through a divergence with learning-rate cuts and through a stop and resume mid-epoch.
-//!
+//! through a divergence with learning-rate cuts and through a stop and resume mid-epoch, for
+//! batches of four chunks of the linear kernel (256 rows), three (160, the last one short)
+//! and one (48).
 
 use descent::data::{BatchOrder, BatchSize};
 use descent::loss::Loss;
@@ -131,10 +132,21 @@ fn gathered_batches_give_the_bits_of_one_thread() {
             None,
         ),
     ];
+    // Each case with batches of 256 rows, then 160 and 48.
+    let mut all = Vec::new();
     for (optimizer, kind, loss, data, config, stop_at) in cases {
+        for rows in [256, 160, 48] {
+            let mut config = config.clone();
+            config.batch = BatchSize::Rows(rows);
+            all.push((optimizer, kind.clone(), loss, data, config, stop_at));
+        }
+    }
+    for (optimizer, kind, loss, data, config, stop_at) in all {
+        let config = &config;
+        let rows = config.batch;
         let one = train(&kind, loss, data, optimizer, config, stop_at, 1);
         let two = train(&kind, loss, data, optimizer, config, stop_at, 2);
-        let case = format!("{optimizer} {kind} {loss} stop at {stop_at:?}");
+        let case = format!("{optimizer} {kind} {loss} {rows:?} stop at {stop_at:?}");
         assert_eq!(one.outcome, two.outcome, "{case}");
         assert_eq!(one.params, two.params, "{case}");
         assert_eq!(one.epochs, two.epochs, "{case}");

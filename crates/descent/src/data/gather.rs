@@ -85,12 +85,13 @@ impl<F: Float> GatheredBatch<F> {
         self.rows
     }
 
-    /// Copies `rows` of `x` and `y` (row-major tables) into this batch.
-    fn fill(&mut self, x: &[F], y: &[F], rows: &[usize]) {
+    /// Copies `rows` of `x` and `y` (row-major tables) into this batch; the last rows ask
+    /// for the first of `after`, the next batch's.
+    fn fill(&mut self, x: &[F], y: &[F], rows: &[usize], after: &[usize]) {
         let yc = self.y_cols;
         self.x.clear();
         self.y.clear();
-        for (r, xr) in prefetched_rows(x, self.x_cols, rows) {
+        for (r, xr) in prefetched_rows(x, self.x_cols, rows, after) {
             self.x.extend_from_slice(xr);
             self.y.extend_from_slice(&y[r * yc..(r + 1) * yc]);
         }
@@ -131,7 +132,12 @@ impl<'scope, F: Float> Gatherer<'scope, F> {
             .spawn_scoped(scope, move || {
                 let start = (first * batch).min(order.len());
                 let numbered = order[start..].chunks(batch.max(1)).zip(first..);
-                for (rows, _) in numbered.filter(|&(_, i)| takes(i)) {
+                let mut taken = numbered
+                    .filter(|&(_, i)| takes(i))
+                    .map(|(rows, _)| rows)
+                    .peekable();
+                while let Some(rows) = taken.next() {
+                    let after = taken.peek().copied().unwrap_or(&[]);
                     let mut b = spare.try_recv().unwrap_or_else(|_| GatheredBatch {
                         x: Vec::with_capacity(batch * x_cols),
                         y: Vec::with_capacity(batch * y_cols),
@@ -139,7 +145,7 @@ impl<'scope, F: Float> Gatherer<'scope, F> {
                         x_cols,
                         y_cols,
                     });
-                    b.fill(xs, ys, rows);
+                    b.fill(xs, ys, rows, after);
                     if hand_over(&send, b).is_err() {
                         return; // the trainer stopped taking batches
                     }

@@ -146,7 +146,7 @@ impl<F: Float> LinearKernel<F> {
         };
         let chunks = rows.len().div_ceil(CHUNK_ROWS).max(1);
         if chunks == 1 {
-            return batch.chunk(rows, grads, &mut self.z[..s.n_out]) * scale;
+            return batch.chunk(rows, &[], grads, &mut self.z[..s.n_out]) * scale;
         }
         let n = grads.len();
         // Each chunk's scratch is padded to its own cache lines: chunks on different cores
@@ -160,13 +160,15 @@ impl<F: Float> LinearKernel<F> {
         let pool = pool.filter(|_| work >= PARALLEL_MIN_WORK && table >= PARALLEL_MIN_TABLE_BYTES);
         let jobs = rows
             .chunks(CHUNK_ROWS)
+            .enumerate()
+            .map(|(c, chunk)| (chunk, &rows[((c + 1) * CHUNK_ROWS).min(rows.len())..]))
             .zip(std::iter::once(&mut *grads).chain(self.partials.chunks_exact_mut(n_padded)))
             .zip(self.z.chunks_exact_mut(z_padded))
             .zip(self.totals.chunks_exact_mut(padded::<F>(1)))
             .map(|(((rows, g), z), total)| (rows, g, z, total));
         let run = |group: &mut [ChunkJob<'_, F>]| {
-            for (rows, g, z, total) in group {
-                total[0] = batch.chunk(rows, &mut g[..n], &mut z[..s.n_out]);
+            for ((rows, after), g, z, total) in group {
+                total[0] = batch.chunk(rows, after, &mut g[..n], &mut z[..s.n_out]);
             }
         };
         match pool {
@@ -184,8 +186,8 @@ impl<F: Float> LinearKernel<F> {
                 });
             }
             None => {
-                for (rows, g, z, total) in jobs {
-                    total[0] = batch.chunk(rows, &mut g[..n], &mut z[..s.n_out]);
+                for ((rows, after), g, z, total) in jobs {
+                    total[0] = batch.chunk(rows, after, &mut g[..n], &mut z[..s.n_out]);
                 }
             }
         }
@@ -241,12 +243,15 @@ impl<F: Float> LinearKernel<F> {
             scale: self.scale(rows.len()),
         };
         let n = params.len();
+        // The rows of the chunks asked for: each chunk's last rows prefetch the next one's.
+        let end = (chunks.end * CHUNK_ROWS).min(rows.len());
         for c in chunks {
             let lo = (c * CHUNK_ROWS).min(rows.len());
             let hi = ((c + 1) * CHUNK_ROWS).min(rows.len());
             let at = out.len();
             out.resize(at + n + 1, F::zero());
-            let total = batch.chunk(&rows[lo..hi], &mut out[at..at + n], &mut self.z[..s.n_out]);
+            let (chunk, after) = (&rows[lo..hi], &rows[hi..end.max(hi)]);
+            let total = batch.chunk(chunk, after, &mut out[at..at + n], &mut self.z[..s.n_out]);
             out[at + n] = total;
         }
     }
@@ -462,7 +467,7 @@ impl<F: Float> Descent<'_, F> {
         } = self;
         let n_in = s.n_in;
         let (w, b) = params.split_at_mut(n_in * s.n_out);
-        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows).enumerate() {
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows, &[]).enumerate() {
             logits::<F, AVX2>(s, w, b, xr, z);
             // `0 + term`, `0 + dz`: the chunk's running sums, down to the sign of a zero.
             let term = F::zero() + row_loss_and_dz(s.loss, z, y.row(r), scale);
@@ -502,7 +507,7 @@ impl<F: Float> Descent<'_, F> {
         let n_in = s.n_in;
         let (w, b) = params.split_at_mut(n_in);
         let y = y.column(0);
-        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows).enumerate() {
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows, &[]).enumerate() {
             let z = dot_with::<F, AVX2>(w, xr) + if s.bias { b[0] } else { F::zero() };
             let (term, dz) = loss(z, y[r], scale);
             let term = F::zero() + (F::zero() + term);
@@ -520,8 +525,14 @@ impl<F: Float> Descent<'_, F> {
     }
 }
 
-/// One chunk's rows, and its gradient, logit and loss-sum buffers.
-type ChunkJob<'a, F> = (&'a [usize], &'a mut [F], &'a mut [F], &'a mut [F]);
+/// One chunk's rows and the rows after it in the batch (the next chunk's first ones are
+/// prefetched), and its gradient, logit and loss-sum buffers.
+type ChunkJob<'a, F> = (
+    (&'a [usize], &'a [usize]),
+    &'a mut [F],
+    &'a mut [F],
+    &'a mut [F],
+);
 
 /// `n` elements rounded up to whole cache lines, plus one more line: the stride between two
 /// chunks' scratch, so that no line holds both.
@@ -544,14 +555,15 @@ struct Batch<'a, F> {
 
 impl<F: Float> Batch<'_, F> {
     /// One chunk: the loss sum over `rows` (un-normalised), its gradient written into `g`
-    /// (normalised by `scale`), `z` as scratch; with AVX2 when the CPU has it.
-    fn chunk(self, rows: &[usize], g: &mut [F], z: &mut [F]) -> F {
+    /// (normalised by `scale`), `z` as scratch; with AVX2 when the CPU has it. `after` are
+    /// the rows read next, whose first ones are prefetched by the chunk's last rows.
+    fn chunk(self, rows: &[usize], after: &[usize], g: &mut [F], z: &mut [F]) -> F {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { self.chunk_avx2(rows, g, z) };
+            return unsafe { self.chunk_avx2(rows, after, g, z) };
         }
-        self.chunk_portable::<false>(rows, g, z)
+        self.chunk_portable::<false>(rows, after, g, z)
     }
 
     /// The same code compiled for AVX2: wider vectors for the dot products and axpys, the
@@ -559,12 +571,18 @@ impl<F: Float> Batch<'_, F> {
     /// so the same bits as the portable build.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn chunk_avx2(self, rows: &[usize], g: &mut [F], z: &mut [F]) -> F {
-        self.chunk_portable::<true>(rows, g, z)
+    unsafe fn chunk_avx2(self, rows: &[usize], after: &[usize], g: &mut [F], z: &mut [F]) -> F {
+        self.chunk_portable::<true>(rows, after, g, z)
     }
 
     #[inline(always)]
-    fn chunk_portable<const AVX2: bool>(self, rows: &[usize], g: &mut [F], z: &mut [F]) -> F {
+    fn chunk_portable<const AVX2: bool>(
+        self,
+        rows: &[usize],
+        after: &[usize],
+        g: &mut [F],
+        z: &mut [F],
+    ) -> F {
         let Batch {
             s,
             params,
@@ -580,7 +598,7 @@ impl<F: Float> Batch<'_, F> {
             gw.fill(F::zero());
         }
         let mut total = F::zero();
-        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows).enumerate() {
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows, after).enumerate() {
             logits::<F, AVX2>(s, w, b, xr, z);
             total += row_loss_and_dz(s.loss, z, y.row(r), scale);
             for (j, &dz) in z.iter().enumerate() {

@@ -59,19 +59,23 @@ const PREFETCH_ROWS: usize = 4;
 
 /// The rows `rows` of the row-major table `flat` (`n_in` columns), in order, each with its
 /// number, the later ones prefetched: the first is read at once, and row `i +
-/// PREFETCH_ROWS` is asked for when row `i` is handed out.
+/// PREFETCH_ROWS` is asked for when row `i` is handed out. `after` are the rows read next
+/// (the next chunk of a batch): the last rows of `rows` ask for its first ones, so that the
+/// next walk does not start on an empty pipeline.
 #[inline(always)]
 pub(crate) fn prefetched_rows<'a, F>(
     flat: &'a [F],
     n_in: usize,
     rows: &'a [usize],
+    after: &'a [usize],
 ) -> impl Iterator<Item = (usize, &'a [F])> + 'a {
     let row_of = move |r: usize| &flat[r * n_in..(r + 1) * n_in];
     for &r in rows.iter().take(PREFETCH_ROWS).skip(1) {
         prefetch(row_of(r));
     }
     rows.iter().enumerate().map(move |(i, &r)| {
-        if let Some(&next) = rows.get(i + PREFETCH_ROWS) {
+        let ahead = i + PREFETCH_ROWS;
+        if let Some(&next) = rows.get(ahead).or_else(|| after.get(ahead - rows.len())) {
             prefetch(row_of(next));
         }
         (r, row_of(r))
