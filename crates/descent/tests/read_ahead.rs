@@ -102,8 +102,16 @@ fn spec(path: &Path, features: &[&str], shuffle: bool, val: f64) -> RunSpec {
 
 const NUMBERS: [&str; 8] = ["i8", "u16", "f16", "f32", "f64", "flag", "d32", "level"];
 
+/// Every stream of a run given two threads reads ahead, the validation stream and the final
+/// pass included (`DESCENT_READ_AHEAD=1`); the runs without it are given one thread, which
+/// turns it off whatever the variable says, so the tests of this file agree on its value.
+fn every_stream_reads_ahead() {
+    std::env::set_var("DESCENT_READ_AHEAD", "1");
+}
+
 /// The records, bits and final report of a whole run of `spec`, read ahead or not.
 fn whole_run(spec: &RunSpec, ahead: bool) -> (Vec<EpochRecord>, Vec<u64>, descent::run::Report) {
+    every_stream_reads_ahead();
     let mut spec = spec.clone();
     // One thread: no read-ahead anywhere (the validation stream's too).
     spec.threads = Some(if ahead { 2 } else { 1 });
