@@ -118,7 +118,7 @@ pub struct DataArgs {
     /// Stream the data in batches instead of reading it whole: memory stays bounded whatever
     /// the size of the data. train: Parquet or CSV (a CSV file is read in chunks of rows,
     /// --chunk-rows); predict: Parquet or CSV, written a chunk at a time (not scored). A shuffled
-    /// Parquet stream decodes its next chunk on a second thread unless --threads 1
+    /// stream decodes its next chunk on a second thread unless --threads 1
     /// (DESCENT_READ_AHEAD=0 turns that off, =1 on for every stream).
     #[arg(long)]
     pub stream: bool,

@@ -207,7 +207,7 @@ impl<F: Float> Run<F> {
             }
             None => None,
         };
-        let (is_csv, threads) = (files.csv.is_some(), spec.threads);
+        let threads = spec.threads;
         let mut source = ParquetBatches::new(files, sel, stats, order, &scaler, &target_scaler)?;
         let steps = BatchSource::<F>::steps_per_epoch(&source);
         let empty = TrainData {
@@ -228,8 +228,7 @@ impl<F: Float> Run<F> {
             table_bytes: 0,
         };
         let spare = config.thread_count_for(work) < crate::parallel::available();
-        let plain = !is_csv && spare;
-        source.set_read_ahead(read_ahead(threads, plain && shuffle.is_some()));
+        source.set_read_ahead(read_ahead(threads, spare && shuffle.is_some()));
         let mut val_stream = val_stream;
         if let Some(v) = &mut val_stream {
             v.set_read_ahead(read_ahead(threads, false));
@@ -242,10 +241,10 @@ impl<F: Float> Run<F> {
 /// Whether a stream decodes on a read-ahead thread ([`ParquetBatches::set_read_ahead`]):
 /// never when the run is to use one thread (`threads` Some(1), `DESCENT_THREADS=1`, a machine of
 /// one core); otherwise as `DESCENT_READ_AHEAD` says (`0` off, `1` on), and by default
-/// `by_default`: for a shuffled Parquet stream whose trainer leaves a core free, the one
-/// case measured faster (docs/parquet-and-streaming.md: a CSV epoch is the parsing, with
-/// nothing to overlap; an unshuffled Parquet epoch gained nothing; on a busy machine the
-/// second thread costs more than it saves).
+/// `by_default`: for a shuffled stream (Parquet or CSV) whose trainer leaves a core free, the
+/// cases measured faster on a quiet machine (docs/parquet-and-streaming.md: about 0.8x the
+/// epoch; an unshuffled epoch gained about 5%, within the rounds' spread; on a busy machine
+/// the second thread costs more than it saves).
 fn read_ahead(threads: Option<usize>, by_default: bool) -> bool {
     if threads.unwrap_or_else(crate::parallel::default_threads) < 2 {
         return false;
