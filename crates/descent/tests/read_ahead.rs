@@ -248,6 +248,7 @@ fn a_reader_yields_the_same_rows_counts_and_errors_read_ahead() {
             targets: vec![3],
             classes: Some(Default::default()),
             drop_missing,
+            dtype: descent::DType::F64,
             split: Some((
                 descent::data::HashSplit::new(0.3, 2),
                 descent::data::Part::Train,
@@ -294,6 +295,7 @@ fn a_reader_yields_the_same_rows_counts_and_errors_read_ahead() {
             targets: vec![index("y")],
             classes: None,
             drop_missing,
+            dtype: descent::DType::F64,
             split: None,
         };
         let order = [2, 0, 1];
