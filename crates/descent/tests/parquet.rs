@@ -171,3 +171,37 @@ fn truncated_bad_magic_and_corrupt_files_are_errors_naming_the_file() {
         "{e}"
     );
 }
+
+/// A footer whose column chunk starts at a negative byte (found by the `parquet_reader` fuzz
+/// target): the parquet crate asserts against it, so it must be refused before a column
+/// reader is made, in memory and on a stream, with the file, row group and column named.
+#[test]
+fn a_column_chunk_at_a_negative_offset_is_an_error_not_a_panic() {
+    use std::sync::Arc;
+
+    use descent::data::parquet::{resolve_columns, scan, ParquetFiles, Selection};
+
+    let path = fixture("negative_column_start.parquet");
+    let expected = format!(
+        "{}, row group 0, column y: corrupt column chunk (starts at byte -319438, 106 bytes long)",
+        path.display()
+    );
+    for kind in [TargetKind::Real, TargetKind::Classes] {
+        let e = load(&path, &dropping(), kind).unwrap_err().to_string();
+        assert_eq!(e, expected);
+    }
+    let files = ParquetFiles::open(&path).unwrap();
+    let chosen = resolve_columns(&files, &dropping()).unwrap();
+    let names = files.names();
+    let index = |n: &String| names.iter().position(|m| m == n).unwrap();
+    let sel = Selection {
+        features: chosen.features.unwrap().iter().map(index).collect(),
+        targets: chosen.targets.unwrap().iter().map(index).collect(),
+        classes: None,
+        drop_missing: true,
+        split: None,
+        dtype: descent::DType::F64,
+    };
+    let e = scan(&Arc::new(files), &sel, false).unwrap_err().to_string();
+    assert_eq!(e, expected);
+}

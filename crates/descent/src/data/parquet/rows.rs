@@ -59,9 +59,7 @@ pub(super) fn open_cursors(
                 "not a readable column".into(),
             ));
         };
-        let column = rg
-            .get_column_reader(j)
-            .map_err(|e| group_error(path, g, Some(name), e.to_string()))?;
+        let column = super::table::column_reader(rg, j, path, g, name)?;
         let descr = rg.metadata().schema_descr().column(j);
         cursors.push(Cursor::new(column, &descr, *conv));
     }

@@ -54,9 +54,7 @@ impl ParquetTable {
                 let Kind::Read(conv) = files.columns[j].1 else {
                     unreachable!("filtered above")
                 };
-                let column = group
-                    .get_column_reader(j)
-                    .map_err(|e| group_error(path, g, Some(name), e.to_string()))?;
+                let column = column_reader(&*group, j, path, g, name)?;
                 let descr = group.metadata().schema_descr().column(j);
                 let mut cursor = Cursor::new(column, &descr, conv);
                 let got = cursor
@@ -158,6 +156,29 @@ fn corrupt(e: parquet::errors::ParquetError) -> String {
 }
 
 /// An error in row group `g` of `path`.
+/// Column `j`'s reader in row group `g` (read by `rg`) of the file at `path`, or an error
+/// naming the place. The column chunk's start and length are checked first, as the parquet
+/// crate asserts them: a corrupt footer may hold negative ones, on which it panics.
+pub(super) fn column_reader(
+    rg: &dyn parquet::file::reader::RowGroupReader,
+    j: usize,
+    path: &Path,
+    g: usize,
+    name: &str,
+) -> Result<parquet::column::reader::ColumnReader> {
+    let chunk = rg.metadata().column(j);
+    let start = chunk
+        .dictionary_page_offset()
+        .unwrap_or(chunk.data_page_offset());
+    let length = chunk.compressed_size();
+    if start < 0 || length < 0 {
+        let reason = format!("corrupt column chunk (starts at byte {start}, {length} bytes long)");
+        return Err(group_error(path, g, Some(name), reason));
+    }
+    rg.get_column_reader(j)
+        .map_err(|e| group_error(path, g, Some(name), e.to_string()))
+}
+
 pub fn group_error(path: &Path, g: usize, column: Option<&str>, reason: String) -> Error {
     Error::Parquet {
         path: path.to_path_buf(),
