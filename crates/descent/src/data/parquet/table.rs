@@ -155,7 +155,6 @@ fn corrupt(e: parquet::errors::ParquetError) -> String {
     format!("cannot decode the column ({e}); the file may be corrupt")
 }
 
-/// An error in row group `g` of `path`.
 /// Column `j`'s reader in row group `g` (read by `rg`) of the file at `path`, or an error
 /// naming the place. The column chunk's start and length are checked first, as the parquet
 /// crate asserts them: a corrupt footer may hold negative ones, on which it panics.
@@ -179,6 +178,7 @@ pub(super) fn column_reader(
         .map_err(|e| group_error(path, g, Some(name), e.to_string()))
 }
 
+/// An error in row group `g` of `path`.
 pub fn group_error(path: &Path, g: usize, column: Option<&str>, reason: String) -> Error {
     Error::Parquet {
         path: path.to_path_buf(),
