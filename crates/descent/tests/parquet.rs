@@ -177,10 +177,6 @@ fn truncated_bad_magic_and_corrupt_files_are_errors_naming_the_file() {
 /// reader is made, in memory and on a stream, with the file, row group and column named.
 #[test]
 fn a_column_chunk_at_a_negative_offset_is_an_error_not_a_panic() {
-    use std::sync::Arc;
-
-    use descent::data::parquet::{resolve_columns, scan, ParquetFiles, Selection};
-
     let path = fixture("negative_column_start.parquet");
     let expected = format!(
         "{}, row group 0, column y: corrupt column chunk (starts at byte -319438, 106 bytes long)",
@@ -190,7 +186,43 @@ fn a_column_chunk_at_a_negative_offset_is_an_error_not_a_panic() {
         let e = load(&path, &dropping(), kind).unwrap_err().to_string();
         assert_eq!(e, expected);
     }
-    let files = ParquetFiles::open(&path).unwrap();
+    let e = stream_scan_error(&path);
+    assert_eq!(e, expected);
+}
+
+/// A dictionary page whose PLAIN byte-array values run past the page's end (found by the
+/// `parquet_reader` fuzz target): the parquet crate's decoder panics on it (reading a length
+/// out of an empty buffer). Every call into the crate is guarded, so it is an error naming
+/// the file, row group and column, in memory and on a stream.
+#[test]
+fn a_decoder_panic_on_corrupt_pages_is_an_error_naming_the_place() {
+    let path = fixture("byte_array_past_page_end.parquet");
+    let expected = format!(
+        "{}, row group 0, column a: cannot decode the column (Parquet error: the parquet \
+         decoder failed on this data: range end index 4 out of range for slice of length 0); \
+         the file may be corrupt",
+        path.display()
+    );
+    for kind in [TargetKind::Real, TargetKind::Classes] {
+        let e = load(&path, &dropping(), kind).unwrap_err().to_string();
+        assert_eq!(e, expected);
+    }
+    let e = stream_scan_error(&path);
+    assert!(
+        e.starts_with(&format!("{}, row group 0, column a: ", path.display())),
+        "{e}"
+    );
+    assert!(e.contains("the parquet decoder failed on this data"), "{e}");
+}
+
+/// The error of the streamed reader's statistics pass over `path` (the default columns,
+/// dropping rows with missing cells).
+fn stream_scan_error(path: &Path) -> String {
+    use std::sync::Arc;
+
+    use descent::data::parquet::{resolve_columns, scan, ParquetFiles, Selection};
+
+    let files = ParquetFiles::open(path).unwrap();
     let chosen = resolve_columns(&files, &dropping()).unwrap();
     let names = files.names();
     let index = |n: &String| names.iter().position(|m| m == n).unwrap();
@@ -202,6 +234,5 @@ fn a_column_chunk_at_a_negative_offset_is_an_error_not_a_panic() {
         split: None,
         dtype: descent::DType::F64,
     };
-    let e = scan(&Arc::new(files), &sel, false).unwrap_err().to_string();
-    assert_eq!(e, expected);
+    scan(&Arc::new(files), &sel, false).unwrap_err().to_string()
 }

@@ -97,8 +97,7 @@ impl ColumnChunks {
         let Some((_, reader)) = self.file.as_ref() else {
             return Ok(false);
         };
-        let rg = reader
-            .get_row_group(g)
+        let rg = super::guard::caught(|| reader.get_row_group(g))
             .map_err(|e| group_error(path, g, None, e.to_string()))?;
         let cursors = open_cursors(&self.files, &*rg, path, g, self.columns.iter().copied())?;
         self.open = Some(Open {

@@ -108,7 +108,7 @@ fn read_typed<T: DataType>(
     levels: Option<&mut Vec<i16>>,
     out: &mut Vec<T::T>,
 ) -> parquet::errors::Result<usize> {
-    let (records, _, _) = r.read_records(n, levels, None, out)?;
+    let (records, _, _) = super::guard::caught(|| r.read_records(n, levels, None, out))?;
     Ok(records)
 }
 

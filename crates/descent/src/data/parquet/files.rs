@@ -73,7 +73,7 @@ pub fn open(path: &Path) -> Result<SerializedFileReader<File>> {
         path: path.to_path_buf(),
         source,
     })?;
-    SerializedFileReader::new(file).map_err(|e| {
+    super::guard::caught(|| SerializedFileReader::new(file)).map_err(|e| {
         file_error(
             path,
             format!("not a readable Parquet file ({e}); is it truncated, or not Parquet?"),

@@ -21,6 +21,7 @@ mod column;
 mod csv_chunks;
 mod csv_records;
 mod files;
+mod guard;
 mod rows;
 mod stats;
 mod stream;

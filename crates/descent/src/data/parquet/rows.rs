@@ -331,8 +331,7 @@ impl RowReader {
             self.open = Some((f, super::files::open(path)?));
         }
         let reader = &self.open.as_ref().expect("opened above").1;
-        let rg = reader
-            .get_row_group(g)
+        let rg = super::guard::caught(|| reader.get_row_group(g))
             .map_err(|e| group_error(path, g, None, e.to_string()))?;
         let chosen = self.sel.features.iter().chain(&self.sel.targets);
         let bytes: i64 = chosen

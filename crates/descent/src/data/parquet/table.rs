@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::column::{Cursor, Kind};
 use super::files::{describe, ParquetFiles};
+use super::guard;
 use crate::data::{read_csv_bytes_with, Columns, Dataset, Delimiter, ReadOptions, TargetKind};
 use crate::{Error, Float, Result};
 
@@ -45,8 +46,9 @@ impl ParquetTable {
         for (f, g, first) in files.row_groups() {
             let path = &files.files[f].path;
             let reader = super::files::open(path)?;
-            let group = parquet::file::reader::FileReader::get_row_group(&reader, g)
-                .map_err(|e| group_error(path, g, None, e.to_string()))?;
+            let group =
+                guard::caught(|| parquet::file::reader::FileReader::get_row_group(&reader, g))
+                    .map_err(|e| group_error(path, g, None, e.to_string()))?;
             let rows = files.files[f].row_groups[g] as usize;
             let mut cells: Vec<Vec<String>> = Vec::with_capacity(readable.len());
             for &j in &readable {
@@ -174,7 +176,7 @@ pub(super) fn column_reader(
         let reason = format!("corrupt column chunk (starts at byte {start}, {length} bytes long)");
         return Err(group_error(path, g, Some(name), reason));
     }
-    rg.get_column_reader(j)
+    guard::caught(|| rg.get_column_reader(j))
         .map_err(|e| group_error(path, g, Some(name), e.to_string()))
 }
 
