@@ -13,22 +13,18 @@
 # DESCENT_BIN picks the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rounds=3
 repeat=5
-while [[ "${1:-}" == --* ]]; do
-    case "$1" in
-        --rounds) rounds="$2"; shift 2 ;;
-        --repeat) repeat="$2"; shift 2 ;;
-        *) echo "unknown option $1" >&2; exit 2 ;;
-    esac
-done
+bench_options "$@"
+set -- "${rest[@]}"
 bin="${DESCENT_BIN:-target/release/descent}"
 [[ -x "$bin" ]] || cargo build --release -p descent-cli
 workloads=("$@")
 [[ ${#workloads[@]} -eq 0 ]] && workloads=(S-tour S-iris-mlp S-wine-mlp S-linear-10k P1 P2-sgd P2-adam P2-sgd-f64 P2-adam-f64 P3-reg P3-clf P4 P4-f64 P5)
 # "median:min" of one `descent bench` run.
 median() { "$bin" bench "$1" "${@:2}" --repeat "$repeat" --json | python3 -c 'import json,sys; r = json.loads(sys.stdin.readline()); print(r["seconds"], r["min"], sep=":")'; }
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+load before
 printf '%-14s %12s %12s %8s %8s   %s\n' workload "1 thread s" "default s" ratio "min rat" "per round"
 for w in "${workloads[@]}"; do
     one=(); def=()
@@ -49,4 +45,4 @@ fastest = min(d[1] for d in dflt) / min(o[1] for o in one)
 print(f"{w:<14} {a:12.6f} {b:12.6f} {statistics.median(ratios):8.3f} {fastest:8.3f}   {' '.join(f'{r:.3f}' for r in ratios)}")
 PY
 done
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+load after

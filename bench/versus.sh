@@ -8,19 +8,15 @@
 # Prints every round's medians and ratio (new / old; below 1: the new binary is faster),
 # the median ratio, and the load average before and after.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 old="$1"; new="$2"; shift 2
 rounds=3
 repeat=3
-while [[ "${1:-}" == --* ]]; do
-    case "$1" in
-        --rounds) rounds="$2"; shift 2 ;;
-        --repeat) repeat="$2"; shift 2 ;;
-        *) echo "unknown option $1" >&2; exit 2 ;;
-    esac
-done
+bench_options "$@"
+set -- "${rest[@]}"
 w="$1"; shift
 median() { "$1" bench "$w" "${@:2}" --repeat "$repeat" --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["seconds"])'; }
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+load before
 ratios=()
 for r in $(seq "$rounds"); do
     if (( r % 2 )); then
@@ -33,4 +29,4 @@ for r in $(seq "$rounds"); do
     echo "$w $* round $r: old $o s, new $n s, new/old $ratio"
 done
 python3 -c "import statistics,sys; print('$w $* median new/old:', statistics.median(float(v) for v in sys.argv[1:]))" "${ratios[@]}"
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+load after

@@ -7,17 +7,10 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
-
-use descent::data::parquet::{ColumnChunks, ParquetFiles};
 
 mod common;
 
-use common::{descent, succeeded as ok};
-
-fn bytes(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use common::{bytes, descent, failed, parquet_numbers, succeeded as ok};
 
 fn predict(model: &str, data: &str, extra: &[&str], dir: &Path) -> Output {
     let mut args = vec!["predict", "--model", model, "--data", data];
@@ -216,43 +209,18 @@ fn a_target_that_cannot_be_scored_keeps_its_missing_rows() {
     assert_eq!(bytes(&d.join("s.csv")), whole.stdout);
     // To stdout the rows are already written: an error saying so.
     let run = predict("m", "t.csv", &["--drop-missing", "--stream"], d);
-    assert_eq!(run.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&run.stderr);
+    let err = failed(&run);
     assert!(err.contains("--out"), "{err}");
     // Named with --target, the text cell is an error in both.
     for extra in [&[][..], &["--stream", "--out", "e.csv"][..]] {
         let args = [&["--drop-missing", "--target", "y"][..], extra].concat();
-        let run = predict("m", "t.csv", &args, d);
-        assert_eq!(run.status.code(), Some(1));
-        let err = String::from_utf8_lossy(&run.stderr);
+        let err = failed(&predict("m", "t.csv", &args, d));
         assert!(
             err.contains("t.csv, line 9002, column y: `unknown` is not a number"),
             "{err}"
         );
     }
     assert!(!d.join("e.csv").exists());
-}
-
-/// Every column of a Parquet file as numbers (text and nulls as NaN), and its names.
-fn parquet_numbers(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
-    let files = Arc::new(ParquetFiles::open(path).unwrap());
-    let names = files.names();
-    let mut columns = vec![Vec::new(); names.len()];
-    let mut chunks = ColumnChunks::new(files, (0..names.len()).collect()).unwrap();
-    while let Some(chunk) = chunks.next_chunk().unwrap() {
-        for (c, cursor) in chunk.cursors.iter().enumerate() {
-            let mut k = 0;
-            for &valid in &cursor.valid {
-                columns[c].push(if valid {
-                    k += 1;
-                    cursor.number(k - 1).unwrap_or(f64::NAN)
-                } else {
-                    f64::NAN
-                });
-            }
-        }
-    }
-    (names, columns)
 }
 
 #[test]
@@ -297,7 +265,7 @@ fn parquet_out_from_csv_is_the_parquet_inputs() {
                 .map(|c| c.iter().map(|x| x.to_bits()).collect())
                 .collect()
         };
-        assert_eq!(bits(&from_csv.1), bits(&from_parquet.1), "{extra:?}");
+        assert_eq!(bits(&from_csv.2), bits(&from_parquet.2), "{extra:?}");
     }
     // A column whose first chunk holds numbers, and then a text cell: an error naming it.
     let mut text = String::from("x,note,y\n");
@@ -311,9 +279,12 @@ fn parquet_out_from_csv_is_the_parquet_inputs() {
     }
     std::fs::write(d.join("n.csv"), text).unwrap();
     train("n.csv", "n", &["--features", "x"], d);
-    let run = predict("n", "n.csv", &["--stream", "--out", "n.parquet"], d);
-    assert_eq!(run.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&run.stderr);
+    let err = failed(&predict(
+        "n",
+        "n.csv",
+        &["--stream", "--out", "n.parquet"],
+        d,
+    ));
     assert!(
         err.contains("n.csv, line 4502, column note: `late` is not a number"),
         "{err}"

@@ -11,7 +11,7 @@ use std::process::Output;
 
 mod common;
 
-use common::{descent, read, succeeded as ok};
+use common::{descent, failed, read, succeeded as ok};
 
 /// `n` rows: features a, b (missing in rows 3 and 12), a quoted note with a line break in
 /// every fourth row, a real target y, a binary label and a three-class label.
@@ -228,8 +228,7 @@ fn a_bad_cell_in_a_streamed_csv_exits_1_naming_file_line_and_column() {
         ],
         d,
     );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = failed(&out);
     assert!(
         err.contains("bad.csv, line 42, column y: `x` is not a number"),
         "{err}"

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::ok;
+use common::{bytes as read, ok};
 
 const BIN: &str = env!("CARGO_BIN_EXE_descent");
 
@@ -51,10 +51,6 @@ fn mpirun_ok(n: usize, args: &[&str], dir: &Path) -> String {
         String::from_utf8_lossy(&out.stdout)
     );
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 fn files(dir: &Path) -> Vec<String> {
@@ -200,6 +196,43 @@ fn both_ordered_algorithms_write_the_single_process_bytes() {
     );
 }
 
+/// Trains `BASE ORDER` alone (`--out NAME-1p`) and on 2 ranks (`--out NAME-2r`) in `dir`,
+/// checks that the files are the same bytes, and returns the ranks' stderr.
+fn alone_and_on_two_ranks(base: &str, order: &str, name: &str, dir: &Path) -> String {
+    let single = format!("{name}-1p");
+    let args = format!("{base} {order} --out {single}");
+    ok(&args.split_whitespace().collect::<Vec<_>>(), dir);
+    let out = format!("{name}-2r");
+    let args = format!("{base} {order} --out {out}");
+    let err = mpirun_ok(2, &args.split_whitespace().collect::<Vec<_>>(), dir);
+    for f in ["metrics.csv", "model.json"] {
+        assert!(
+            read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
+            "{name}: {f} on 2 ranks differs from the single streamed run's"
+        );
+    }
+    err
+}
+
+/// The row groups (a CSV file's chunks) each of the 2 ranks says in `err` it read per epoch,
+/// of the file's 3.
+fn groups_read(err: &str) -> Vec<f64> {
+    let read_by: Vec<f64> = err
+        .lines()
+        .filter(|l| l.contains("row groups per epoch"))
+        .map(|line| {
+            assert!(line.contains("of 3 row groups"), "{line}");
+            line.split(" read ")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_else(|| panic!("no figure in {line}"))
+        })
+        .collect();
+    assert_eq!(read_by.len(), 2, "a note per rank: {err}");
+    read_by
+}
+
 /// `--stream` under MPI, a linear model: each rank reads only the row groups that hold rows
 /// of its chunks (fewer than the file's 3 in file order and with row groups permuted, every
 /// row group read by some rank), and the files are the single streamed run's bytes, also
@@ -221,30 +254,8 @@ fn streamed_ranks_read_only_their_row_groups_and_write_the_single_process_bytes(
         ("groups-permuted", "--shuffle-buffer 1", true),
         ("buffered", "--shuffle-buffer 1000", false),
     ] {
-        let single = format!("{name}-1p");
-        let args = format!("{base} {order} --out {single}");
-        ok(&args.split_whitespace().collect::<Vec<_>>(), dir);
-        let out = format!("{name}-2r");
-        let args = format!("{base} {order} --out {out}");
-        let err = mpirun_ok(2, &args.split_whitespace().collect::<Vec<_>>(), dir);
-        for f in ["metrics.csv", "model.json"] {
-            assert!(
-                read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
-                "{name}: {f} on 2 ranks differs from the single streamed run's"
-            );
-        }
-        let mut read_by = Vec::new();
-        for line in err.lines().filter(|l| l.contains("row groups per epoch")) {
-            let groups: f64 = line
-                .split(" read ")
-                .nth(1)
-                .and_then(|t| t.split(' ').next())
-                .and_then(|t| t.parse().ok())
-                .unwrap_or_else(|| panic!("no figure in {line}"));
-            assert!(line.contains("of 3 row groups"), "{line}");
-            read_by.push(groups);
-        }
-        assert_eq!(read_by.len(), 2, "a note per rank: {err}");
+        let err = alone_and_on_two_ranks(&base, order, name, dir);
+        let read_by = groups_read(&err);
         if spared {
             assert!(
                 read_by.iter().all(|&g| g < 3.0) && read_by.iter().sum::<f64>() >= 3.0,
@@ -283,31 +294,8 @@ fn streamed_csv_ranks_read_only_their_chunks_and_write_the_single_process_bytes(
         ("file-order", "--no-shuffle"),
         ("chunks-permuted", "--shuffle-buffer 1"),
     ] {
-        let single = format!("{name}-1p");
-        let args = format!("{base} {order} --out {single}");
-        ok(&args.split_whitespace().collect::<Vec<_>>(), dir);
-        let out = format!("{name}-2r");
-        let args = format!("{base} {order} --out {out}");
-        let err = mpirun_ok(2, &args.split_whitespace().collect::<Vec<_>>(), dir);
-        for f in ["metrics.csv", "model.json"] {
-            assert!(
-                read(&dir.join(&single).join(f)) == read(&dir.join(&out).join(f)),
-                "{name}: {f} on 2 ranks differs from the single streamed run's"
-            );
-        }
-        let read_by: Vec<f64> = err
-            .lines()
-            .filter(|l| l.contains("row groups per epoch"))
-            .map(|line| {
-                assert!(line.contains("of 3 row groups"), "{line}");
-                line.split(" read ")
-                    .nth(1)
-                    .and_then(|t| t.split(' ').next())
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or_else(|| panic!("no figure in {line}"))
-            })
-            .collect();
-        assert_eq!(read_by.len(), 2, "a note per rank: {err}");
+        let err = alone_and_on_two_ranks(base, order, name, dir);
+        let read_by = groups_read(&err);
         assert!(
             read_by.iter().all(|&g| g < 3.0) && read_by.iter().sum::<f64>() >= 3.0,
             "{name}: chunks read per epoch by the ranks: {read_by:?}"

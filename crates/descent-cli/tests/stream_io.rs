@@ -6,41 +6,12 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
-
-use descent::data::parquet::{ColumnChunks, ParquetFiles};
 
 mod common;
 
-use common::{descent, parquet_fixture as fixture, succeeded as ok};
-
-fn bytes(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Every column of a Parquet file as numbers (nulls as NaN), column by column, and the
-/// column names and row-group sizes.
-fn parquet_numbers(path: &Path) -> (Vec<String>, Vec<u64>, Vec<Vec<f64>>) {
-    let files = Arc::new(ParquetFiles::open(path).unwrap());
-    let names = files.names();
-    let groups = files.files[0].row_groups.clone();
-    let mut columns = vec![Vec::new(); names.len()];
-    let mut chunks = ColumnChunks::new(files, (0..names.len()).collect()).unwrap();
-    while let Some(chunk) = chunks.next_chunk().unwrap() {
-        for (c, cursor) in chunk.cursors.iter().enumerate() {
-            let mut k = 0;
-            for &valid in &cursor.valid {
-                columns[c].push(if valid {
-                    k += 1;
-                    cursor.number(k - 1).unwrap_or(f64::NAN)
-                } else {
-                    f64::NAN
-                });
-            }
-        }
-    }
-    (names, groups, columns)
-}
+use common::{
+    bytes, descent, failed, parquet_fixture as fixture, parquet_numbers, succeeded as ok,
+};
 
 /// A CSV file's header and its cells parsed as numbers (text as NaN), column by column.
 fn csv_numbers(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
@@ -99,8 +70,7 @@ fn generated_parquet_reads_back_to_the_csv_numbers() {
     }
     // --format parquet without a file, and a zero row group, are refused.
     let out = descent(&["generate", "linear", "--format", "parquet"], dir.path());
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--out FILE.parquet"));
+    assert!(failed(&out).contains("--out FILE.parquet"));
     let out = descent(
         &[
             "generate",
@@ -275,8 +245,7 @@ fn a_streamed_prediction_error_leaves_the_old_file() {
         std::fs::write(d.join(out), "kept\n").unwrap();
         // No --drop-missing: the null in `level` stops it.
         let run = predict("m", &numbers, &d.join(out), &["--stream"], d);
-        assert_eq!(run.status.code(), Some(1));
-        let err = String::from_utf8_lossy(&run.stderr);
+        let err = failed(&run);
         assert!(err.contains("numbers_snappy.parquet, row group"), "{err}");
         assert!(err.contains("column level"), "{err}");
         assert_eq!(bytes(&d.join(out)), b"kept\n");
@@ -348,8 +317,7 @@ fn scale_from_a_streamed_run_gives_its_bytes() {
     }
     // Another scaling than the model's, or data read whole, is refused.
     let bad = run("e", "minmax", &["--scale-from", "a"]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("pass --scale standard"));
+    assert!(failed(&bad).contains("pass --scale standard"));
     let whole = descent(
         &[
             "train",
@@ -363,6 +331,5 @@ fn scale_from_a_streamed_run_gives_its_bytes() {
         ],
         d,
     );
-    assert_eq!(whole.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&whole.stderr).contains("add --stream"));
+    assert!(failed(&whole).contains("add --stream"));
 }

@@ -9,15 +9,11 @@ use std::path::{Path, PathBuf};
 
 use descent::data::Scaling;
 use descent::nn::ModelKind;
-use descent::run::StreamSpec;
-use descent::train::{EpochRecord, Event, EveryStep, Signal, Stop};
 use descent::{Run, RunSpec};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/parquet")
-        .join(name)
-}
+mod common;
+
+use common::{bits, fixture, records, stopped_and_resumed, streamed, whole_stream_run};
 
 /// A directory of its own for a test, removed at the end.
 struct Scratch(PathBuf);
@@ -39,26 +35,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn records(
-    out: &mut Vec<EpochRecord>,
-) -> impl FnMut(&Event<'_, f64>) -> descent::Result<Signal> + '_ {
-    |e| {
-        if let Event::Epoch(r, _) = e {
-            out.push((*r).clone());
-        }
-        Ok(Signal::Continue)
-    }
-}
-
-fn bits(run: &Run<f64>) -> Vec<u64> {
-    run.trainer
-        .params
-        .values
-        .iter()
-        .map(|v| v.to_bits())
-        .collect()
 }
 
 /// A CSV file of `n` rows written to be awkward: a byte-order mark, CRLF line ends, a text
@@ -104,16 +80,6 @@ fn awkward_csv(dir: &Path, n: usize) -> PathBuf {
     path
 }
 
-fn stream(spec: RunSpec, chunk_rows: usize, buffer: usize) -> RunSpec {
-    let mut spec = spec;
-    spec.data.stream = Some(StreamSpec {
-        shuffle_buffer: buffer,
-        chunk_rows: Some(chunk_rows),
-        ..StreamSpec::default()
-    });
-    spec
-}
-
 fn awkward_spec(path: &Path, model: ModelKind, target: &str) -> RunSpec {
     let mut spec = RunSpec::csv(path)
         .model(model)
@@ -150,7 +116,7 @@ fn an_unshuffled_csv_stream_trains_to_the_bits_of_the_file_read_whole() {
         let mut a = Vec::new();
         memory.train(&mut [&mut records(&mut a)]).unwrap();
         for chunk_rows in [7, 64, 1000] {
-            let spec = stream(spec.clone(), chunk_rows, 16);
+            let spec = streamed(spec.clone(), 16, Some(chunk_rows));
             let (mut streamed, mut source, report) = Run::<f64>::streaming(spec, None).unwrap();
             assert_eq!(report.rows as usize, memory.train_set.n_rows(), "{model:?}");
             // Rows 3 and 12 (a), and 21 where y is the target.
@@ -185,7 +151,7 @@ fn numbers_spec(path: &Path, val: f64) -> RunSpec {
             .to_vec(),
     );
     spec.shuffle = Some(true);
-    stream(spec, 32, 20)
+    streamed(spec, 20, Some(32))
 }
 
 #[test]
@@ -211,33 +177,10 @@ fn a_shuffled_csv_stream_resumes_mid_epoch_to_the_bits_of_the_whole_run() {
     let path = awkward_csv(tmp.path(), 150);
     let mut spec = awkward_spec(&path, ModelKind::Linear, "y").val_fraction(0.2);
     spec.shuffle = Some(true);
-    let spec = stream(spec, 11, 24);
-    let (mut whole, mut source, _) = Run::<f64>::streaming(spec.clone(), None).unwrap();
-    let mut a = Vec::new();
-    whole
-        .train_source(&mut source, &mut [&mut records(&mut a)])
-        .unwrap();
-
-    let (mut first, mut source, _) = Run::<f64>::streaming(spec.clone(), None).unwrap();
-    let steps = descent::data::BatchSource::<f64>::steps_per_epoch(&source);
-    let stop_at = steps + steps / 2 + 1; // mid-epoch 2
-    let mut b = Vec::new();
-    let mut stop = EveryStep(|e: &Event<'_, f64>| {
-        Ok(match e {
-            Event::Step(r, _) if r.step == stop_at => Signal::Stop("test".into()),
-            _ => Signal::Continue,
-        })
-    });
-    let outcome = first
-        .train_source(&mut source, &mut [&mut stop, &mut records(&mut b)])
-        .unwrap();
-    assert!(matches!(outcome.stop, Stop::Stopped { .. }));
-    let checkpoint = first.trainer.checkpoint();
-    let (mut resumed, mut source, _) = Run::<f64>::streaming(spec, None).unwrap();
-    resumed.restore(&checkpoint).unwrap();
-    resumed
-        .train_source(&mut source, &mut [&mut records(&mut b)])
-        .unwrap();
+    let spec = streamed(spec, 24, Some(11));
+    let (a, whole, _) = whole_stream_run(&spec);
+    // Mid-epoch 2.
+    let (b, resumed) = stopped_and_resumed(&spec, |steps| steps + steps / 2 + 1, false);
     assert_eq!(a, b);
     assert_eq!(bits(&whole), bits(&resumed));
 }
@@ -252,7 +195,7 @@ fn both_errors(dir: &Path, text: &str, target: &str, drop_missing: bool) -> (Str
         spec.model = ModelKind::Softmax;
     }
     let memory = Run::<f64>::new(spec.clone()).unwrap_err().to_string();
-    let streamed = match Run::<f64>::streaming(stream(spec, 2, 4), None) {
+    let streamed = match Run::<f64>::streaming(streamed(spec, 4, Some(2)), None) {
         Ok((mut run, mut source, _)) => run
             .train_source(&mut source, &mut [])
             .map(|_| ())

@@ -2,19 +2,15 @@
 //! without shuffling; a shuffled stream is a seeded permutation, the same for a seed, and
 //! resumes mid-epoch from a position to the bits of the uninterrupted run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use descent::data::parquet::{shuffle_quality, StreamOrder};
 use descent::data::Scaling;
-use descent::run::StreamSpec;
-use descent::train::{EpochRecord, Event, EveryStep, Signal, Stop};
 use descent::{Run, RunSpec};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/parquet")
-        .join(name)
-}
+mod common;
+
+use common::{bits, fixture, records, stopped_and_resumed, streamed, whole_stream_run};
 
 fn spec(path: &Path, shuffle: bool) -> RunSpec {
     let mut spec = RunSpec::csv(path)
@@ -30,31 +26,7 @@ fn spec(path: &Path, shuffle: bool) -> RunSpec {
             .to_vec(),
     );
     spec.shuffle = Some(shuffle);
-    spec.data.stream = Some(StreamSpec {
-        shuffle_buffer: 16,
-        ..StreamSpec::default()
-    });
-    spec
-}
-
-fn records(
-    out: &mut Vec<EpochRecord>,
-) -> impl FnMut(&Event<'_, f64>) -> descent::Result<Signal> + '_ {
-    |e| {
-        if let Event::Epoch(r, _) = e {
-            out.push((*r).clone());
-        }
-        Ok(Signal::Continue)
-    }
-}
-
-fn bits(run: &Run<f64>) -> Vec<u64> {
-    run.trainer
-        .params
-        .values
-        .iter()
-        .map(|v| v.to_bits())
-        .collect()
+    streamed(spec, 16, None)
 }
 
 #[test]
@@ -97,33 +69,10 @@ fn standard_scaling_from_one_pass_matches_the_table_to_rounding() {
 #[test]
 fn a_shuffled_stream_resumes_mid_epoch_to_the_bits_of_the_whole_run() {
     let spec = spec(&fixture("numbers_snappy.parquet"), true);
-    let (mut whole, mut source, _) = Run::<f64>::streaming(spec.clone(), None).unwrap();
-    let mut a = Vec::new();
-    whole
-        .train_source(&mut source, &mut [&mut records(&mut a)])
-        .unwrap();
-
-    let (mut first, mut source, _) = Run::<f64>::streaming(spec.clone(), None).unwrap();
-    let steps = descent::data::BatchSource::<f64>::steps_per_epoch(&source);
-    let stop_at = steps + steps / 2 + 1; // mid-epoch 2
-    let mut b = Vec::new();
-    let mut stop = EveryStep(|e: &Event<'_, f64>| {
-        Ok(match e {
-            Event::Step(r, _) if r.step == stop_at => Signal::Stop("test".into()),
-            _ => Signal::Continue,
-        })
-    });
-    let outcome = first
-        .train_source(&mut source, &mut [&mut stop, &mut records(&mut b)])
-        .unwrap();
-    assert!(matches!(outcome.stop, Stop::Stopped { .. }));
-    let checkpoint = first.trainer.checkpoint();
-    // A fresh process: a new run and a new source, given only the checkpoint.
-    let (mut resumed, mut source, _) = Run::<f64>::streaming(spec, None).unwrap();
-    resumed.restore(&checkpoint).unwrap();
-    resumed
-        .train_source(&mut source, &mut [&mut records(&mut b)])
-        .unwrap();
+    let (a, whole, _) = whole_stream_run(&spec);
+    // Stopped mid-epoch 2; resumed as a fresh process: a new run and a new source, given
+    // only the checkpoint.
+    let (b, resumed) = stopped_and_resumed(&spec, |steps| steps + steps / 2 + 1, false);
     assert_eq!(a, b);
     assert_eq!(bits(&whole), bits(&resumed));
 }

@@ -10,16 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use descent::data::parquet::{ParquetFiles, RowReader, Selection};
-use descent::data::{BatchSource, Scaling};
-use descent::run::StreamSpec;
+use descent::data::Scaling;
 use descent::train::{EpochRecord, Event, EveryStep, Signal, Stop};
 use descent::{Run, RunSpec};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/parquet")
-        .join(name)
-}
+mod common;
+
+use common::{bits, fixture, records, stopped_and_resumed, streamed};
 
 /// A file of this process's own for a test, removed at the end.
 struct Scratch(PathBuf);
@@ -59,26 +56,6 @@ fn csv_text(n: usize, bad_row: Option<usize>) -> String {
     text
 }
 
-fn records(
-    out: &mut Vec<EpochRecord>,
-) -> impl FnMut(&Event<'_, f64>) -> descent::Result<Signal> + '_ {
-    |e| {
-        if let Event::Epoch(r, _) = e {
-            out.push((*r).clone());
-        }
-        Ok(Signal::Continue)
-    }
-}
-
-fn bits(run: &Run<f64>) -> Vec<u64> {
-    run.trainer
-        .params
-        .values
-        .iter()
-        .map(|v| v.to_bits())
-        .collect()
-}
-
 /// A streamed run of `path` (CSV in chunks of 16 rows, Parquet in its row groups of 32).
 fn spec(path: &Path, features: &[&str], shuffle: bool, val: f64) -> RunSpec {
     let mut spec = RunSpec::csv(path)
@@ -92,12 +69,7 @@ fn spec(path: &Path, features: &[&str], shuffle: bool, val: f64) -> RunSpec {
     spec.data.features = Some(features.iter().map(|s| s.to_string()).collect());
     spec.data.targets = Some(vec!["y".into()]);
     spec.shuffle = Some(shuffle);
-    spec.data.stream = Some(StreamSpec {
-        shuffle_buffer: 20,
-        chunk_rows: Some(16),
-        ..StreamSpec::default()
-    });
-    spec
+    streamed(spec, 20, Some(16))
 }
 
 const NUMBERS: [&str; 8] = ["i8", "u16", "f16", "f32", "f64", "flag", "d32", "level"];
@@ -168,31 +140,8 @@ fn a_run_read_ahead_resumes_mid_epoch_to_the_bits_of_the_whole_run() {
 
         let mut spec = spec.clone();
         spec.threads = Some(2);
-        let (mut first, mut source, _) = Run::<f64>::streaming(spec.clone(), None).unwrap();
-        source.set_read_ahead(true);
-        let steps = source.steps_per_epoch();
         // Late in epoch 2: an unshuffled resume passes over whole chunks before reading.
-        let stop_at = steps + steps * 3 / 4 + 1;
-        let mut b = Vec::new();
-        let mut stop = EveryStep(|e: &Event<'_, f64>| {
-            Ok(match e {
-                Event::Step(r, _) if r.step == stop_at => Signal::Stop("test".into()),
-                _ => Signal::Continue,
-            })
-        });
-        let outcome = first
-            .train_source(&mut source, &mut [&mut stop, &mut records(&mut b)])
-            .unwrap();
-        assert!(matches!(outcome.stop, Stop::Stopped { .. }));
-        let checkpoint = first.trainer.checkpoint();
-        drop(source);
-
-        let (mut resumed, mut source, _) = Run::<f64>::streaming(spec, None).unwrap();
-        source.set_read_ahead(true);
-        resumed.restore(&checkpoint).unwrap();
-        resumed
-            .train_source(&mut source, &mut [&mut records(&mut b)])
-            .unwrap();
+        let (b, resumed) = stopped_and_resumed(&spec, |steps| steps + steps * 3 / 4 + 1, true);
         let case = format!("{}, shuffle {shuffle}", path.display());
         assert_eq!(whole, b, "{case}");
         assert_eq!(whole_bits, bits(&resumed), "{case}");

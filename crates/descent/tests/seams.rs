@@ -15,11 +15,13 @@ use descent::nn::ModelKind;
 use descent::optim::{GroupOptions, OptimizerSpec};
 use descent::params::{Init, Params};
 use descent::schedule::Constant;
-use descent::train::{
-    EpochRecord, Event, EveryStep, GradientHook, Outcome, Signal, Stop, TrainConfig, Trainer,
-};
+use descent::train::{Event, EveryStep, GradientHook, Outcome, Signal, Stop, TrainConfig, Trainer};
 use descent::{Run, RunSpec};
 use ndarray::{Array2, Axis};
+
+mod common;
+
+use common::{records, stop_at};
 
 fn table() -> TrainData<f64> {
     let x = Array2::from_shape_fn((203, 3), |(i, j)| {
@@ -86,17 +88,6 @@ impl BatchSource<f64> for Copies<'_> {
     }
 }
 
-fn epochs(
-    records: &mut Vec<EpochRecord>,
-) -> impl FnMut(&Event<'_, f64>) -> descent::Result<Signal> + '_ {
-    |e| {
-        if let Event::Epoch(r, _) = e {
-            records.push((*r).clone());
-        }
-        Ok(Signal::Continue)
-    }
-}
-
 #[test]
 fn a_batch_source_of_copies_trains_to_the_bits_of_the_table() {
     let data = table();
@@ -113,7 +104,9 @@ fn a_batch_source_of_copies_trains_to_the_bits_of_the_table() {
     ] {
         let mut direct = trainer(optimizer, 0.01, &kind);
         let mut a = Vec::new();
-        direct.run(&data, None, &mut [&mut epochs(&mut a)]).unwrap();
+        direct
+            .run(&data, None, &mut [&mut records(&mut a)])
+            .unwrap();
 
         // Through the trait, stopped after update 20 (mid-epoch 2) and resumed by position.
         let mut streamed = trainer(optimizer, 0.01, &kind);
@@ -125,17 +118,11 @@ fn a_batch_source_of_copies_trains_to_the_bits_of_the_table() {
             rows: Vec::new(),
         };
         let mut b = Vec::new();
-        let mut stop_at_20 = EveryStep(|e: &Event<'_, f64>| {
-            Ok(match e {
-                Event::Step(r, _) if r.step == 20 => Signal::Stop("test".into()),
-                _ => Signal::Continue,
-            })
-        });
         let first = streamed
             .run_source(
                 &mut source,
                 None,
-                &mut [&mut stop_at_20, &mut epochs(&mut b)],
+                &mut [&mut stop_at(20), &mut records(&mut b)],
             )
             .unwrap();
         assert!(matches!(first.stop, Stop::Stopped { .. }), "{optimizer}");
@@ -144,7 +131,7 @@ fn a_batch_source_of_copies_trains_to_the_bits_of_the_table() {
         let mut resumed = trainer(optimizer, 0.01, &kind);
         resumed.restore(&checkpoint).unwrap();
         resumed
-            .run_source(&mut source, None, &mut [&mut epochs(&mut b)])
+            .run_source(&mut source, None, &mut [&mut records(&mut b)])
             .unwrap();
         assert_eq!(a, b, "{optimizer}: epoch records");
         let bits = |t: &Trainer<f64>| {
@@ -212,7 +199,7 @@ fn a_gradient_hook_sees_and_changes_every_gradient_and_epoch_loss() {
     let data = table();
     let mut plain = trainer("sgd", 0.1, &ModelKind::Linear);
     let mut a = Vec::new();
-    plain.run(&data, None, &mut [&mut epochs(&mut a)]).unwrap();
+    plain.run(&data, None, &mut [&mut records(&mut a)]).unwrap();
 
     // lr 0.05 with doubled gradients takes the same steps as lr 0.1: 2g and 2·lr are exact.
     let mut hooked = trainer("sgd", 0.05, &ModelKind::Linear);
@@ -231,7 +218,9 @@ fn a_gradient_hook_sees_and_changes_every_gradient_and_epoch_loss() {
     }));
     hooked.set_gradient_hook(Box::new(Shared(seen.clone())));
     let mut b = Vec::new();
-    hooked.run(&data, None, &mut [&mut epochs(&mut b)]).unwrap();
+    hooked
+        .run(&data, None, &mut [&mut records(&mut b)])
+        .unwrap();
     assert_eq!(plain.params.values, hooked.params.values);
     let seen = seen.lock().unwrap();
     assert_eq!(

@@ -8,9 +8,13 @@ use std::path::{Path, PathBuf};
 use descent::data::parquet::StreamStats;
 use descent::data::parquet::{OutColumn, OutKind, ParquetBatches, ParquetSink};
 use descent::data::{BatchSource, HashSplit, Scaler, Scaling};
-use descent::run::{Alone, ShareStats, StreamSpec};
-use descent::train::{EpochRecord, Event, EveryStep, Signal, Stop};
+use descent::run::{Alone, ShareStats};
+use descent::train::EpochRecord;
 use descent::{Run, RunSpec};
+
+mod common;
+
+use common::{records, stopped_and_resumed, streamed, whole_stream_run};
 
 const ROWS: u64 = 1000;
 
@@ -58,11 +62,7 @@ fn spec(path: &Path, seed: u64) -> RunSpec {
     spec.data.targets = Some(vec!["y".into()]);
     spec.data.features = Some(vec!["id".into(), "x".into()]);
     spec.shuffle = Some(true);
-    spec.data.stream = Some(StreamSpec {
-        shuffle_buffer: 50,
-        ..StreamSpec::default()
-    });
-    spec
+    streamed(spec, 50, None)
 }
 
 /// The row ids an epoch of `source` yields (undoing the min-max scaling of `id`).
@@ -139,26 +139,11 @@ fn the_training_stream_never_yields_a_validation_row() {
     std::fs::remove_file(&path).unwrap();
 }
 
-fn records(
-    out: &mut Vec<EpochRecord>,
-) -> impl FnMut(&Event<'_, f64>) -> descent::Result<Signal> + '_ {
-    |e| {
-        if let Event::Epoch(r, _) = e {
-            out.push((*r).clone());
-        }
-        Ok(Signal::Continue)
-    }
-}
-
 #[test]
 fn a_run_with_a_streamed_split_validates_every_epoch_and_resumes_mid_epoch_to_its_bits() {
     let path = data("b");
     let spec = spec(&path, 3);
-    let (mut whole, mut source, _) = Run::<f64>::streaming(spec.clone(), None).unwrap();
-    let mut a = Vec::new();
-    whole
-        .train_source(&mut source, &mut [&mut records(&mut a)])
-        .unwrap();
+    let (a, mut whole, mut source) = whole_stream_run(&spec);
     assert_eq!(a.len(), 3);
     assert!(a.iter().all(|r| r.val_loss.is_some_and(f64::is_finite)));
     let m2 = source.stats().targets.m2.clone();
@@ -168,26 +153,8 @@ fn a_run_with_a_streamed_split_validates_every_epoch_and_resumes_mid_epoch_to_it
     assert_eq!(val.loss, a[2].val_loss.unwrap());
     assert!(val.r2.is_some());
 
-    let (mut first, mut source, _) = Run::<f64>::streaming(spec.clone(), None).unwrap();
-    let steps = source.steps_per_epoch();
-    let stop_at = steps + steps / 2 + 1; // mid-epoch 2
-    let mut b = Vec::new();
-    let mut stop = EveryStep(|e: &Event<'_, f64>| {
-        Ok(match e {
-            Event::Step(r, _) if r.step == stop_at => Signal::Stop("test".into()),
-            _ => Signal::Continue,
-        })
-    });
-    let outcome = first
-        .train_source(&mut source, &mut [&mut stop, &mut records(&mut b)])
-        .unwrap();
-    assert!(matches!(outcome.stop, Stop::Stopped { .. }));
-    let checkpoint = first.trainer.checkpoint();
-    let (mut resumed, mut source, _) = Run::<f64>::streaming(spec, None).unwrap();
-    resumed.restore(&checkpoint).unwrap();
-    resumed
-        .train_source(&mut source, &mut [&mut records(&mut b)])
-        .unwrap();
+    // Mid-epoch 2.
+    let (b, resumed) = stopped_and_resumed(&spec, |steps| steps + steps / 2 + 1, false);
     assert_eq!(a, b);
     assert_eq!(whole.trainer.params.values, resumed.trainer.params.values);
     std::fs::remove_file(&path).unwrap();

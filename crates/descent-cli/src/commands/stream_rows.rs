@@ -7,7 +7,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use descent::data::parquet::{Chunk, ColumnChunks, CsvRecords, CsvRows, OutKind};
-use descent::data::{is_missing, parse_cell_as};
+use descent::data::{is_missing, parse_cell_as, too_large_for};
 
 /// Where the rows come from.
 pub enum Source {
@@ -31,12 +31,10 @@ pub struct RowCheck {
     pub missing: bool,
 }
 
-/// Why a number is too large for the f32 model, as the in-memory predict says it.
+/// Why a number is too large for the f32 model, as the in-memory predict says it: the
+/// library's reason with the advice made for prediction.
 pub fn too_large_for_f32(cell: &str) -> String {
-    super::predict::f32_advice(format!(
-        "`{cell}` is too large for f32 (largest magnitude {:.3e}); rescale this column or train in f64 (--dtype f64)",
-        f64::from(f32::MAX)
-    ))
+    super::predict::f32_advice(too_large_for::<f32>(cell))
 }
 
 impl Source {

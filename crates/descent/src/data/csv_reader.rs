@@ -692,13 +692,20 @@ fn fits<F: Float>(cell: &str) -> impl Fn(f64) -> std::result::Result<f64, String
         if F::of(v).is_finite() {
             Ok(v)
         } else {
-            Err(format!(
-                "`{cell}` is too large for {} (largest magnitude {:.3e}); rescale this column or train in f64 (--dtype f64)",
-                F::NAME,
-                F::max_value().f64()
-            ))
+            Err(too_large_for::<F>(cell))
         }
     }
+}
+
+/// Why the number `cell` (finite in f64) cannot be read in precision `F`: it is too large
+/// for it. The one wording of this refusal, wherever the number comes from (a CSV cell read
+/// whole or streamed, a Parquet value streamed in f32, a streamed prediction of the CLI).
+pub fn too_large_for<F: Float>(cell: &str) -> String {
+    format!(
+        "`{cell}` is too large for {} (largest magnitude {:.3e}); rescale this column or train in f64 (--dtype f64)",
+        F::NAME,
+        F::max_value().f64()
+    )
 }
 
 /// Whether `cell` (trimmed) marks a missing value: empty, `NA`, `N/A`, `null`, `none`, `?`

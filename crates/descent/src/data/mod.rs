@@ -24,7 +24,7 @@ mod table;
 pub use batches::{BatchOrder, BatchSize, Batches};
 pub use csv_reader::{
     is_missing, parse_cell_as, read_csv, read_csv_bytes, read_csv_bytes_for, read_csv_bytes_with,
-    read_csv_for, read_csv_with, read_text_table, Columns, ReadOptions, TargetKind,
+    read_csv_for, read_csv_with, read_text_table, too_large_for, Columns, ReadOptions, TargetKind,
 };
 pub use dataset::{split_rows, Dataset};
 pub use delimiter::{detect as detect_delimiter, Delimiter};

@@ -514,8 +514,8 @@ fn refuse_f32_overflow(
     for (i, m) in missing.iter_mut().enumerate() {
         let v = chunk[i * w + c];
         if m.is_none() && v.is_finite() && !(v as f32).is_finite() {
-            let reason = crate::data::csv_reader::parse_cell_as::<f32>(&format!("{v:?}"));
-            *m = reason.err().map(|r| (j, r, false));
+            let reason = crate::data::csv_reader::too_large_for::<f32>(&format!("{v:?}"));
+            *m = Some((j, reason, false));
         }
     }
 }
