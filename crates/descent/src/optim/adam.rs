@@ -66,6 +66,192 @@ impl Default for Adam {
     }
 }
 
+/// The numbers of one Adam step that every element shares ([`Adam::begin`]).
+#[derive(Clone, Copy)]
+struct Scalars<F> {
+    decoupled: bool,
+    coupled: bool,
+    decay: F,
+    wd: F,
+    w1: F,
+    b2: F,
+    w2: F,
+    bc2_sqrt: F,
+    eps: F,
+    neg_step_size: F,
+}
+
+impl Adam {
+    /// Starts a step over `n` elements: counts it, sizes the moment buffers, and works out
+    /// the scalars every element's update uses.
+    #[inline(always)]
+    fn begin<F: Float>(&self, lr: f64, n: usize, state: &mut AdamState<F>) -> Scalars<F> {
+        ensure_len(&mut state.exp_avg, n, F::zero());
+        ensure_len(&mut state.exp_avg_sq, n, F::zero());
+        if self.amsgrad {
+            ensure_len(&mut state.max_exp_avg_sq, n, F::zero());
+        }
+        state.step += 1;
+        let t = state.step as f64;
+        let (beta1, beta2) = self.betas;
+        // Scalars in f64 as torch's Python floats: `bias_correction1 = 1 - beta1 ** step`, ...
+        let bias_correction1 = 1.0 - beta1.powf(t);
+        let bias_correction2 = 1.0 - beta2.powf(t);
+        let step_size = lr / bias_correction1;
+        let bias_correction2_sqrt = bias_correction2.sqrt();
+        Scalars {
+            decoupled: self.weight_decay != 0.0 && self.decoupled_weight_decay,
+            coupled: self.weight_decay != 0.0 && !self.decoupled_weight_decay,
+            decay: F::of(1.0 - lr * self.weight_decay),
+            wd: F::of(self.weight_decay),
+            w1: F::of(1.0 - beta1),
+            b2: F::of(beta2),
+            w2: F::of(1.0 - beta2),
+            bc2_sqrt: F::of(bias_correction2_sqrt),
+            eps: F::of(self.eps),
+            neg_step_size: F::of(-step_size),
+        }
+    }
+
+    /// The first `n` elements of the moment buffers (the running maximum empty without
+    /// amsgrad).
+    #[allow(clippy::type_complexity)]
+    fn moments<'s, F: Float>(
+        &self,
+        state: &'s mut AdamState<F>,
+        n: usize,
+    ) -> (&'s mut [F], &'s mut [F], &'s mut [F]) {
+        let AdamState {
+            exp_avg,
+            exp_avg_sq,
+            max_exp_avg_sq,
+            ..
+        } = state;
+        let v_max = if self.amsgrad {
+            &mut max_exp_avg_sq[..n]
+        } else {
+            &mut max_exp_avg_sq[..0]
+        };
+        (&mut exp_avg[..n], &mut exp_avg_sq[..n], v_max)
+    }
+
+    /// Updates a run of elements (the whole group or any cut of it: each element's update
+    /// depends on its own values and the step's scalars alone). `v_max` is empty without
+    /// amsgrad.
+    #[inline(always)]
+    fn update<F: Float>(
+        &self,
+        s: &Scalars<F>,
+        params: &mut [F],
+        grads: &[F],
+        m: &mut [F],
+        v: &mut [F],
+        v_max: &mut [F],
+    ) {
+        let Scalars {
+            decoupled,
+            coupled,
+            decay,
+            wd,
+            w1,
+            b2,
+            w2,
+            bc2_sqrt,
+            eps,
+            neg_step_size,
+        } = *s;
+        let n = params.len();
+        let (grads, m, v) = (&grads[..n], &mut m[..n], &mut v[..n]);
+        if !(self.amsgrad || self.maximize || decoupled || coupled) {
+            // The common case as a branch-free loop over zipped slices, so that it vectorizes;
+            // the same operations in the same order as the general loop below.
+            for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
+                *m = lerp(*m, g, w1);
+                *v = *v * b2 + w2 * g * g;
+                let denom = v.sqrt() / bc2_sqrt + eps;
+                *p += neg_step_size * *m / denom;
+            }
+            return;
+        }
+        for i in 0..n {
+            let mut g = if self.maximize { -grads[i] } else { grads[i] };
+            if decoupled {
+                // torch: param.mul_(1 - lr * weight_decay)
+                params[i] *= decay;
+            } else if coupled {
+                // torch: grad = grad.add(param, alpha=weight_decay)
+                g += wd * params[i];
+            }
+            // torch: exp_avg.lerp_(grad, 1 - beta1)
+            m[i] = lerp(m[i], g, w1);
+            // torch: exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            v[i] = v[i] * b2 + w2 * g * g;
+            let second = if self.amsgrad {
+                // torch: torch.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
+                if v[i] > v_max[i] {
+                    v_max[i] = v[i];
+                }
+                v_max[i]
+            } else {
+                v[i]
+            };
+            // torch: denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+            let denom = second.sqrt() / bc2_sqrt + eps;
+            // torch: param.addcdiv_(exp_avg, denom, value=-step_size)
+            params[i] += neg_step_size * m[i] / denom;
+        }
+    }
+}
+
+/// [`Adam::update`] with AVX-512 or AVX2 where the CPU has it: wider vectors, the same
+/// operations in the same order, so the same bits (as `Grouped`'s wide builds).
+fn update_wide<F: Float>(
+    adam: &Adam,
+    s: &Scalars<F>,
+    params: &mut [F],
+    grads: &[F],
+    m: &mut [F],
+    v: &mut [F],
+    v_max: &mut [F],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512<F: Float>(
+            adam: &Adam,
+            s: &Scalars<F>,
+            p: &mut [F],
+            g: &[F],
+            m: &mut [F],
+            v: &mut [F],
+            x: &mut [F],
+        ) {
+            adam.update(s, p, g, m, v, x);
+        }
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<F: Float>(
+            adam: &Adam,
+            s: &Scalars<F>,
+            p: &mut [F],
+            g: &[F],
+            m: &mut [F],
+            v: &mut [F],
+            x: &mut [F],
+        ) {
+            adam.update(s, p, g, m, v, x);
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { avx512(adam, s, params, grads, m, v, v_max) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { avx2(adam, s, params, grads, m, v, v_max) };
+        }
+    }
+    adam.update(s, params, grads, m, v, v_max);
+}
+
 /// Adam's state: step count and moment buffers (`max_exp_avg_sq` only with amsgrad).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct AdamState<F> {
@@ -146,73 +332,42 @@ impl Optimizer for Adam {
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
         debug_assert_eq!(params.len(), grads.len());
         let n = params.len();
-        ensure_len(&mut state.exp_avg, n, F::zero());
-        ensure_len(&mut state.exp_avg_sq, n, F::zero());
-        if self.amsgrad {
-            ensure_len(&mut state.max_exp_avg_sq, n, F::zero());
-        }
-        state.step += 1;
-        let t = state.step as f64;
-        let (beta1, beta2) = self.betas;
-        // Scalars in f64 as torch's Python floats: `bias_correction1 = 1 - beta1 ** step`, ...
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - beta2.powf(t);
-        let step_size = lr / bias_correction1;
-        let bias_correction2_sqrt = bias_correction2.sqrt();
+        let scalars = self.begin(lr, n, state);
+        let (m, v, v_max) = self.moments(state, n);
+        self.update(&scalars, params, &grads[..n], m, v, v_max);
+    }
 
-        let decoupled = self.weight_decay != 0.0 && self.decoupled_weight_decay;
-        let coupled = self.weight_decay != 0.0 && !self.decoupled_weight_decay;
-        let decay = F::of(1.0 - lr * self.weight_decay);
-        let wd = F::of(self.weight_decay);
-        let w1 = F::of(1.0 - beta1);
-        let b2 = F::of(beta2);
-        let w2 = F::of(1.0 - beta2);
-        let bc2_sqrt = F::of(bias_correction2_sqrt);
-        let eps = F::of(self.eps);
-        let neg_step_size = F::of(-step_size);
-
-        let m = &mut state.exp_avg[..n];
-        let v = &mut state.exp_avg_sq[..n];
-        let grads = &grads[..n];
-        if !(self.amsgrad || self.maximize || decoupled || coupled) {
-            // The common case as a branch-free loop over zipped slices, so that it vectorizes;
-            // the same operations in the same order as the general loop below.
-            for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
-                *m = lerp(*m, g, w1);
-                *v = *v * b2 + w2 * g * g;
-                let denom = v.sqrt() / bc2_sqrt + eps;
-                *p += neg_step_size * *m / denom;
-            }
-            return;
+    fn step_on<F: Float>(
+        &self,
+        pool: &rayon::ThreadPool,
+        parts: usize,
+        lr: f64,
+        params: &mut [F],
+        grads: &[F],
+        state: &mut AdamState<F>,
+    ) {
+        debug_assert_eq!(params.len(), grads.len());
+        let n = params.len();
+        let scalars = self.begin(lr, n, state);
+        let (mut m, mut v, mut v_max) = self.moments(state, n);
+        let (mut p, mut g) = (params, &grads[..n]);
+        // Runs of whole cache lines (64 elements cover a line in f32 and in f64).
+        let len = n.div_ceil(parts.max(1)).next_multiple_of(64);
+        let mut blocks = Vec::with_capacity(parts);
+        while !p.is_empty() {
+            let k = len.min(p.len());
+            let (p0, p1) = std::mem::take(&mut p).split_at_mut(k);
+            let (g0, g1) = g.split_at(k);
+            let (m0, m1) = std::mem::take(&mut m).split_at_mut(k);
+            let (v0, v1) = std::mem::take(&mut v).split_at_mut(k);
+            let kx = k.min(v_max.len()); // empty without amsgrad
+            let (x0, x1) = std::mem::take(&mut v_max).split_at_mut(kx);
+            blocks.push((p0, g0, m0, v0, x0));
+            (p, g, m, v, v_max) = (p1, g1, m1, v1, x1);
         }
-        let v_max = &mut state.max_exp_avg_sq[..];
-        for i in 0..n {
-            let mut g = if self.maximize { -grads[i] } else { grads[i] };
-            if decoupled {
-                // torch: param.mul_(1 - lr * weight_decay)
-                params[i] *= decay;
-            } else if coupled {
-                // torch: grad = grad.add(param, alpha=weight_decay)
-                g += wd * params[i];
-            }
-            // torch: exp_avg.lerp_(grad, 1 - beta1)
-            m[i] = lerp(m[i], g, w1);
-            // torch: exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            v[i] = v[i] * b2 + w2 * g * g;
-            let second = if self.amsgrad {
-                // torch: torch.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
-                if v[i] > v_max[i] {
-                    v_max[i] = v[i];
-                }
-                v_max[i]
-            } else {
-                v[i]
-            };
-            // torch: denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-            let denom = second.sqrt() / bc2_sqrt + eps;
-            // torch: param.addcdiv_(exp_avg, denom, value=-step_size)
-            params[i] += neg_step_size * m[i] / denom;
-        }
+        crate::parallel::run_blocks(pool, blocks, |(p, g, m, v, x)| {
+            update_wide(self, &scalars, p, g, m, v, x)
+        });
     }
 
     fn weight_decay(&self) -> f64 {
@@ -330,6 +485,17 @@ impl Optimizer for AdamW {
     #[inline(always)] // as Adam's, so that the wide builds of `Grouped::step` reach its loop
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
         self.adam().step(lr, params, grads, state);
+    }
+    fn step_on<F: Float>(
+        &self,
+        pool: &rayon::ThreadPool,
+        parts: usize,
+        lr: f64,
+        params: &mut [F],
+        grads: &[F],
+        state: &mut AdamState<F>,
+    ) {
+        self.adam().step_on(pool, parts, lr, params, grads, state);
     }
     fn weight_decay(&self) -> f64 {
         self.weight_decay

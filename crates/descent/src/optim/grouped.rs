@@ -45,6 +45,11 @@ pub const SHARD: usize = 1 << 20;
 /// shards are the same).
 pub const MIN_ELEMENTS_PER_THREAD: usize = 1 << 17;
 
+/// Elements each thread must have before one group's element loop is cut across threads
+/// ([`Optimizer::step_on`]). Lower than [`MIN_ELEMENTS_PER_THREAD`]: a model with few groups
+/// steps right after its products, whose blocks have just woken the pool's workers.
+pub const MIN_ELEMENTS_PER_CUT: usize = 1 << 16;
+
 impl<O: Optimizer, F: Float> Grouped<O, F> {
     /// One group covering `range`.
     pub fn new(config: O, range: GroupRange) -> Self {
@@ -113,7 +118,10 @@ impl<O: Optimizer, F: Float> DynOptimizer<F> for Grouped<O, F> {
             step_parallel(&mut self.groups, threads, lr, params, grads);
             return;
         }
-        step_run(&mut self.groups, 0, lr, params, grads);
+        match crate::parallel::pool(self.threads).filter(|_| self.disjoint) {
+            Some(pool) => step_cut(&mut self.groups, pool, self.threads, lr, params, grads),
+            None => step_run(&mut self.groups, 0, lr, params, grads),
+        }
     }
 
     fn momentum(&self) -> Option<f64> {
@@ -200,6 +208,39 @@ fn step_parallel<O: Optimizer, F: Float>(
     crate::parallel::run_blocks(pool, blocks, |(group, base, p, g)| {
         step_run(group, base, lr, p, g)
     });
+}
+
+/// Steps sorted, disjoint groups one after the other, each with its element loop cut into
+/// runs of at least [`MIN_ELEMENTS_PER_CUT`] on `pool` ([`Optimizer::step_on`]): the step of
+/// a model with one or two groups (an MLP's 203,530 parameters in P4) uses the threads its
+/// products just used. Which thread steps an element never changes its bits.
+fn step_cut<O: Optimizer, F: Float>(
+    groups: &mut [Group<O, F>],
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    lr: f64,
+    params: &mut [F],
+    grads: &[F],
+) {
+    for group in groups.iter_mut() {
+        let r = group.range.clone();
+        let parts = threads.min(r.len() / MIN_ELEMENTS_PER_CUT);
+        if parts > 1 {
+            let (p, g) = (&mut params[r.clone()], &grads[r]);
+            group
+                .config
+                .step_on(pool, parts, lr, p, g, &mut group.state);
+        } else {
+            let base = r.start;
+            step_run(
+                std::slice::from_mut(group),
+                base,
+                lr,
+                &mut params[r.clone()],
+                &grads[r],
+            );
+        }
+    }
 }
 
 /// Steps a run of groups whose ranges start at `base` in `params` / `grads`; with AVX-512 or
@@ -371,5 +412,86 @@ mod tests {
     fn every_optimizer_has_the_same_bits_on_every_instruction_set() {
         same_bits_for::<f32>();
         same_bits_for::<f64>();
+    }
+
+    /// Three steps of `config` on a small and a large group (the large one cut across the
+    /// pool's threads, [`step_cut`]) leave the parameters and the state with the bits of one
+    /// thread, for 1, 2 and 3 threads.
+    fn same_bits_cut_across_threads<O: Optimizer, F: Float>(config: O) {
+        let n = 1000 + 2 * MIN_ELEMENTS_PER_CUT + 13;
+        let start = Grouped::<O, F>::with_groups(
+            config,
+            vec![
+                (0..1000, GroupOptions::default()),
+                (1000..n, GroupOptions::default()),
+            ],
+        );
+        let mut results = Vec::new();
+        for threads in [1, 2, 3] {
+            let mut opt = start.clone();
+            opt.set_threads(threads);
+            let mut params = values::<F>(n, 1);
+            for step in 0..3 {
+                opt.step(0.01, &mut params, &values::<F>(n, 2 + step));
+            }
+            let bits: Vec<u64> = params.iter().map(|p| p.f64().to_bits()).collect();
+            results.push((threads, bits, opt.save_state().to_string()));
+        }
+        for (threads, bits, state) in &results[1..] {
+            assert!(
+                bits == &results[0].1,
+                "{} on {threads} threads: parameters",
+                O::NAME
+            );
+            assert!(
+                state == &results[0].2,
+                "{} on {threads} threads: state",
+                O::NAME
+            );
+        }
+    }
+
+    #[test]
+    fn a_group_cut_across_threads_has_the_bits_of_one_thread() {
+        fn all<F: Float>() {
+            same_bits_cut_across_threads::<_, F>(Adam::default());
+            same_bits_cut_across_threads::<_, F>(Adam {
+                amsgrad: true,
+                maximize: true,
+                weight_decay: 0.1,
+                ..Adam::default()
+            });
+            same_bits_cut_across_threads::<_, F>(AdamW {
+                amsgrad: true,
+                ..AdamW::default()
+            });
+            // The default `step_on`: the whole group on this thread.
+            same_bits_cut_across_threads::<_, F>(Sgd {
+                momentum: 0.9,
+                ..Sgd::default()
+            });
+        }
+        all::<f32>();
+        all::<f64>();
+    }
+
+    /// [`Adam::step_on`] cut into any number of runs, including more runs than elements
+    /// allow and lengths that are not whole cache lines, equals [`Adam::step`].
+    #[test]
+    fn adam_cut_into_any_runs_equals_its_step() {
+        let pool = crate::parallel::pool(2).expect("a pool of two threads");
+        for n in [1, 63, 64, 1000, 4099] {
+            let grads = values::<f32>(n, 7);
+            let mut whole = (values::<f32>(n, 3), crate::optim::AdamState::default());
+            Adam::default().step(0.01, &mut whole.0, &grads, &mut whole.1);
+            for parts in 1..6 {
+                let mut cut = (values::<f32>(n, 3), crate::optim::AdamState::default());
+                Adam::default().step_on(pool, parts, 0.01, &mut cut.0, &grads, &mut cut.1);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&cut.0), bits(&whole.0), "n {n}, {parts} parts");
+                assert_eq!(bits(&cut.1.exp_avg_sq), bits(&whole.1.exp_avg_sq));
+                assert_eq!(cut.1.step, 1);
+            }
+        }
     }
 }

@@ -81,6 +81,24 @@ pub trait Optimizer: Clone + Debug + Serialize + DeserializeOwned + Send + Sync 
     /// One update of `params` from `grads` (same length) with learning rate `lr`.
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut Self::State<F>);
 
+    /// [`Self::step`] with the element loop cut into about `parts` runs, computed by this
+    /// thread and `pool`'s workers. An optimizer whose every element is updated by the same
+    /// operations on its own values and on scalars shared by the step (Adam, AdamW) gives the
+    /// same bits as [`Self::step`] (tested); the others keep this default, which steps on
+    /// this thread.
+    fn step_on<F: Float>(
+        &self,
+        pool: &rayon::ThreadPool,
+        parts: usize,
+        lr: f64,
+        params: &mut [F],
+        grads: &[F],
+        state: &mut Self::State<F>,
+    ) {
+        let _ = (pool, parts);
+        self.step(lr, params, grads, state);
+    }
+
     /// The coupled or decoupled weight decay (what a parameter group may override).
     fn weight_decay(&self) -> f64;
 
