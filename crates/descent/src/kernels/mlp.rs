@@ -326,9 +326,9 @@ impl<F: Float> MlpKernel<F> {
                             .for_each(|g, &y| *g *= one - y * y),
                         // A select rather than a conditional store, so that it vectorizes:
                         // the same values (zero where the input is at most zero).
-                        _ => Zip::from(&mut g).and(&input).for_each(|g, &v| {
-                            *g = if v <= F::zero() { F::zero() } else { *g }
-                        }),
+                        _ => Zip::from(&mut g)
+                            .and(&input)
+                            .for_each(|g, &v| *g = if v <= F::zero() { F::zero() } else { *g }),
                     }
                 }
             }
