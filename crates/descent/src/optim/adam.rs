@@ -216,30 +216,25 @@ fn update_wide<F: Float>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn avx512<F: Float>(
-            adam: &Adam,
-            s: &Scalars<F>,
-            p: &mut [F],
-            g: &[F],
-            m: &mut [F],
-            v: &mut [F],
-            x: &mut [F],
-        ) {
-            adam.update(s, p, g, m, v, x);
+        // `update` compiled for one instruction set (it is inlined into each).
+        macro_rules! build {
+            ($name:ident, $feature:literal) => {
+                #[target_feature(enable = $feature)]
+                unsafe fn $name<F: Float>(
+                    adam: &Adam,
+                    s: &Scalars<F>,
+                    p: &mut [F],
+                    g: &[F],
+                    m: &mut [F],
+                    v: &mut [F],
+                    x: &mut [F],
+                ) {
+                    adam.update(s, p, g, m, v, x);
+                }
+            };
         }
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2<F: Float>(
-            adam: &Adam,
-            s: &Scalars<F>,
-            p: &mut [F],
-            g: &[F],
-            m: &mut [F],
-            v: &mut [F],
-            x: &mut [F],
-        ) {
-            adam.update(s, p, g, m, v, x);
-        }
+        build!(avx512, "avx512f");
+        build!(avx2, "avx2");
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports AVX-512F (checked just above).
             return unsafe { avx512(adam, s, params, grads, m, v, v_max) };
