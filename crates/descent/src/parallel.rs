@@ -48,9 +48,10 @@ pub struct Work {
 /// pool, matrixmultiply's own threads, the batch gatherer) is started or woken for it.
 pub const PARALLEL_MIN_WORK: usize = 1 << 20;
 
-/// Tables from this size are read at random fast enough only with a second thread gathering
-/// the next batches ([`crate::data::gather`]; the same 16 MB as its own threshold): P2, 10^6
-/// × 100 f32 in batches of 256, has little work per batch and gains from it.
+/// Tables from this size are read at random fast enough only with a second thread reading
+/// rows too ([`crate::kernels::LinearPair`], [`crate::data::gather`]; the same 16 MB as the
+/// trainer's own threshold): P2, 10^6 × 100 f32 in batches of 256, has little work per batch
+/// and gains from it.
 pub const PARALLEL_MIN_TABLE_BYTES: usize = 16 << 20;
 
 /// The count of a training run given none: `DESCENT_THREADS` if set, else one thread for
@@ -95,6 +96,33 @@ pub fn check_threads(n: usize) -> Result<usize> {
         ));
     }
     Ok(n)
+}
+
+/// How many times [`receive_soon`] looks for a message with the core held, before it
+/// starts yielding it: about 20-50 microseconds, longer than the other side of a batch
+/// usually takes to finish.
+const SPIN_HELD: usize = 1 << 14;
+
+/// How many times [`receive_soon`] then looks again, yielding the core in between, before
+/// it sleeps on the channel.
+const SPIN_YIELDING: usize = 4096;
+
+/// The next message on `r`, waited for by spinning first: two threads that meet at every
+/// batch wait for each other for a few microseconds each time, less than waking a sleeping
+/// thread costs on a virtual machine (tens of microseconds). Spins with the core held, then
+/// yielding it (a machine with more threads than cores then gets on), then sleeps. `None`
+/// when the sender is gone.
+pub(crate) fn receive_soon<T>(r: &std::sync::mpsc::Receiver<T>) -> Option<T> {
+    use std::sync::mpsc::TryRecvError;
+    for i in 0..SPIN_HELD + SPIN_YIELDING {
+        match r.try_recv() {
+            Ok(m) => return Some(m),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) if i < SPIN_HELD => std::hint::spin_loop(),
+            Err(TryRecvError::Empty) => std::thread::yield_now(),
+        }
+    }
+    r.recv().ok()
 }
 
 /// The shared pool for runs of `threads` threads: `threads - 1` workers, built at its first

@@ -1,5 +1,7 @@
-//! Shuffled mini-batches from a table larger than the caches are gathered ahead on a second
-//! thread when there is one (`data::gather`): the run gives the same bits as on one thread,
+//! Shuffled mini-batches from a table larger than the caches take a second thread when there
+//! is one: batches of two chunks or more are cut between two threads
+//! (`kernels::LinearPair`), batches of one chunk gathered ahead (`data::gather`). The run
+//! gives the same bits as on one thread,
 //! through a divergence with learning-rate cuts and through a stop and resume mid-epoch, for
 //! batches of four chunks of the linear kernel (256 rows), three (160, the last one short)
 //! and one (48).

@@ -8,7 +8,7 @@
 //! an older kernel) nothing changes but the speed.
 
 /// Tables smaller than this are left alone: they fit in the caches or the TLB's reach.
-pub const HUGE_PAGE_MIN_BYTES: usize = 32 << 20;
+pub const HUGE_PAGE_MIN_BYTES: usize = 4 << 20;
 
 const HUGE_PAGE: usize = 2 << 20;
 

@@ -224,7 +224,9 @@ impl<F: Float> LinearKernel<F> {
     /// batch `rows` of `(x, y)`, each computed exactly as [`Self::loss_and_grad`] computes
     /// it: appends to `out`, per chunk, its gradient (normalised by the whole batch's mean,
     /// flat layout) and then its loss sum (un-normalised). [`Self::combine_chunks`] over all
-    /// chunks of the batch gives `loss_and_grad`'s bits.
+    /// chunks of the batch gives `loss_and_grad`'s bits. `after` are the rows read after the
+    /// last of these chunks: the last rows ask for its first ones.
+    #[allow(clippy::too_many_arguments)]
     pub fn chunk_sums(
         &mut self,
         params: &[F],
@@ -232,6 +234,7 @@ impl<F: Float> LinearKernel<F> {
         y: ArrayView2<'_, F>,
         rows: &[usize],
         chunks: std::ops::Range<usize>,
+        after: &[usize],
         out: &mut Vec<F>,
     ) {
         let s = self.shape;
@@ -250,8 +253,13 @@ impl<F: Float> LinearKernel<F> {
             let hi = ((c + 1) * CHUNK_ROWS).min(rows.len());
             let at = out.len();
             out.resize(at + n + 1, F::zero());
-            let (chunk, after) = (&rows[lo..hi], &rows[hi..end.max(hi)]);
-            let total = batch.chunk(chunk, after, &mut out[at..at + n], &mut self.z[..s.n_out]);
+            let next = if hi < end { &rows[hi..end] } else { after };
+            let total = batch.chunk(
+                &rows[lo..hi],
+                next,
+                &mut out[at..at + n],
+                &mut self.z[..s.n_out],
+            );
             out[at + n] = total;
         }
     }
@@ -467,7 +475,7 @@ impl<F: Float> Descent<'_, F> {
         } = self;
         let n_in = s.n_in;
         let (w, b) = params.split_at_mut(n_in * s.n_out);
-        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows, &[]).enumerate() {
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, y, rows, &[]).enumerate() {
             logits::<F, AVX2>(s, w, b, xr, z);
             // `0 + term`, `0 + dz`: the chunk's running sums, down to the sign of a zero.
             let term = F::zero() + row_loss_and_dz(s.loss, z, y.row(r), scale);
@@ -506,10 +514,10 @@ impl<F: Float> Descent<'_, F> {
         } = self;
         let n_in = s.n_in;
         let (w, b) = params.split_at_mut(n_in);
-        let y = y.column(0);
-        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows, &[]).enumerate() {
+        let targets = y.column(0);
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, y, rows, &[]).enumerate() {
             let z = dot_with::<F, AVX2>(w, xr) + if s.bias { b[0] } else { F::zero() };
-            let (term, dz) = loss(z, y[r], scale);
+            let (term, dz) = loss(z, targets[r], scale);
             let term = F::zero() + (F::zero() + term);
             let row_loss = (term * scale).f64();
             if !row_loss.is_finite() {
@@ -598,7 +606,7 @@ impl<F: Float> Batch<'_, F> {
             gw.fill(F::zero());
         }
         let mut total = F::zero();
-        for (i, (r, xr)) in prefetched_rows(flat, n_in, rows, after).enumerate() {
+        for (i, (r, xr)) in prefetched_rows(flat, n_in, y, rows, after).enumerate() {
             logits::<F, AVX2>(s, w, b, xr, z);
             total += row_loss_and_dz(s.loss, z, y.row(r), scale);
             for (j, &dz) in z.iter().enumerate() {
@@ -767,7 +775,15 @@ mod tests {
             let rows: Vec<usize> = (0..batch).map(|i| (i * 31) % n).collect();
             let chunks = LinearKernel::<f32>::chunk_count(batch);
             let mut sums = Vec::new();
-            kernel.chunk_sums(&params, x.view(), y.view(), &rows, 0..chunks, &mut sums);
+            kernel.chunk_sums(
+                &params,
+                x.view(),
+                y.view(),
+                &rows,
+                0..chunks,
+                &[],
+                &mut sums,
+            );
             let mut want = vec![0.0; p];
             let lw = kernel.combine_chunks(batch, &sums, &mut want);
             for pieces in 1..=4 {
@@ -790,7 +806,7 @@ mod tests {
         // Some chunks of a batch (a rank's part), and none.
         let rows: Vec<usize> = (0..300).collect();
         let mut sums = Vec::new();
-        kernel.chunk_sums(&params, x.view(), y.view(), &rows, 2..3, &mut sums);
+        kernel.chunk_sums(&params, x.view(), y.view(), &rows, 2..3, &[], &mut sums);
         let (mut want, mut got) = (vec![0.0; p], vec![0.0; p]);
         let lw = kernel.combine_chunks(300, &sums, &mut want);
         let mut carry = Vec::new();

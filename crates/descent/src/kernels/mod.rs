@@ -4,6 +4,8 @@
 //!
 //! - [`LinearKernel`]: one-layer models (linear, logistic, softmax) in fixed chunks of rows,
 //!   and fused per-sample SGD ([`LinearKernel::descend_rows`]);
+//! - [`LinearPair`]: the linear kernel's shuffled batches cut between two threads, bit-equal
+//!   to one;
 //! - [`MlpKernel`]: multi-layer perceptrons with reused buffers and GEMM into preallocated
 //!   outputs, bit-equal to the tape;
 //! - [`MlpKernel::shard_loss_and_grad`]: the MLP kernel on one process's rows of a batch,
@@ -13,11 +15,13 @@
 //! - `vector`: dot, axpy and the SGD step along a row, portable and AVX2, same bits.
 
 mod linear;
+mod linear_pair;
 pub mod matmul;
 mod mlp;
 mod mlp_shard;
 pub(crate) mod vector;
 
 pub use linear::{LinearKernel, CHUNK_ROWS};
+pub use linear_pair::LinearPair;
 pub use mlp::MlpKernel;
 pub use mlp_shard::{row_range, Gather};

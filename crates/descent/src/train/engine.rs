@@ -149,7 +149,7 @@ impl<F: Float> Engine<F> {
         let record = grads.len() + 1;
         let mut mine = Vec::new();
         let range = chunk_range(chunks, shard.rank, shard.size);
-        kernel.chunk_sums(&params.values, x, y, rows, range, &mut mine);
+        kernel.chunk_sums(&params.values, x, y, rows, range, &[], &mut mine);
         if shard.combine == Combine::Sum {
             return Ok(kernel.combine_chunks(rows.len(), &mine, grads).f64());
         }

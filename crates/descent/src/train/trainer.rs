@@ -13,7 +13,9 @@ use super::validation::Validation;
 use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
 use crate::data::gather::{self, GatheredBatch, Gatherer};
+use crate::data::memory::huge_vec;
 use crate::data::{BatchOrder, BatchSize, BatchSource, Batches, TrainData};
+use crate::kernels::{LinearKernel, LinearPair};
 use crate::loss::Loss;
 use crate::nn::Sequential;
 use crate::optim::{clip_grad_norm, clip_grad_value, DynOptimizer, StepQuantiles};
@@ -26,11 +28,11 @@ use crate::{Error, Float, Result};
 /// every update whose number in the epoch is a multiple of this, and for the epoch's last.
 pub const STEP_EVENT_INTERVAL: usize = 1024;
 
-/// Batches of fewer rows are not gathered ahead (handing one over costs about as much as
+/// Batches of fewer rows take no helper thread (handing one over costs about as much as
 /// reading a few rows at random).
 const GATHER_MIN_BATCH: usize = 16;
 
-/// Tables smaller than this are not gathered ahead: their rows come from the caches.
+/// Tables smaller than this take no helper thread: their rows come from the caches.
 const GATHER_MIN_TABLE_BYTES: usize = 16 << 20;
 
 /// When the schedule advances.
@@ -258,13 +260,28 @@ enum Feed<'scope, 'env, 'src, F: Float> {
     Source(&'src mut dyn BatchSource<F>),
 }
 
-/// The in-memory table, its batches, this epoch's order and the gatherer.
+/// What a second thread does for the shuffled batches of a large table, whose time goes to
+/// reading rows at random from memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Helper {
+    /// Nothing: one thread, a small table, or batches in order.
+    None,
+    /// Gathers the next batches' rows into buffers ([`Gatherer`]): the linear kernel's
+    /// batches of one chunk.
+    Gather,
+    /// Computes half of each batch's chunks ([`LinearPair`]): the linear kernel's batches
+    /// of two chunks or more, read by both cores.
+    Pair,
+}
+
+/// The in-memory table, its batches, this epoch's order and the thread that helps with it.
 struct TableFeed<'scope, 'env, F: Float> {
     data: &'env TrainData<F>,
     batches: Batches,
     order: Arc<Vec<usize>>,
-    gathers: bool,
+    helper: Helper,
     gatherer: Option<Gatherer<'scope, F>>,
+    pair: Option<Box<LinearPair<'scope, 'env, F>>>,
     /// Row numbers of a gathered batch, which holds its rows in order.
     identity: Vec<usize>,
 }
@@ -389,17 +406,19 @@ impl<F: Float> Trainer<F> {
         self.optimizer.set_threads(self.threads);
         self.engine = Engine::choose(&self.model, self.loss, train.x.view(), self.threads);
         std::thread::scope(|scope| {
-            let gathers = self.gathers_batches(&batches, train);
+            let helper = self.helper(&batches, train);
             let feed = Feed::Table(TableFeed {
                 data: train,
-                identity: match gathers {
-                    true => (0..batches.batch_size()).collect(),
-                    false => Vec::new(),
+                identity: match helper {
+                    Helper::Gather => (0..batches.batch_size()).collect(),
+                    _ => Vec::new(),
                 },
-                order: Arc::new(Vec::with_capacity(train.n_rows())),
+                // On huge pages when large: the shuffle swaps at random across it.
+                order: Arc::new(huge_vec(train.n_rows())),
                 batches,
-                gathers,
+                helper,
                 gatherer: None,
+                pair: None,
             });
             self.run_feed(scope, feed, &mut val.into(), observers)
         })
@@ -494,7 +513,8 @@ impl<F: Float> Trainer<F> {
             let epoch = self.epoch + 1;
             let mut record = None;
             let fused = self.fuses_per_sample_steps(feed, observers);
-            feed.begin_epoch(scope, self.epoch, self.batch_in_epoch, fused)?;
+            let kernel = self.engine.linear().map(|k| &*k);
+            feed.begin_epoch(scope, self.epoch, self.batch_in_epoch, fused, kernel)?;
             while self.batch_in_epoch < steps {
                 if fused {
                     // The updates up to the next one the observers see (every
@@ -594,6 +614,17 @@ impl<F: Float> Trainer<F> {
         need_norm: bool,
     ) -> Result<StepRecord> {
         match feed {
+            Feed::Table(t) if t.pair.is_some() => {
+                let (pair, i) = (t.pair.as_mut().expect("checked above"), self.batch_in_epoch);
+                let kernel = self
+                    .engine
+                    .linear()
+                    .ok_or_else(|| Error::State("a paired batch needs the linear kernel".into()))?;
+                let loss = pair
+                    .loss_and_grad(kernel, &self.params.values, i, &mut self.grads)?
+                    .f64();
+                self.step_after(loss, epoch, need_norm)
+            }
             Feed::Table(t) => {
                 let gathered = t.gathered(self.batch_in_epoch)?;
                 let step = match &gathered {
@@ -633,18 +664,26 @@ impl<F: Float> Trainer<F> {
         }
     }
 
-    /// Whether this run's batches are gathered ahead on a second thread ([`Gatherer`]):
-    /// shuffled batches for the linear kernel, whose time goes to reading rows at random
-    /// from a table larger than the caches, when a thread is to spare. (The MLP's matrix
-    /// products and the tape do enough work per row to hide that wait.)
-    fn gathers_batches(&self, batches: &Batches, train: &TrainData<F>) -> bool {
+    /// What a second thread does for this run's batches ([`Helper`]): for shuffled batches
+    /// of the linear kernel, whose time goes to reading rows at random from a table larger
+    /// than the caches, when a thread is to spare, it computes half of each batch (two
+    /// chunks or more) or gathers the next batches (one chunk). (The MLP's matrix products
+    /// and the tape do enough work per row to hide that wait.) A run with a gradient hook
+    /// (data-parallel) computes its own share of each batch and takes no helper.
+    fn helper(&self, batches: &Batches, train: &TrainData<F>) -> Helper {
         let b = batches.batch_size();
-        matches!(self.engine, Engine::Linear(_))
+        let helped = matches!(self.engine, Engine::Linear(_))
             && self.threads >= 2
+            && self.hook.is_none()
             && !matches!(self.config.order, BatchOrder::Sequential)
             && (GATHER_MIN_BATCH..train.n_rows()).contains(&b)
             && train.y.is_standard_layout()
-            && std::mem::size_of_val(train.x.as_slice().unwrap_or(&[])) >= GATHER_MIN_TABLE_BYTES
+            && std::mem::size_of_val(train.x.as_slice().unwrap_or(&[])) >= GATHER_MIN_TABLE_BYTES;
+        match helped {
+            false => Helper::None,
+            true if LinearKernel::<F>::chunk_count(b) >= 2 => Helper::Pair,
+            true => Helper::Gather,
+        }
     }
 
     /// Updates the watch after an epoch: best parameters, rising loss, early stopping.
@@ -798,12 +837,8 @@ impl<F: Float> Trainer<F> {
         epoch: usize,
         need_norm: bool,
     ) -> Result<StepRecord> {
-        let lr = self.schedule.lr() * self.watch.lr_scale;
-        if let Some(m) = self.schedule.momentum() {
-            self.optimizer.set_momentum(m);
-        }
         let shard = self.hook.as_ref().and_then(|h| h.shard());
-        let mut loss = match (shard, &mut self.hook) {
+        let loss = match (shard, &mut self.hook) {
             (Some(shard), Some(hook)) => self.engine.shard_loss_and_grad(
                 &self.model,
                 self.loss,
@@ -827,6 +862,16 @@ impl<F: Float> Trainer<F> {
                 &mut self.grads,
             )?,
         };
+        self.step_after(loss, epoch, need_norm)
+    }
+
+    /// The rest of an update once the batch's `loss` and gradient (in `self.grads`) are
+    /// known: the gradient hook, clipping and the optimizer's step.
+    fn step_after(&mut self, mut loss: f64, epoch: usize, need_norm: bool) -> Result<StepRecord> {
+        let lr = self.schedule.lr() * self.watch.lr_scale;
+        if let Some(m) = self.schedule.momentum() {
+            self.optimizer.set_momentum(m);
+        }
         if let Some(h) = &mut self.hook {
             h.on_gradient(self.step + 1, &mut loss, &mut self.grads)?;
         }
@@ -865,27 +910,30 @@ impl<'scope, 'env, F: Float> Feed<'scope, 'env, '_, F> {
     }
 
     /// Positions the feed at batch `index` of epoch `epoch` (from 0); for the table, starts
-    /// the gatherer (unless the epoch runs fused).
+    /// its helper (unless the epoch runs fused): the pair computes with a copy of `kernel`.
     fn begin_epoch(
         &mut self,
         scope: &'scope Scope<'scope, 'env>,
         epoch: usize,
         index: usize,
         fused: bool,
+        kernel: Option<&LinearKernel<F>>,
     ) -> Result<()> {
         match self {
             Feed::Table(t) => {
-                // The previous epoch's gatherer has let go of the order: no copy is made.
+                // The previous epoch's helper has let go of the order: no copy is made.
                 t.batches.epoch_order(epoch, Arc::make_mut(&mut t.order))?;
-                if t.gathers && !fused {
-                    t.gatherer = Some(Gatherer::spawn(
-                        scope,
-                        t.data.x.view(),
-                        t.data.y.view(),
-                        Arc::clone(&t.order),
-                        t.batches.batch_size(),
-                        index,
-                    )?);
+                let (x, y) = (t.data.x.view(), t.data.y.view());
+                let (order, size) = (Arc::clone(&t.order), t.batches.batch_size());
+                match (t.helper, kernel) {
+                    _ if fused => {}
+                    (Helper::Gather, _) => {
+                        t.gatherer = Some(Gatherer::spawn(scope, x, y, order, size, index)?);
+                    }
+                    (Helper::Pair, Some(k)) => {
+                        t.pair = Some(Box::new(LinearPair::spawn(scope, k, x, y, order, size)?));
+                    }
+                    _ => {}
                 }
                 Ok(())
             }
@@ -893,10 +941,11 @@ impl<'scope, 'env, F: Float> Feed<'scope, 'env, '_, F> {
         }
     }
 
-    /// Ends the epoch (stops the gatherer).
+    /// Ends the epoch (stops the helper).
     fn end_epoch(&mut self) {
         if let Feed::Table(t) = self {
             t.gatherer = None;
+            t.pair = None;
         }
     }
 }
