@@ -669,19 +669,19 @@ impl<F: Float> Trainer<F> {
     /// than the caches, when a thread is to spare, it computes half of each batch (two
     /// chunks or more) or gathers the next batches (one chunk). (The MLP's matrix products
     /// and the tape do enough work per row to hide that wait.) A run with a gradient hook
-    /// (data-parallel) computes its own share of each batch and takes no helper.
+    /// (data-parallel) computes its own share of each batch's chunks: it may take the
+    /// gatherer, never the pair.
     fn helper(&self, batches: &Batches, train: &TrainData<F>) -> Helper {
         let b = batches.batch_size();
         let helped = matches!(self.engine, Engine::Linear(_))
             && self.threads >= 2
-            && self.hook.is_none()
             && !matches!(self.config.order, BatchOrder::Sequential)
             && (GATHER_MIN_BATCH..train.n_rows()).contains(&b)
             && train.y.is_standard_layout()
             && std::mem::size_of_val(train.x.as_slice().unwrap_or(&[])) >= GATHER_MIN_TABLE_BYTES;
         match helped {
             false => Helper::None,
-            true if LinearKernel::<F>::chunk_count(b) >= 2 => Helper::Pair,
+            true if self.hook.is_none() && LinearKernel::<F>::chunk_count(b) >= 2 => Helper::Pair,
             true => Helper::Gather,
         }
     }
