@@ -61,11 +61,17 @@ fn partner_from(chunks: usize) -> usize {
     chunks / 2
 }
 
-/// Rows `from..` of batch `i` (of `batch` rows) of `order`; empty past the end.
-fn batch_rows(order: &[usize], batch: usize, i: usize, from: usize) -> &[usize] {
+/// Batch `i` (of `batch` rows) of `order`, as [`crate::data::Batches::batch`] cuts it; empty
+/// past the end.
+fn batch_rows(order: &[usize], batch: usize, i: usize) -> &[usize] {
     let start = (i * batch).min(order.len());
-    let end = (start + batch).min(order.len());
-    &order[(start + from).min(end)..end]
+    &order[start..(start + batch).min(order.len())]
+}
+
+/// The rows of this thread's chunks of a batch and those of the partner's.
+fn halves<F: Float>(rows: &[usize]) -> (&[usize], &[usize]) {
+    let cut = partner_from(LinearKernel::<F>::chunk_count(rows.len())) * CHUNK_ROWS;
+    rows.split_at(cut.min(rows.len()))
 }
 
 impl<'scope, 'env, F: Float> LinearPair<'scope, 'env, F> {
@@ -93,11 +99,10 @@ impl<'scope, 'env, F: Float> LinearPair<'scope, 'env, F> {
             .spawn_scoped(scope, move || {
                 let order = theirs;
                 while let Some(mut job) = receive_soon(&inbox) {
-                    let rows = batch_rows(&order, batch, job.batch, 0);
+                    let rows = batch_rows(&order, batch, job.batch);
                     let chunks = LinearKernel::<F>::chunk_count(rows.len());
-                    let next = batch_rows(&order, batch, job.batch + 1, 0);
-                    let next_from = partner_from(LinearKernel::<F>::chunk_count(next.len()));
-                    let after = &next[(next_from * CHUNK_ROWS).min(next.len())..];
+                    // Its last rows ask for the first of its half of the next batch.
+                    let (_, after) = halves::<F>(batch_rows(&order, batch, job.batch + 1));
                     job.sums.clear();
                     kernel.chunk_sums(
                         &job.params,
@@ -141,7 +146,7 @@ impl<'scope, 'env, F: Float> LinearPair<'scope, 'env, F> {
         i: usize,
         grads: &mut [F],
     ) -> Result<F> {
-        let rows = batch_rows(&self.order, self.batch, i, 0);
+        let rows = batch_rows(&self.order, self.batch, i);
         let chunks = LinearKernel::<F>::chunk_count(rows.len());
         let half = partner_from(chunks);
         let stopped = || Error::State("the partner thread stopped early".into());
@@ -154,11 +159,9 @@ impl<'scope, 'env, F: Float> LinearPair<'scope, 'env, F> {
             let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
             jobs.send(job).map_err(|_| stopped())?;
         }
-        // This thread's chunks; their last rows ask for the next batch's first ones.
-        let next = batch_rows(&self.order, self.batch, i + 1, 0);
-        let after = &next[..(partner_from(LinearKernel::<F>::chunk_count(next.len()))
-            * CHUNK_ROWS)
-            .min(next.len())];
+        // This thread's chunks; their last rows ask for the first of its half of the next
+        // batch.
+        let (after, _) = halves::<F>(batch_rows(&self.order, self.batch, i + 1));
         self.sums.clear();
         let mine = if paired { 0..half } else { 0..chunks };
         kernel.chunk_sums(params, self.x, self.y, rows, mine, after, &mut self.sums);
