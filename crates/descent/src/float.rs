@@ -39,6 +39,14 @@ pub trait Float:
 
     /// Widens to `f64` (exact).
     fn f64(self) -> f64;
+
+    /// `log(1 + self)`: for `f64` [`crate::kernels::log1p::log1p`] (the same bits on every
+    /// machine), for `f32` the C library's `log1pf`.
+    fn log1p(self) -> Self;
+
+    /// Replaces each `x` by `x.log1p()`, bit for bit as one at a time (four at a time with
+    /// AVX2 for `f64`).
+    fn log1p_each(xs: &mut [Self]);
 }
 
 impl Float for f32 {
@@ -51,6 +59,13 @@ impl Float for f32 {
     fn f64(self) -> f64 {
         self as f64
     }
+    #[inline(always)]
+    fn log1p(self) -> Self {
+        self.ln_1p()
+    }
+    fn log1p_each(xs: &mut [Self]) {
+        xs.iter_mut().for_each(|x| *x = x.ln_1p());
+    }
 }
 
 impl Float for f64 {
@@ -62,6 +77,13 @@ impl Float for f64 {
     #[inline(always)]
     fn f64(self) -> f64 {
         self
+    }
+    #[inline(always)]
+    fn log1p(self) -> Self {
+        crate::kernels::log1p::log1p(self)
+    }
+    fn log1p_each(xs: &mut [Self]) {
+        crate::kernels::log1p::log1p_each(xs);
     }
 }
 

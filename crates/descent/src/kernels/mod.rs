@@ -12,10 +12,13 @@
 //!   bit-equal to the whole batch, for data-parallel runs;
 //! - [`matmul`]: the matrix products of the tape and the MLP kernels (AVX-512 `gemm` or
 //!   matrixmultiply), row-wise bit-exact;
-//! - `vector`: dot, axpy and the SGD step along a row, portable and AVX2, same bits.
+//! - `vector`: dot, axpy and the SGD step along a row, portable and AVX2, same bits;
+//! - [`log1p`]: `log(1 + x)` one at a time and four at a time, same bits (equal to glibc's),
+//!   for the logistic loss.
 
 mod linear;
 mod linear_pair;
+pub mod log1p;
 pub mod matmul;
 mod mlp;
 mod mlp_shard;

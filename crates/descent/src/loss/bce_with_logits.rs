@@ -18,10 +18,11 @@ pub fn sigmoid<F: Float>(x: F) -> F {
     F::one() / (F::one() + (-x).exp())
 }
 
-/// One element's term `max(z, 0) - z y + log(1 + exp(-|z|))`.
+/// One element's term `max(z, 0) - z y + log(1 + exp(-|z|))` (`log(1 + ·)` is
+/// [`Float::log1p`], the same bits on every machine).
 #[inline(always)]
 pub fn term<F: Float>(z: F, y: F) -> F {
-    z.max(F::zero()) - z * y + (-z.abs()).exp().ln_1p()
+    z.max(F::zero()) - z * y + (-z.abs()).exp().log1p()
 }
 
 /// `(σ(z) - y) · scale`, with `scale = 1/N`.
@@ -31,14 +32,25 @@ pub fn grad<F: Float>(z: F, y: F, scale: F) -> F {
 }
 
 /// [`term`] (bit for bit) and the derivative from one exponential: with `e = exp(-|z|)`,
-/// `log(1 + exp(-|z|)) = ln_1p(e)` and `σ(z) = 1/(1+e)` for `z ≥ 0`, `e/(1+e)` below (one
+/// `log(1 + exp(-|z|)) = log1p(e)` and `σ(z) = 1/(1+e)` for `z ≥ 0`, `e/(1+e)` below (one
 /// division for both signs, no branch on the sign of a logit).
 #[inline(always)]
 pub fn term_and_grad<F: Float>(z: F, y: F, scale: F) -> (F, F) {
+    let (part, e, dz) = parts(z, y, scale);
+    (part + e.log1p(), dz)
+}
+
+/// [`term_and_grad`] with the term in two parts, `max(z, 0) - z y` and `e = exp(-|z|)`:
+/// the term is `part + e.log1p()`, which a kernel may compute for many rows at once.
+///
+/// `e` is in `[0, 1]` unless `z` is NaN, and then `part` is NaN too: the term is finite
+/// exactly when `part` is.
+#[inline(always)]
+pub fn parts<F: Float>(z: F, y: F, scale: F) -> (F, F, F) {
     let e = (-z.abs()).exp();
-    let term = z.max(F::zero()) - z * y + e.ln_1p();
+    let part = z.max(F::zero()) - z * y;
     let sigmoid = if z >= F::zero() { F::one() } else { e } / (F::one() + e);
-    (term, (sigmoid - y) * scale)
+    (part, e, (sigmoid - y) * scale)
 }
 
 #[cfg(test)]
