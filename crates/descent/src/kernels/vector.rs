@@ -232,6 +232,91 @@ pub(crate) mod avx2 {
         }
     }
 
+    /// [`step_along`] and then [`dot`] of the new `w` with `next`, the same bits as the two
+    /// calls; for `f64`, in one pass: each new block of `w` is multiplied into the dot
+    /// product from registers, not reloaded from the store just made (a per-sample loop
+    /// waits on exactly this: the next row's dot product needs the whole step).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn step_then_dot<F: Float>(
+        neg_lr: F,
+        dz: F,
+        x: &[F],
+        w: &mut [F],
+        next: &[F],
+    ) -> F {
+        let n = x.len().min(w.len()).min(next.len());
+        if is::<F, f64>() {
+            // SAFETY: F is f64 (checked).
+            let (x, w, next) = unsafe {
+                (
+                    cast::<F, f64>(&x[..n]),
+                    cast_mut::<F, f64>(&mut w[..n]),
+                    cast::<F, f64>(&next[..n]),
+                )
+            };
+            F::of(step_then_dot_f64(neg_lr.f64(), dz.f64(), x, w, next))
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe {
+                step_along(neg_lr, dz, &x[..n], &mut w[..n]);
+                dot(&w[..n], &next[..n])
+            }
+        }
+    }
+
+    /// [`step_along_f64`] then [`dot_f64`]`(w, next)` in one pass: the step's blocks of four,
+    /// then its scalar tail; the dot product's running sums over blocks of eight and its
+    /// scalar tail, added as `dot_f64` adds them.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn step_then_dot_f64(neg_lr: f64, dz: f64, x: &[f64], w: &mut [f64], next: &[f64]) -> f64 {
+        let n = x.len().min(w.len()).min(next.len());
+        let (full8, full4) = (n / 8 * 8, n / 4 * 4);
+        let (a, d) = (_mm256_set1_pd(neg_lr), _mm256_set1_pd(dz));
+        let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        for i in (0..full8).step_by(8) {
+            // SAFETY: i + 8 <= full8 <= n, the length of the three slices.
+            unsafe {
+                let (pw, px, pn) = (
+                    w.as_mut_ptr().add(i),
+                    x.as_ptr().add(i),
+                    next.as_ptr().add(i),
+                );
+                let g0 = _mm256_mul_pd(d, _mm256_loadu_pd(px));
+                let g1 = _mm256_mul_pd(d, _mm256_loadu_pd(px.add(4)));
+                let w0 = _mm256_add_pd(_mm256_loadu_pd(pw), _mm256_mul_pd(a, g0));
+                let w1 = _mm256_add_pd(_mm256_loadu_pd(pw.add(4)), _mm256_mul_pd(a, g1));
+                _mm256_storeu_pd(pw, w0);
+                _mm256_storeu_pd(pw.add(4), w1);
+                lo = _mm256_add_pd(lo, _mm256_mul_pd(w0, _mm256_loadu_pd(pn)));
+                hi = _mm256_add_pd(hi, _mm256_mul_pd(w1, _mm256_loadu_pd(pn.add(4))));
+            }
+        }
+        for i in (full8..full4).step_by(4) {
+            // SAFETY: i + 4 <= full4 <= n.
+            unsafe {
+                let pw = w.as_mut_ptr().add(i);
+                let g = _mm256_mul_pd(d, _mm256_loadu_pd(x.as_ptr().add(i)));
+                _mm256_storeu_pd(pw, _mm256_add_pd(_mm256_loadu_pd(pw), _mm256_mul_pd(a, g)));
+            }
+        }
+        for (wi, &xi) in w[full4..n].iter_mut().zip(&x[full4..n]) {
+            *wi += neg_lr * (dz * xi);
+        }
+        let mut s = [0.0f64; 4];
+        // SAFETY: `s` holds four f64.
+        unsafe { _mm256_storeu_pd(s.as_mut_ptr(), _mm256_add_pd(lo, hi)) };
+        let mut tail = 0.0;
+        for (x, y) in w[full8..n].iter().zip(&next[full8..n]) {
+            tail += x * y;
+        }
+        (s[0] + s[1]) + (s[2] + s[3]) + tail
+    }
+
     unsafe fn cast<F, T>(s: &[F]) -> &[T] {
         // SAFETY: the caller checked that F and T are the same type.
         unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) }
@@ -384,7 +469,7 @@ mod tests {
         if !std::arch::is_x86_feature_detected!("avx2") {
             return;
         }
-        for n in [0, 1, 7, 8, 9, 100, 257] {
+        for n in [0, 1, 3, 4, 5, 7, 8, 9, 12, 13, 100, 257] {
             let a: Vec<F> = (0..n)
                 .map(|i| F::of(((i * 37 % 11) as f64 - 5.0) / 3.0))
                 .collect();
@@ -414,6 +499,19 @@ mod tests {
                 .iter()
                 .zip(&w2)
                 .all(|(p, q)| p.f64().to_bits() == q.f64().to_bits()));
+            // The step and the next dot product in one pass: the two calls' bits.
+            let (mut w4, next) = (b.clone(), a.iter().rev().copied().collect::<Vec<F>>());
+            // SAFETY: as above.
+            let d = unsafe { avx2::step_then_dot(F::of(-0.01), F::of(0.7), &a, &mut w4, &next) };
+            assert!(w1
+                .iter()
+                .zip(&w4)
+                .all(|(p, q)| p.f64().to_bits() == q.f64().to_bits()));
+            assert_eq!(
+                d.f64().to_bits(),
+                dot(&w1, &next).f64().to_bits(),
+                "n = {n}"
+            );
             // The fused step rounds as a gradient buffer and a plain SGD step would.
             let mut g = vec![F::zero(); n];
             scale_into(F::of(0.7), &a, &mut g);
