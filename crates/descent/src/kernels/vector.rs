@@ -275,7 +275,7 @@ pub(crate) mod avx2 {
     #[target_feature(enable = "avx2")]
     fn step_then_dot_f64(neg_lr: f64, dz: f64, x: &[f64], w: &mut [f64], next: &[f64]) -> f64 {
         let n = x.len().min(w.len()).min(next.len());
-        let (full8, full4) = (n / 8 * 8, n / 4 * 4);
+        let full8 = n / 8 * 8;
         let (a, d) = (_mm256_set1_pd(neg_lr), _mm256_set1_pd(dz));
         let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
         for i in (0..full8).step_by(8) {
@@ -296,17 +296,8 @@ pub(crate) mod avx2 {
                 hi = _mm256_add_pd(hi, _mm256_mul_pd(w1, _mm256_loadu_pd(pn.add(4))));
             }
         }
-        for i in (full8..full4).step_by(4) {
-            // SAFETY: i + 4 <= full4 <= n.
-            unsafe {
-                let pw = w.as_mut_ptr().add(i);
-                let g = _mm256_mul_pd(d, _mm256_loadu_pd(x.as_ptr().add(i)));
-                _mm256_storeu_pd(pw, _mm256_add_pd(_mm256_loadu_pd(pw), _mm256_mul_pd(a, g)));
-            }
-        }
-        for (wi, &xi) in w[full4..n].iter_mut().zip(&x[full4..n]) {
-            *wi += neg_lr * (dz * xi);
-        }
+        // The step's last block of four and its scalar tail (`full8` is a multiple of four).
+        step_along_f64(neg_lr, dz, &x[full8..n], &mut w[full8..n]);
         let mut s = [0.0f64; 4];
         // SAFETY: `s` holds four f64.
         unsafe { _mm256_storeu_pd(s.as_mut_ptr(), _mm256_add_pd(lo, hi)) };
