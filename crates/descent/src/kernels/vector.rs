@@ -298,14 +298,7 @@ pub(crate) mod avx2 {
         }
         // The step's last block of four and its scalar tail (`full8` is a multiple of four).
         step_along_f64(neg_lr, dz, &x[full8..n], &mut w[full8..n]);
-        let mut s = [0.0f64; 4];
-        // SAFETY: `s` holds four f64.
-        unsafe { _mm256_storeu_pd(s.as_mut_ptr(), _mm256_add_pd(lo, hi)) };
-        let mut tail = 0.0;
-        for (x, y) in w[full8..n].iter().zip(&next[full8..n]) {
-            tail += x * y;
-        }
-        (s[0] + s[1]) + (s[2] + s[3]) + tail
+        sum_f64(lo, hi, &w[full8..n], &next[full8..n])
     }
 
     unsafe fn cast<F, T>(s: &[F]) -> &[T] {
@@ -336,11 +329,19 @@ pub(crate) mod avx2 {
                 );
             }
         }
+        sum_f64(lo, hi, &a[full..n], &b[full..n])
+    }
+
+    /// The end of [`dot_f64`]: the running sums `lo` (0..4) and `hi` (4..8) added as the
+    /// portable form adds its `acc[k]`, then the dot product of the tails `a`, `b`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn sum_f64(lo: __m256d, hi: __m256d, a: &[f64], b: &[f64]) -> f64 {
         let mut s = [0.0f64; 4];
         // SAFETY: `s` holds four f64.
         unsafe { _mm256_storeu_pd(s.as_mut_ptr(), _mm256_add_pd(lo, hi)) };
         let mut tail = 0.0;
-        for (x, y) in a[full..n].iter().zip(&b[full..n]) {
+        for (x, y) in a.iter().zip(b) {
             tail += x * y;
         }
         (s[0] + s[1]) + (s[2] + s[3]) + tail
