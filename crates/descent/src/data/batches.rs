@@ -5,11 +5,11 @@
 //! epoch's row order; the last, shorter batch is kept (PyTorch's `DataLoader` default,
 //! `drop_last=False`).
 
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::shuffle::shuffle;
 use crate::{Error, Result};
 
 /// Rows per update.
@@ -140,6 +140,18 @@ impl Batches {
 
     /// The row order of epoch `epoch` (0-based), written into `order` (reused between epochs).
     pub fn epoch_order(&self, epoch: usize, order: &mut Vec<usize>) -> Result<()> {
+        self.epoch_order_on(epoch, order, 1)
+    }
+
+    /// [`Self::epoch_order`] made by a run of `threads` threads: from two on, a large
+    /// shuffle draws its random indices on a second thread (the same order,
+    /// [`super::shuffle`]).
+    pub fn epoch_order_on(
+        &self,
+        epoch: usize,
+        order: &mut Vec<usize>,
+        threads: usize,
+    ) -> Result<()> {
         order.clear();
         match &self.order {
             BatchOrder::Sequential => order.extend(0..self.n),
@@ -147,7 +159,7 @@ impl Batches {
                 order.extend(0..self.n);
                 let mut rng = ChaCha8Rng::seed_from_u64(*seed);
                 rng.set_stream(epoch as u64);
-                order.shuffle(&mut rng);
+                shuffle(order, &mut rng, threads >= 2);
             }
             BatchOrder::Explicit(perms) => match perms.get(epoch) {
                 Some(p) => order.extend_from_slice(p),
@@ -202,6 +214,23 @@ mod tests {
         let mut sorted = e1.clone();
         sorted.sort();
         assert_eq!(sorted, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_seed_gives_rands_order_on_any_thread_count() {
+        use rand::seq::SliceRandom;
+        // Large enough for the helped shuffle; the order every release has given.
+        let n = super::super::shuffle::HELPED_MIN_ROWS + 12_345;
+        let b = Batches::new(n, BatchSize::Rows(64), BatchOrder::Shuffle { seed: 3 }).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        rng.set_stream(2);
+        let mut expected: Vec<usize> = (0..n).collect();
+        expected.shuffle(&mut rng);
+        for threads in [1, 2, 3] {
+            let mut order = Vec::new();
+            b.epoch_order_on(2, &mut order, threads).unwrap();
+            assert!(order == expected, "{threads} threads");
+        }
     }
 
     #[test]

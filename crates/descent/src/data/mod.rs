@@ -18,6 +18,7 @@ mod onehot;
 mod origin;
 pub mod parquet;
 mod scale;
+mod shuffle;
 mod source;
 mod table;
 

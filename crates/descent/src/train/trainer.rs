@@ -284,6 +284,8 @@ struct TableFeed<'scope, 'env, F: Float> {
     pair: Option<Box<LinearPair<'scope, 'env, F>>>,
     /// Row numbers of a gathered batch, which holds its rows in order.
     identity: Vec<usize>,
+    /// The run's threads: from two on, a large shuffle draws on a second thread.
+    threads: usize,
 }
 
 impl<F: Float> Trainer<F> {
@@ -419,6 +421,7 @@ impl<F: Float> Trainer<F> {
                 helper,
                 gatherer: None,
                 pair: None,
+                threads: self.threads,
             });
             self.run_feed(scope, feed, &mut val.into(), observers)
         })
@@ -922,7 +925,9 @@ impl<'scope, 'env, F: Float> Feed<'scope, 'env, '_, F> {
         match self {
             Feed::Table(t) => {
                 // The previous epoch's helper has let go of the order: no copy is made.
-                t.batches.epoch_order(epoch, Arc::make_mut(&mut t.order))?;
+                let threads = t.threads;
+                t.batches
+                    .epoch_order_on(epoch, Arc::make_mut(&mut t.order), threads)?;
                 let (x, y) = (t.data.x.view(), t.data.y.view());
                 let (order, size) = (Arc::clone(&t.order), t.batches.batch_size());
                 match (t.helper, kernel) {
