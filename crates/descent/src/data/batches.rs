@@ -144,8 +144,8 @@ impl Batches {
     }
 
     /// [`Self::epoch_order`] made by a run of `threads` threads: from two on, a large
-    /// shuffle draws its random indices on a second thread (the same order,
-    /// [`super::shuffle`]).
+    /// shuffle draws its random indices on a second thread (the same order for a seed on
+    /// any thread count).
     pub fn epoch_order_on(
         &self,
         epoch: usize,
