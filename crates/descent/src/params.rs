@@ -121,7 +121,7 @@ impl<F: Float> Params<F> {
     /// ```
     pub fn init(layout: Layout, init: &Init) -> Result<Self> {
         check_size::<F>(layout.len())?;
-        let mut values = vec![F::zero(); layout.len()];
+        let mut values = crate::data::memory::huge_filled(layout.len(), F::zero());
         match *init {
             Init::Zeros => {}
             Init::Constant(c) => {

@@ -24,7 +24,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::data::memory::huge_vec;
+use crate::data::memory::{huge_filled, huge_vec};
 use crate::data::Scaling;
 use crate::data::{BatchOrder, BatchSize, TrainData};
 use crate::loss::Loss;
@@ -223,8 +223,10 @@ impl Workload {
             "P5" => {
                 let n = rows.unwrap_or(10_000_000);
                 let mut rng = ChaCha8Rng::seed_from_u64(5);
-                let params: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-                let grads: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+                let mut params: Vec<f32> = huge_vec(n);
+                params.extend((0..n).map(|_| -> f32 { StandardNormal.sample(&mut rng) }));
+                let mut grads: Vec<f32> = huge_vec(n);
+                grads.extend((0..n).map(|_| -> f32 { StandardNormal.sample(&mut rng) }));
                 let mut optimizer = OptimizerSpec::new("adam")
                     .with("lr", 1e-3)
                     .build::<f32>(vec![(0..n, GroupOptions::default())])?;
@@ -574,7 +576,8 @@ pub fn update_rate(n: usize, threads: usize) -> f64 {
 
 /// The working set of [`update_rate`]: four arrays of `n` 4-byte elements laid out as
 /// [`Workload::P5`] lays out its own (p and g whole; m and v one allocation per shard of
-/// [`crate::optim::SHARD`] elements, as the optimizer's state is).
+/// [`crate::optim::SHARD`] elements, as the optimizer's state is), and backed as P5's are
+/// (marked for huge pages before first touch, [`huge_filled`]).
 #[derive(Debug)]
 pub struct UpdateSet {
     p: Vec<u32>,
@@ -587,14 +590,18 @@ impl UpdateSet {
     /// The set for `n` elements (at least 1), g counting up from 0 and the others zero.
     pub fn new(n: usize) -> Self {
         let (n, shard) = (n.max(1), crate::optim::SHARD);
-        let m: Vec<Vec<u32>> = (0..n.div_ceil(shard))
-            .map(|i| vec![0; shard.min(n - i * shard)])
-            .collect();
+        let state = || -> Vec<Vec<u32>> {
+            (0..n.div_ceil(shard))
+                .map(|i| huge_filled(shard.min(n - i * shard), 0))
+                .collect()
+        };
+        let mut g = huge_vec(n);
+        g.extend(0..n as u32);
         UpdateSet {
-            p: vec![0; n],
-            g: (0..n as u32).collect(),
-            v: m.clone(),
-            m,
+            p: huge_filled(n, 0),
+            g,
+            m: state(),
+            v: state(),
         }
     }
 

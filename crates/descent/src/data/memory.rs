@@ -1,4 +1,4 @@
-//! Backing large tables with huge pages.
+//! Backing large tables and buffers with huge pages.
 //!
 //! A shuffled mini-batch reads rows from random places in a table much larger than the
 //! caches. With 4 KiB pages nearly every such row also misses the TLB and costs a page walk;
@@ -6,6 +6,12 @@
 //! batch 256, shuffled) runs about 1.4x faster on the machines we measured. This is only
 //! advice to the kernel: where it is refused (another OS, transparent huge pages disabled,
 //! an older kernel) nothing changes but the speed.
+//!
+//! The same holds, less strongly, for the buffers a step streams through in full: the
+//! parameters, their gradients and an optimizer's state ([`huge_filled`]). An Adam step over
+//! 10^7 f32 (P5) took 0.97-0.98 of its time on 4 KiB pages in 10 of 10 interleaved rounds.
+//! The optimizer's state is one allocation per 4 MiB shard, of which only the 2 MiB-aligned
+//! middle can be marked (about half of it).
 
 /// Tables smaller than this are left alone: they fit in the caches or the TLB's reach.
 pub const HUGE_PAGE_MIN_BYTES: usize = 4 << 20;
@@ -20,6 +26,15 @@ pub fn huge_vec<T>(len: usize) -> Vec<T> {
     if len * std::mem::size_of::<T>() >= HUGE_PAGE_MIN_BYTES {
         advise(v.as_ptr().cast(), len * std::mem::size_of::<T>());
     }
+    v
+}
+
+/// `len` copies of `value` in a [`huge_vec`]: for buffers stepped in full every iteration
+/// (parameters, gradients, an optimizer's moments), which a pass reads and writes at the
+/// memory's rate, faster on huge pages (fewer TLB misses on each array it streams).
+pub fn huge_filled<T: Clone>(len: usize, value: T) -> Vec<T> {
+    let mut v = huge_vec(len);
+    v.resize(len, value);
     v
 }
 
@@ -87,9 +102,41 @@ mod tests {
         assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
         assert!(v.iter().enumerate().all(|(i, &x)| x == i as f32));
 
+        let filled: Vec<f64> = huge_filled(n, 0.5);
+        assert_eq!(filled.len(), n);
+        assert!(filled.iter().all(|&x| x == 0.5));
+        let inner = (filled.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
+        let flags = vm_flags(inner).expect("the buffer is mapped");
+        assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+
         let small: Vec<u8> = huge_vec(1 << 20);
         assert!(small.capacity() >= 1 << 20);
         let flags = vm_flags(small.as_ptr() as usize).expect("the table is mapped");
         assert!(!flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+    }
+
+    /// An optimizer's moments for a full shard are marked for huge pages from the first step
+    /// on (the pass over them is bound by memory); the step's numbers do not depend on it.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_large_optimizers_moments_are_marked_for_huge_pages() {
+        use crate::optim::{Adam, DynOptimizer, Grouped, SHARD};
+        let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+            .unwrap_or_default();
+        if thp.is_empty() || thp.contains("[never]") {
+            return;
+        }
+        let n = SHARD;
+        let mut adam = Grouped::<Adam, f32>::new(Adam::DEFAULT, 0..n);
+        let (mut p, g) = (vec![1.0f32; n], vec![0.5f32; n]);
+        adam.step(1e-3, &mut p, &g);
+        for moment in [&adam.state(0).exp_avg, &adam.state(0).exp_avg_sq] {
+            assert_eq!(moment.len(), n);
+            let inner = (moment.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
+            let flags = vm_flags(inner).expect("the moment is mapped");
+            assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+        }
+        // torch: exp_avg = 0.1 g after one step from zero.
+        assert!(adam.state(0).exp_avg.iter().all(|&m| m == 0.1f32 * 0.5));
     }
 }

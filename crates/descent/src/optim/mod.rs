@@ -239,11 +239,11 @@ pub(crate) fn sign<F: Float>(x: F) -> F {
 }
 
 /// Makes `buf` hold `n` copies of `value` unless it already has `n` elements (first step, or a
-/// buffer switched on later such as `amsgrad`'s).
+/// buffer switched on later such as `amsgrad`'s); a large buffer on huge pages
+/// ([`huge_filled`](crate::data::memory::huge_filled)).
 pub(crate) fn ensure_len<F: Float>(buf: &mut Vec<F>, n: usize, value: F) {
     if buf.len() != n {
-        buf.clear();
-        buf.resize(n, value);
+        *buf = crate::data::memory::huge_filled(n, value);
     }
 }
 

@@ -13,7 +13,7 @@ use super::validation::Validation;
 use super::watch::{DivergenceRule, EarlyStopping, OnDivergence, Watch};
 use crate::autodiff::Tape;
 use crate::data::gather::{self, GatheredBatch, Gatherer};
-use crate::data::memory::huge_vec;
+use crate::data::memory::{huge_filled, huge_vec};
 use crate::data::{BatchOrder, BatchSize, BatchSource, Batches, TrainData};
 use crate::kernels::{LinearKernel, LinearPair};
 use crate::loss::Loss;
@@ -311,7 +311,7 @@ impl<F: Float> Trainer<F> {
             table_bytes: 0,
         });
         optimizer.set_threads(threads);
-        let grads = vec![F::zero(); params.len()];
+        let grads = huge_filled(params.len(), F::zero());
         let params_values = params.values.clone();
         let initial_optimizer_state = optimizer.save_state();
         Ok(Trainer {
