@@ -5,6 +5,15 @@
 //! [`main`] parses the arguments, runs the command, prints `error: ...` and maps the outcome
 //! to an exit code (0 success, 1 error, 2 bad usage, 3 training diverged, 130 Ctrl-C).
 
+/// Prints `note: ` and the message to stderr as one line in one write: the ranks of an
+/// `mpirun` share one stream, and `eprintln!` writes a line in pieces, which another rank's
+/// line could come between.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::write_line_to_stderr(&format!("note: {}\n", format_args!($($arg)*)))
+    };
+}
+
 mod args;
 mod board;
 mod cluster;
@@ -32,7 +41,7 @@ pub fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", message(&err));
+            write_line_to_stderr(&format!("error: {}\n", message(&err)));
             ExitCode::FAILURE
         }
     }
@@ -64,4 +73,12 @@ fn reset_sigpipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+/// Writes `line` (ending in a newline) to stderr in one call, so that a line of up to the
+/// pipe's atomic size (4 KiB on Linux) reaches a shared stream whole; errors are ignored, as
+/// there is nowhere left to report them.
+fn write_line_to_stderr(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

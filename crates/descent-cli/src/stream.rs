@@ -54,8 +54,8 @@ pub fn over_budget(d: &DataArgs, quiet: bool) -> Result<Option<StreamSpec>> {
         return Ok(None);
     }
     if !quiet {
-        eprintln!(
-            "note: {} would take about {} MiB read whole, over the memory budget of {} MiB (--memory-budget): streaming it",
+        note!(
+            "{} would take about {} MiB read whole, over the memory budget of {} MiB (--memory-budget): streaming it",
             path.display(),
             need >> 20,
             budget >> 20

@@ -303,14 +303,14 @@ fn predict_file(model: &Model, args: &PredictArgs) -> Result<ExitCode> {
         // The target column is there but not filled in everywhere: predict without a score.
         Err(e) if d.target.is_none() && !targets.is_empty() => {
             let data = read(&columns(Vec::new()))?;
-            eprintln!("note: no score: {e}");
+            note!("no score: {e}");
             (data, false)
         }
         Err(e) => return Err(e.into()),
     };
     if data.dropped_rows > 0 {
-        eprintln!(
-            "note: dropped {} row(s) with a missing value (--drop-missing); they have no prediction",
+        note!(
+            "dropped {} row(s) with a missing value (--drop-missing); they have no prediction",
             data.dropped_rows
         );
     }

@@ -206,7 +206,7 @@ pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {
         Layout::csv(model, args, path)?
     };
     if !layout.target_names.is_empty() {
-        eprintln!("note: streamed predictions are not scored (read the data whole, without --stream, for a score)");
+        note!("streamed predictions are not scored (read the data whole, without --stream, for a score)");
     }
     // Rows with a missing target are dropped as the in-memory path drops them when it
     // scores; finding that it cannot (a target cell that is no number) starts again
@@ -247,8 +247,8 @@ pub fn run(model: &Model, args: &PredictArgs, path: &Path) -> Result<ExitCode> {
         };
         out.finish()?;
         if dropped > 0 {
-            eprintln!(
-                "note: dropped {dropped} row(s) with a missing value (--drop-missing); they have no prediction"
+            note!(
+                "dropped {dropped} row(s) with a missing value (--drop-missing); they have no prediction"
             );
         }
         return Ok(ExitCode::SUCCESS);

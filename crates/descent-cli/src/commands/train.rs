@@ -53,10 +53,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         return run_in(&args, None);
     };
     if !args.quiet {
-        eprintln!(
-            "note: {} (MPI); rank 0 writes the files",
-            cluster.describe()
-        );
+        note!("{} (MPI); rank 0 writes the files", cluster.describe());
     }
     // An error on any rank ends them all: the others may be waiting for this one.
     match run_in(&args, Some(&cluster)) {
@@ -187,8 +184,8 @@ fn resume_in<F: Float>(
         spec.threads = Some(t);
     }
     if !overridden.is_empty() && !args.quiet && root {
-        eprintln!(
-            "note: resuming {} with {}; every other setting is the run's own",
+        note!(
+            "resuming {} with {}; every other setting is the run's own",
             dir.display(),
             overridden.join(" and ")
         );
@@ -386,10 +383,10 @@ fn train<F: Float>(
             g.check_columns(&run.train_set.feature_names, &run.train_set.target_names)?;
         }
         if !o.quiet && root {
-            eprintln!("note: {}", report.line());
+            note!("{}", report.line());
         }
         if let (Some(c), false) = (cluster, o.quiet) {
-            eprintln!("note: {}", c.stats_note(report.stats_read));
+            note!("{}", c.stats_note(report.stats_read));
         }
         (run, Some(source))
     } else {
@@ -412,7 +409,7 @@ fn train<F: Float>(
         let ordered = c.plan(run.trainer.params.values.len(), batch)?;
         if !o.quiet && c.is_root() {
             let mlp = matches!(spec.model, ModelKind::Mlp { .. });
-            eprintln!("note: {}", c.note(ordered, mlp));
+            note!("{}", c.note(ordered, mlp));
         }
         run.trainer.set_gradient_hook(c.hook::<F>(ordered));
         if !c.is_root() {
@@ -424,7 +421,7 @@ fn train<F: Float>(
                 Some(source) => {
                     run.train_source(source, &mut [])?;
                     if !o.quiet {
-                        eprintln!("note: {}", read_share(c, source)?);
+                        note!("{}", read_share(c, source)?);
                     }
                     // This rank's share of rank 0's final metrics.
                     let m2 = source.stats().targets.m2.clone();
@@ -445,14 +442,14 @@ fn train<F: Float>(
             + run.val_set.as_ref().map_or(0, |v| v.n_rows())
             + streamed_rows
             + run.val_stream_rows() as usize;
-        eprintln!(
-            "note: dropped {dropped} of {} rows with a missing value (--drop-missing)",
+        note!(
+            "dropped {dropped} of {} rows with a missing value (--drop-missing)",
             dropped + rows
         );
     }
     if let (Some(e), false) = (&run.train_set.one_hot, o.quiet) {
         for line in e.describe() {
-            eprintln!("note: one-hot encoded {line}");
+            note!("one-hot encoded {line}");
         }
     }
     create_dir(&o.out)?;
@@ -506,11 +503,11 @@ fn train<F: Float>(
     let train_s = training.elapsed().as_secs_f64();
     drop(events);
     if let (Some(c), Some(source), false) = (cluster, &stream, o.quiet) {
-        eprintln!("note: {}", read_share(c, source)?);
+        note!("{}", read_share(c, source)?);
     }
     if let (Some(c), false) = (cluster, o.quiet) {
-        eprintln!(
-            "note: MPI rank 0 of {}: {} during {:.3} s of training",
+        note!(
+            "MPI rank 0 of {}: {} during {:.3} s of training",
             c.size(),
             c.traffic(),
             started_training.elapsed().as_secs_f64()
@@ -727,8 +724,8 @@ fn print_summary(spec: &RunSpec, o: &Outputs, outcome: &Outcome, r: &Report, sec
 fn acquire_lock(dir: &Path, quiet: bool) -> Result<RunLock> {
     let (lock, stale) = RunLock::acquire(dir)?;
     if let (Some(pid), false) = (stale, quiet) {
-        eprintln!(
-            "note: {} held a lock of process {pid}, which is no longer running (killed?); taking it over",
+        note!(
+            "{} held a lock of process {pid}, which is no longer running (killed?); taking it over",
             dir.display()
         );
     }

@@ -83,31 +83,41 @@ mod tests {
         None
     }
 
+    /// Whether this kernel has transparent huge pages (where not, the advice is refused).
+    #[cfg(target_os = "linux")]
+    fn thp_available() -> bool {
+        let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+            .unwrap_or_default();
+        !thp.is_empty() && !thp.contains("[never]")
+    }
+
+    /// Whether the first whole huge page inside `buf` is marked (`hg` in its mapping's flags).
+    #[cfg(target_os = "linux")]
+    fn is_marked<T>(buf: &[T]) -> bool {
+        let inner = (buf.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
+        let flags = vm_flags(inner).expect("the buffer is mapped");
+        flags.split_whitespace().any(|f| f == "hg")
+    }
+
     /// A large table is marked for huge pages (`hg` in its mapping's flags) wherever the
     /// kernel has transparent huge pages; a small one is left alone.
     #[cfg(target_os = "linux")]
     #[test]
     fn large_tables_are_marked_for_huge_pages() {
-        let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
-            .unwrap_or_default();
-        if thp.is_empty() || thp.contains("[never]") {
-            return; // no transparent huge pages on this machine: the advice is refused
+        if !thp_available() {
+            return;
         }
         let n = HUGE_PAGE_MIN_BYTES / 4 + 12_345;
         let mut v: Vec<f32> = huge_vec(n);
         assert!(v.capacity() >= n);
         v.extend((0..n).map(|i| i as f32));
-        let inner = (v.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
-        let flags = vm_flags(inner).expect("the table is mapped");
-        assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+        assert!(is_marked(&v));
         assert!(v.iter().enumerate().all(|(i, &x)| x == i as f32));
 
         let filled: Vec<f64> = huge_filled(n, 0.5);
         assert_eq!(filled.len(), n);
         assert!(filled.iter().all(|&x| x == 0.5));
-        let inner = (filled.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
-        let flags = vm_flags(inner).expect("the buffer is mapped");
-        assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+        assert!(is_marked(&filled));
 
         let small: Vec<u8> = huge_vec(1 << 20);
         assert!(small.capacity() >= 1 << 20);
@@ -121,9 +131,7 @@ mod tests {
     #[test]
     fn a_large_optimizers_moments_are_marked_for_huge_pages() {
         use crate::optim::{Adam, DynOptimizer, Grouped, SHARD};
-        let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
-            .unwrap_or_default();
-        if thp.is_empty() || thp.contains("[never]") {
+        if !thp_available() {
             return;
         }
         let n = SHARD;
@@ -132,9 +140,7 @@ mod tests {
         adam.step(1e-3, &mut p, &g);
         for moment in [&adam.state(0).exp_avg, &adam.state(0).exp_avg_sq] {
             assert_eq!(moment.len(), n);
-            let inner = (moment.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
-            let flags = vm_flags(inner).expect("the moment is mapped");
-            assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+            assert!(is_marked(moment));
         }
         // torch: exp_avg = 0.1 g after one step from zero.
         assert!(adam.state(0).exp_avg.iter().all(|&m| m == 0.1f32 * 0.5));
