@@ -262,10 +262,11 @@ fn update_wide<F: Float>(
 /// of the two in one fused multiply-add. By Markstein's theorem (Markstein 1990; Muller et
 /// al., *Handbook of Floating-Point Arithmetic*, the theorem on division with one FMA
 /// correction) this is the correctly rounded quotient when `inv_c` is the rounded reciprocal
-/// and `q` is within one ulp of the quotient, barring underflow of `root - c q`: a square
-/// root is never subnormal (the square root of the smallest subnormal is normal), so that
-/// holds for every positive finite `root`. Zero, infinity and NaN are their own quotients
-/// and are passed through. Tested against the division over the whole range of square
+/// and `q` is within one ulp of the quotient, barring underflow of `root - c q` (about an
+/// ulp of `root`): the smallest positive square root, that of the smallest subnormal, is
+/// 2^-74.5 in `f32` and 2^-537 in `f64`, far above where that underflows, so it holds for
+/// every positive finite `root`. Zero, infinity and NaN are their own quotients and are
+/// passed through. Tested against the division across the range of square
 /// roots (`tests`); Adam's `sqrt(v) / bias_correction2_sqrt` spent most of a step on the
 /// divider of CPUs whose divider is slow (a step over 10⁷ `f32` on AMD Zen 2). A multiply
 /// fused with an add here is not the unfused product and sum: only `FMA` builds, whose
