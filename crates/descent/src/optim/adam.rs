@@ -272,7 +272,7 @@ fn update_wide<F: Float>(
 /// fused with an add here is not the unfused product and sum: only `FMA` builds, whose
 /// instructions fuse it in one rounding, take this path; the others divide.
 #[inline(always)]
-pub(crate) fn root_over<F: Float, const FMA: bool>(root: F, c: F, inv_c: F) -> F {
+fn root_over<F: Float, const FMA: bool>(root: F, c: F, inv_c: F) -> F {
     if !FMA {
         return root / c;
     }
@@ -515,7 +515,7 @@ impl Optimizer for AdamW {
         self.adam().effective_steps(lr, state)
     }
 
-    #[inline(always)] // as Adam's, so that the wide builds of `Grouped::step` reach its loop
+    #[inline(always)] // as Adam's: a call into `update_wide`, which picks the build
     fn step<F: Float>(&self, lr: f64, params: &mut [F], grads: &[F], state: &mut AdamState<F>) {
         self.adam().step(lr, params, grads, state);
     }
