@@ -44,6 +44,12 @@ pub trait Float:
     /// machine), for `f32` the C library's `log1pf`.
     fn log1p(self) -> Self;
 
+    /// `e^self` with bits that do not depend on the machine: for `f64`
+    /// [`crate::kernels::exp::exp`] (glibc's `exp` as built for CPUs with FMA, equal to it bit
+    /// for bit there), for `f32` the C library's `expf`. The losses use it, so that the
+    /// kernels can inline it and still give the tape's bits.
+    fn exp_pinned(self) -> Self;
+
     /// Replaces each `x` by `x.log1p()`, bit for bit as one at a time (four at a time with
     /// AVX2 for `f64`).
     fn log1p_each(xs: &mut [Self]);
@@ -66,6 +72,10 @@ impl Float for f32 {
     fn log1p_each(xs: &mut [Self]) {
         xs.iter_mut().for_each(|x| *x = x.ln_1p());
     }
+    #[inline(always)]
+    fn exp_pinned(self) -> Self {
+        self.exp()
+    }
 }
 
 impl Float for f64 {
@@ -84,6 +94,10 @@ impl Float for f64 {
     }
     fn log1p_each(xs: &mut [Self]) {
         crate::kernels::log1p::log1p_each(xs);
+    }
+    #[inline(always)]
+    fn exp_pinned(self) -> Self {
+        crate::kernels::exp::exp(self)
     }
 }
 

@@ -386,8 +386,9 @@ impl<F: Float> LinearKernel<F> {
         };
         let z = &mut self.z[..s.n_out];
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
             return unsafe { descent.rows_avx2(params, rows, z, loss_sum) };
         }
         descent.rows_portable::<false>(params, rows, z, loss_sum)
@@ -407,9 +408,10 @@ struct Descent<'a, F> {
 }
 
 impl<F: Float> Descent<'_, F> {
-    /// The portable loop compiled for AVX2 (the same bits, as for [`Batch::chunk_avx2`]).
+    /// The portable loop compiled for AVX2 (the same bits, as for [`Batch::chunk_avx2`]), and
+    /// for FMA, whose instructions only the inlined exponential uses ([`exp_with`]).
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn rows_avx2(
         self,
         params: &mut [F],
@@ -576,7 +578,8 @@ impl<F: Float> Descent<'_, F> {
                 .take()
                 .unwrap_or_else(|| dot_with::<F, AVX2>(w, xr));
             let z = dot + if s.bias { b[0] } else { F::zero() };
-            let (part, e, dz) = bce_with_logits::parts(z, targets[r], scale);
+            let e = exp_with::<F, AVX2>(-z.abs());
+            let (part, e, dz) = bce_with_logits::parts_given(z, targets[r], scale, e);
             // (One output: `scale` is 1, and `term * scale` is finite when `part` is.)
             if !part.is_finite() {
                 settle(&parts[..held], &mut es[..held], loss_sum);
@@ -842,6 +845,16 @@ fn dot_with<F: Float, const AVX2: bool>(a: &[F], b: &[F]) -> F {
         return unsafe { super::vector::avx2::dot(a, b) };
     }
     dot(a, b)
+}
+
+/// [`Float::exp_pinned`], inlined when `AVX2` (only inside an `avx2,fma` function) for
+/// `f64`: the same bits.
+#[inline(always)]
+fn exp_with<F: Float, const AVX2: bool>(x: F) -> F {
+    if AVX2 && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>() {
+        return F::of(super::exp::exp_inline(x.f64()));
+    }
+    x.exp_pinned()
 }
 
 /// [`axpy`] in the AVX2 form when `AVX2` (only inside an AVX2 function).

@@ -14,8 +14,10 @@
 //!   matrixmultiply), row-wise bit-exact;
 //! - `vector`: dot, axpy and the SGD step along a row, portable and AVX2, same bits;
 //! - [`log1p`]: `log(1 + x)` one at a time and four at a time, same bits (equal to glibc's),
-//!   for the logistic loss.
+//!   for the logistic loss;
+//! - [`exp`]: `e^x` with glibc's bits, inlined into the kernels compiled with FMA.
 
+pub mod exp;
 mod linear;
 mod linear_pair;
 pub mod log1p;

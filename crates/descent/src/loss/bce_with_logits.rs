@@ -8,21 +8,22 @@
 //! ```
 //! [`term_and_grad`] computes both from one exponential, for the per-row kernel; its
 //! sigmoid is `e/(1+e)` below zero (`e = exp(-|z|)`), which can differ from torch's
-//! `1/(1+exp(-z))` in the last bits (tested: within 4 ε relative).
+//! `1/(1+exp(-z))` in the last bits (tested: within 4 ε relative). Every `exp` here is
+//! [`Float::exp_pinned`], as every `log(1 + ·)` is [`Float::log1p`].
 
 use crate::Float;
 
 /// `1 / (1 + exp(-x))`, as torch computes it.
 #[inline(always)]
 pub fn sigmoid<F: Float>(x: F) -> F {
-    F::one() / (F::one() + (-x).exp())
+    F::one() / (F::one() + (-x).exp_pinned())
 }
 
 /// One element's term `max(z, 0) - z y + log(1 + exp(-|z|))` (`log(1 + ·)` is
 /// [`Float::log1p`], the same bits on every machine).
 #[inline(always)]
 pub fn term<F: Float>(z: F, y: F) -> F {
-    z.max(F::zero()) - z * y + (-z.abs()).exp().log1p()
+    z.max(F::zero()) - z * y + (-z.abs()).exp_pinned().log1p()
 }
 
 /// `(σ(z) - y) · scale`, with `scale = 1/N`.
@@ -47,7 +48,13 @@ pub fn term_and_grad<F: Float>(z: F, y: F, scale: F) -> (F, F) {
 /// exactly when `part` is.
 #[inline(always)]
 pub fn parts<F: Float>(z: F, y: F, scale: F) -> (F, F, F) {
-    let e = (-z.abs()).exp();
+    parts_given(z, y, scale, (-z.abs()).exp_pinned())
+}
+
+/// [`parts`] given `e = exp(-|z|)` ([`Float::exp_pinned`]'s bits), for a kernel that
+/// inlines the exponential.
+#[inline(always)]
+pub fn parts_given<F: Float>(z: F, y: F, scale: F, e: F) -> (F, F, F) {
     let part = z.max(F::zero()) - z * y;
     let sigmoid = if z >= F::zero() { F::one() } else { e } / (F::one() + e);
     (part, e, (sigmoid - y) * scale)

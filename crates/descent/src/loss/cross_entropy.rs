@@ -17,7 +17,7 @@ pub fn log_sum_exp<F: Float>(xs: impl Iterator<Item = F> + Clone) -> F {
     if !m.is_finite() {
         return m;
     }
-    m + xs.map(|x| (x - m).exp()).sum::<F>().ln()
+    m + xs.map(|x| (x - m).exp_pinned()).sum::<F>().ln()
 }
 
 /// The class index a target holds: an integer in `0..k`.
@@ -43,7 +43,7 @@ pub fn row_term_and_grad<F: Float>(mut z: ArrayViewMut1<'_, F>, c: usize, scale:
     let lse = log_sum_exp(z.iter().copied());
     let term = lse - z[c];
     for v in z.iter_mut() {
-        *v = (*v - lse).exp() * scale;
+        *v = (*v - lse).exp_pinned() * scale;
     }
     z[c] -= scale;
     term
