@@ -1,4 +1,5 @@
-//! Gathering the rows of shuffled batches ahead of their use, on a second thread.
+//! Gathering rows ahead of their use, on a second thread: small shuffled batches, and the
+//! blocks of per-sample updates.
 //!
 //! The rows of a shuffled batch are random places in the feature table: reading them is
 //! bound by memory latency, not by arithmetic. A [`Gatherer`] walks the batches of one
@@ -225,9 +226,10 @@ pub const JUDGED_ROWS: usize = 32 * BLOCK_ROWS;
 /// fewest at the start of an epoch.)
 ///
 /// Measured on P3 (10^6 x 100 `f64`, in order; 69-72 ms an epoch without the thread, 54-56
-/// ns a row from the caches): in most minutes a copied block took 50-55 ns a row and the
-/// table's 69-75, and the epoch 57-61 ms; in others, on the same machine, a copied block
-/// took 87 ns a row, the table's 77, and the epoch 81-89 ms, slower than alone.
+/// ns a row from the caches): in some minutes a copied block took 50-55 ns a row and the
+/// table's 69-99, and the epoch 57-65 ms; in others, on the same machine, a copied block
+/// took 83-127 ns a row, the table's 75-86, and the epoch without a verdict 81-89 ms,
+/// slower than alone.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Verdict {
     /// Rows and nanoseconds on the thread's blocks, and on the table's.
