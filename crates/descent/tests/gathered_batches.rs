@@ -39,27 +39,6 @@ struct Run {
     epochs: Vec<EpochRecord>,
 }
 
-fn train(
-    kind: &ModelKind,
-    loss: Loss,
-    data: &TrainData<f32>,
-    optimizer: &str,
-    config: &TrainConfig,
-    stop_at: Option<usize>,
-    threads: usize,
-) -> Run {
-    train_seen(
-        kind,
-        loss,
-        data,
-        optimizer,
-        config,
-        stop_at,
-        threads,
-        StepEvents::Every,
-    )
-}
-
 /// An observer of the steps `seen` asks for, which stops the run at step `stop_at`.
 struct Watch<'a> {
     seen: StepEvents,
@@ -84,10 +63,10 @@ impl Observer<f32> for Watch<'_> {
     }
 }
 
-/// [`train`] with an observer that sees the steps `seen` asks for (one-row updates run fused
-/// unless it asks for every one).
+/// A run on `threads` threads, with an observer that sees the steps `seen` asks for (one-row
+/// updates run fused unless it asks for every one), stopped at `stop_at` and resumed.
 #[allow(clippy::too_many_arguments)]
-fn train_seen(
+fn train(
     kind: &ModelKind,
     loss: Loss,
     data: &TrainData<f32>,
@@ -192,8 +171,9 @@ fn gathered_batches_give_the_bits_of_one_thread() {
     for (optimizer, kind, loss, data, config, stop_at) in all {
         let config = &config;
         let rows = config.batch;
-        let one = train(&kind, loss, data, optimizer, config, stop_at, 1);
-        let two = train(&kind, loss, data, optimizer, config, stop_at, 2);
+        let every = StepEvents::Every;
+        let one = train(&kind, loss, data, optimizer, config, stop_at, 1, every);
+        let two = train(&kind, loss, data, optimizer, config, stop_at, 2, every);
         let case = format!("{optimizer} {kind} {loss} {rows:?} stop at {stop_at:?}");
         assert_eq!(one.outcome, two.outcome, "{case}");
         assert_eq!(one.params, two.params, "{case}");
@@ -256,7 +236,7 @@ fn one_row_updates_on_gathered_blocks_give_the_bits_of_one_thread() {
         let case = format!("{kind} {loss} {:?} stop at {stop_at:?}", config.order);
         let run = |threads| {
             let sparse = StepEvents::Sparse;
-            train_seen(&kind, loss, data, "sgd", config, stop_at, threads, sparse)
+            train(&kind, loss, data, "sgd", config, stop_at, threads, sparse)
         };
         let (one, two) = (run(1), run(2));
         assert_eq!(one.outcome, two.outcome, "{case}");

@@ -118,6 +118,17 @@ impl<F: Float> GatheredBatch<F> {
         self.rows
     }
 
+    /// An empty batch with room for `rows` rows of `x_cols` features and `y_cols` targets.
+    fn with_room(rows: usize, x_cols: usize, y_cols: usize) -> Self {
+        GatheredBatch {
+            x: Vec::with_capacity(rows * x_cols),
+            y: Vec::with_capacity(rows * y_cols),
+            rows: 0,
+            x_cols,
+            y_cols,
+        }
+    }
+
     /// Copies `rows` of `x` and `y` (row-major tables) into this batch; the last rows ask
     /// for the first of `after`, the next batch's.
     fn fill(&mut self, x: &[F], y: &[F], rows: &[usize], after: &[usize]) {
@@ -131,6 +142,25 @@ impl<F: Float> GatheredBatch<F> {
             self.y.extend_from_slice(&y[r * yc..(r + 1) * yc]);
         }
         self.rows = rows.len();
+    }
+}
+
+/// Two row-major tables and their widths.
+type Tables<'env, F> = (&'env [F], &'env [F], usize, usize);
+
+/// The tables `x` and `y` as row-major slices, with their widths; an error naming `what` is
+/// gathered when one is not in standard layout.
+fn row_major<'env, F>(
+    x: ArrayView2<'env, F>,
+    y: ArrayView2<'env, F>,
+    what: &str,
+) -> Result<Tables<'env, F>> {
+    let (x_cols, y_cols) = (x.ncols(), y.ncols());
+    match (x.to_slice(), y.to_slice()) {
+        (Some(xs), Some(ys)) => Ok((xs, ys, x_cols, y_cols)),
+        _ => Err(Error::State(format!(
+            "gathering {what} needs tables in standard layout"
+        ))),
     }
 }
 
@@ -154,12 +184,7 @@ impl<'scope, F: Float> Gatherer<'scope, F> {
         batch: usize,
         first: usize,
     ) -> Result<Self> {
-        let (x_cols, y_cols) = (x.ncols(), y.ncols());
-        let (Some(xs), Some(ys)) = (x.to_slice(), y.to_slice()) else {
-            return Err(Error::State(
-                "gathering batches needs tables in standard layout".into(),
-            ));
-        };
+        let (xs, ys, x_cols, y_cols) = row_major(x, y, "batches")?;
         let (send, batches) = sync_channel::<GatheredBatch<F>>(DEPTH);
         let (spares, spare) = channel::<GatheredBatch<F>>();
         let thread = std::thread::Builder::new()
@@ -173,13 +198,9 @@ impl<'scope, F: Float> Gatherer<'scope, F> {
                     .peekable();
                 while let Some(rows) = taken.next() {
                     let after = taken.peek().copied().unwrap_or(&[]);
-                    let mut b = spare.try_recv().unwrap_or_else(|_| GatheredBatch {
-                        x: Vec::with_capacity(batch * x_cols),
-                        y: Vec::with_capacity(batch * y_cols),
-                        rows: 0,
-                        x_cols,
-                        y_cols,
-                    });
+                    let mut b = spare
+                        .try_recv()
+                        .unwrap_or_else(|_| GatheredBatch::with_room(batch, x_cols, y_cols));
                     b.fill(xs, ys, rows, after);
                     if hand_over(&send, b).is_err() {
                         return; // the trainer stopped taking batches
@@ -312,12 +333,7 @@ impl<'scope, F: Float> BlockGatherer<'scope, F> {
         first: usize,
         judged: bool,
     ) -> Result<Self> {
-        let (x_cols, y_cols) = (x.ncols(), y.ncols());
-        let (Some(xs), Some(ys)) = (x.to_slice(), y.to_slice()) else {
-            return Err(Error::State(
-                "gathering blocks needs tables in standard layout".into(),
-            ));
-        };
+        let (xs, ys, x_cols, y_cols) = row_major(x, y, "blocks")?;
         let (send, blocks) = sync_channel::<(usize, GatheredBatch<F>)>(BLOCK_DEPTH);
         let (spares, spare) = channel::<GatheredBatch<F>>();
         let started = Arc::new(AtomicUsize::new(first));
@@ -333,13 +349,9 @@ impl<'scope, F: Float> BlockGatherer<'scope, F> {
                         return;
                     };
                     let after = block_rows(&order, k + 1).unwrap_or(&[]);
-                    let mut b = spare.try_recv().unwrap_or_else(|_| GatheredBatch {
-                        x: Vec::with_capacity(BLOCK_ROWS * x_cols),
-                        y: Vec::with_capacity(BLOCK_ROWS * y_cols),
-                        rows: 0,
-                        x_cols,
-                        y_cols,
-                    });
+                    let mut b = spare
+                        .try_recv()
+                        .unwrap_or_else(|_| GatheredBatch::with_room(BLOCK_ROWS, x_cols, y_cols));
                     b.fill(xs, ys, rows, after);
                     if hand_over(&send, (k, b)).is_err() {
                         return; // the trainer stopped taking blocks
