@@ -14,7 +14,7 @@
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1};
 
-use super::vector::{axpy, dot, prefetched_rows, scale_into, step_along};
+use super::vector::{axpy, dot, is, prefetched_rows, scale_into, step_along};
 use crate::loss::Loss;
 use crate::loss::{bce_with_logits, cross_entropy, huber, mae, mse};
 use crate::nn::{Layer, Sequential};
@@ -851,7 +851,7 @@ fn dot_with<F: Float, const AVX2: bool>(a: &[F], b: &[F]) -> F {
 /// `f64`: the same bits.
 #[inline(always)]
 fn exp_with<F: Float, const AVX2: bool>(x: F) -> F {
-    if AVX2 && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>() {
+    if AVX2 && is::<F, f64>() {
         return F::of(super::exp::exp_inline(x.f64()));
     }
     x.exp_pinned()

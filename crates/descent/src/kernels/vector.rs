@@ -32,6 +32,12 @@ pub(crate) fn dot<F: Float>(a: &[F], b: &[F]) -> F {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
+/// Whether `F` is `T` (known at compile time: the branches on it fold away).
+#[inline(always)]
+pub(crate) fn is<F: 'static, T: 'static>() -> bool {
+    std::any::TypeId::of::<F>() == std::any::TypeId::of::<T>()
+}
+
 /// Asks the memory system for `row` ahead of its use: rows of a shuffled batch come from
 /// random places in a large table, where the hardware cannot guess the next address.
 #[inline]
@@ -160,14 +166,10 @@ pub(crate) fn step_along<F: Float>(neg_lr: F, dz: F, x: &[F], w: &mut [F]) {
 /// loops; the library has only these two).
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
-    use std::any::TypeId;
     use std::arch::x86_64::*;
 
+    use super::is;
     use crate::Float;
-
-    fn is<F: 'static, T: 'static>() -> bool {
-        TypeId::of::<F>() == TypeId::of::<T>()
-    }
 
     /// [`super::dot`] with 256-bit vectors.
     ///
