@@ -89,8 +89,10 @@ test("an Adam run shows its effective steps", async () => {
 });
 
 test("a run started now appears and its curve grows live", async () => {
-  // An MLP with per-sample updates on the diabetes data: long enough to be watched.
-  const live = spawn(bin, ["train", "--data", "builtin:diabetes", "--model", "mlp", "--hidden", "128,128",
+  // An MLP with per-sample updates on the diabetes data: long enough to be watched (about
+  // 5 s here, 25 of the board's 200 ms polls; with 128,128 it took 1.3 s, and on a busy
+  // machine the page once saw only its first and last epochs).
+  const live = spawn(bin, ["train", "--data", "builtin:diabetes", "--model", "mlp", "--hidden", "256,256",
     "--scale", "standard", "--scale-target", "standard", "--optimizer", "sgd", "--lr", "0.001", "--batch", "1",
     "--epochs", "60", "--out", join(runs, "live-mlp"), "-q"], { cwd: dir, stdio: "ignore" });
   children.push(live);
