@@ -1,5 +1,5 @@
 //! `cargo bench -p descent`: the speed workloads of `descent bench` (P1–P5,
-//! [`descent::workloads`]), each timed as the median of a few repetitions after a warm-up,
+//! [`descent::workloads`]), each timed as the median of a few repetitions after its warm-ups,
 //! on the default thread count. `cargo bench -p descent -- P2-sgd P4` runs some of them.
 //! For the side-by-side ratios against PyTorch use `bench/compare.sh`.
 
@@ -18,7 +18,9 @@ fn main() -> descent::Result<()> {
             continue;
         }
         let mut w = Workload::prepare(id, None, None)?;
-        w.run(None)?;
+        for _ in 0..w.warmups() {
+            w.run(None)?;
+        }
         let mut times: Vec<f64> = (0..5)
             .map(|_| {
                 let t = Instant::now();

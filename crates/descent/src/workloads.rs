@@ -268,6 +268,17 @@ impl Workload {
         })
     }
 
+    /// Untimed repetitions to run before the timed ones, as `bench/reference.py` runs its
+    /// side: 3 for P5 (a step over 160 MB whose time settles only after a few steps on some
+    /// machines, PyTorch's fused Adam as much as this one: 2.5 ms a step once settled against
+    /// 4.4 ms for the two steps after the first, on a 300 MB-L3 Xeon), 1 for the others.
+    pub fn warmups(&self) -> usize {
+        match self {
+            Workload::P5 { .. } => 3,
+            _ => 1,
+        }
+    }
+
     /// One repetition of the workload on `threads` threads (`None`: the default rule);
     /// returns the count it ran on.
     pub fn run(&mut self, threads: Option<usize>) -> Result<usize> {

@@ -94,7 +94,8 @@ fn report(id: &str, times: &[f64], threads: usize, floor: Option<Floor>, as_json
     }
 }
 
-/// Runs the workload `repeat` times after one warm-up; returns the timings in seconds, the
+/// Runs the workload `repeat` times after its warm-ups ([`Workload::warmups`], as many as
+/// `bench/reference.py` runs on its side); returns the timings in seconds, the
 /// threads its runs used and the machine's floor for it on as many, measured right after. With `events`, each repetition has
 /// the event-file observer attached, writing a new `events/events.jsonl` (opened before the
 /// clock starts; its writer thread finishes within the repetition, as in a run).
@@ -105,7 +106,7 @@ fn time_workload(
     events: Option<&Path>,
 ) -> Result<(Vec<f64>, usize, Option<Floor>)> {
     let mut w = Workload::prepare(id, rows, threads())?;
-    let mut ran_on = 1;
+    let (mut ran_on, warmups) = (1, w.warmups());
     let mut once = || -> Result<f64> {
         let mut observer = match events {
             Some(dir) => {
@@ -131,7 +132,9 @@ fn time_workload(
         drop(observer);
         Ok(t.elapsed().as_secs_f64())
     };
-    once()?;
+    for _ in 0..warmups {
+        once()?;
+    }
     let times = (0..repeat).map(|_| once()).collect::<Result<_>>()?;
     Ok((times, ran_on, w.floor(ran_on)))
 }
