@@ -560,6 +560,10 @@ impl<F: Float> Descent<'_, F> {
         let n_in = s.n_in;
         let (w, b) = params.split_at_mut(n_in);
         let targets = y.column(0);
+        // One output, not cross-entropy: the mean over one logit, so `scale` is exactly 1
+        // and multiplying by it changes no bit. Left out (the compiler cannot know it is 1):
+        // the gradient's product was on the chain of steps.
+        debug_assert!(scale == F::one());
         let mut parts = [F::zero(); LOG_BLOCK];
         let mut es = [F::zero(); LOG_BLOCK];
         let mut held = 0;
@@ -568,7 +572,7 @@ impl<F: Float> Descent<'_, F> {
             F::log1p_each(es);
             for (&part, &log) in parts.iter().zip(es.iter()) {
                 let term = F::zero() + (F::zero() + (part + log));
-                *loss_sum += (term * scale).f64();
+                *loss_sum += term.f64();
             }
         };
         // The next row's dot product, computed in one pass with this row's step.
@@ -579,8 +583,8 @@ impl<F: Float> Descent<'_, F> {
                 .unwrap_or_else(|| dot_with::<F, AVX2>(w, xr));
             let z = dot + if s.bias { b[0] } else { F::zero() };
             let e = exp_with::<F, AVX2>(-z.abs());
-            let (part, e, dz) = bce_with_logits::parts_given(z, targets[r], scale, e);
-            // (One output: `scale` is 1, and `term * scale` is finite when `part` is.)
+            let (part, e, dz) = bce_with_logits::parts_given(z, targets[r], F::one(), e);
+            // (The term is finite when `part` is.)
             if !part.is_finite() {
                 settle(&parts[..held], &mut es[..held], loss_sum);
                 return i;

@@ -13,13 +13,25 @@ use crate::Float;
 
 /// `Σ a_i b_i` with eight independent accumulators, so that it vectorizes (the grouping is
 /// fixed here, so the result does not depend on the instruction set).
+///
+/// The running sums start from the first block's products, not from zero plus them: `0 + p`
+/// is `p` except that it turns `-0` into `+0`, so each sum is the one started from zero or
+/// a zero of the other sign where that one is a zero, and the last addition, of the tail's
+/// sum (which starts from `+0` and so is never `-0`), turns either zero into `+0`. The
+/// result is therefore the bits of sums started from zero, with one addition fewer on the
+/// chain that a per-sample loop waits on (tested: `zero_signs_never_reach_the_dot`).
 #[inline(always)]
 pub(crate) fn dot<F: Float>(a: &[F], b: &[F]) -> F {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [F::zero(); 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (mut ac, mut bc) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ar, br) = (ac.remainder(), bc.remainder());
+    if let (Some(x), Some(y)) = (ac.next(), bc.next()) {
+        for k in 0..8 {
+            acc[k] = x[k] * y[k];
+        }
+    }
     for (x, y) in ac.zip(bc) {
         for k in 0..8 {
             acc[k] += x[k] * y[k];
@@ -279,8 +291,9 @@ pub(crate) mod avx2 {
         let n = x.len().min(w.len()).min(next.len());
         let full8 = n / 8 * 8;
         let (a, d) = (_mm256_set1_pd(neg_lr), _mm256_set1_pd(dz));
-        let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-        for i in (0..full8).step_by(8) {
+        // Steps the block at `i` and returns its two halves' products with `next`.
+        let block = |i: usize, w: &mut [f64]| {
+            debug_assert!(i + 8 <= full8);
             // SAFETY: i + 8 <= full8 <= n, the length of the three slices.
             unsafe {
                 let (pw, px, pn) = (
@@ -294,9 +307,21 @@ pub(crate) mod avx2 {
                 let w1 = _mm256_add_pd(_mm256_loadu_pd(pw.add(4)), _mm256_mul_pd(a, g1));
                 _mm256_storeu_pd(pw, w0);
                 _mm256_storeu_pd(pw.add(4), w1);
-                lo = _mm256_add_pd(lo, _mm256_mul_pd(w0, _mm256_loadu_pd(pn)));
-                hi = _mm256_add_pd(hi, _mm256_mul_pd(w1, _mm256_loadu_pd(pn.add(4))));
+                (
+                    _mm256_mul_pd(w0, _mm256_loadu_pd(pn)),
+                    _mm256_mul_pd(w1, _mm256_loadu_pd(pn.add(4))),
+                )
             }
+        };
+        // The running sums start from the first block's products, as `dot_f64`'s.
+        let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        if full8 > 0 {
+            (lo, hi) = block(0, w);
+        }
+        for i in (8..full8).step_by(8) {
+            let (p0, p1) = block(i, w);
+            lo = _mm256_add_pd(lo, p0);
+            hi = _mm256_add_pd(hi, p1);
         }
         // The step's last block of four and its scalar tail (`full8` is a multiple of four).
         step_along_f64(neg_lr, dz, &x[full8..n], &mut w[full8..n]);
@@ -372,9 +397,18 @@ pub(crate) mod avx2 {
     fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
         let n = a.len().min(b.len());
         let full = n / 8 * 8;
-        // Running sums 0..4 in `lo`, 4..8 in `hi`: the portable form's `acc[k]`.
+        // Running sums 0..4 in `lo`, 4..8 in `hi`: the portable form's `acc[k]`, started
+        // from the first block's products as there.
         let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-        for i in (0..full).step_by(8) {
+        if full > 0 {
+            // SAFETY: 8 <= full <= n, the length of both slices.
+            unsafe {
+                let (pa, pb) = (a.as_ptr(), b.as_ptr());
+                lo = _mm256_mul_pd(_mm256_loadu_pd(pa), _mm256_loadu_pd(pb));
+                hi = _mm256_mul_pd(_mm256_loadu_pd(pa.add(4)), _mm256_loadu_pd(pb.add(4)));
+            }
+        }
+        for i in (8..full).step_by(8) {
             // SAFETY: i + 8 <= full <= n, the length of both slices.
             unsafe {
                 let (pa, pb) = (a.as_ptr().add(i), b.as_ptr().add(i));
@@ -405,8 +439,14 @@ pub(crate) mod avx2 {
     fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let full = n / 8 * 8;
+        // Started from the first block's products, as the portable form's `acc`.
         let mut acc = _mm256_setzero_ps();
-        for i in (0..full).step_by(8) {
+        if full > 0 {
+            // SAFETY: 8 <= full <= n.
+            acc =
+                unsafe { _mm256_mul_ps(_mm256_loadu_ps(a.as_ptr()), _mm256_loadu_ps(b.as_ptr())) };
+        }
+        for i in (8..full).step_by(8) {
             // SAFETY: i + 8 <= full <= n.
             unsafe {
                 let (pa, pb) = (a.as_ptr().add(i), b.as_ptr().add(i));
@@ -579,6 +619,81 @@ mod tests {
                 .iter()
                 .zip(&w3)
                 .all(|(p, q)| p.f64().to_bits() == q.f64().to_bits()));
+        }
+    }
+
+    /// The dot product as it was written before its running sums started from the first
+    /// block's products: every sum started from zero.
+    fn dot_from_zeros<F: Float>(a: &[F], b: &[F]) -> F {
+        let full = a.len() / 8 * 8;
+        let mut acc = [F::zero(); 8];
+        for i in (0..full).step_by(8) {
+            for k in 0..8 {
+                acc[k] += a[i + k] * b[i + k];
+            }
+        }
+        let mut tail = F::zero();
+        for i in full..a.len() {
+            tail += a[i] * b[i];
+        }
+        ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    }
+
+    #[test]
+    fn zero_signs_never_reach_the_dot() {
+        // Products of -0 (a negative weight times a zero feature) in some lanes, in all, with
+        // and without a tail; infinities and NaN; the bits of sums started from zero (any
+        // NaN for a NaN: Rust leaves the bits of a NaN that arithmetic makes unspecified).
+        fn same<F: Float>(x: F, y: F) -> bool {
+            let (x, y) = (x.f64(), y.f64());
+            (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()
+        }
+        let mut cases: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        for n in [0, 1, 7, 8, 9, 16, 24, 100, 104] {
+            let neg: Vec<f64> = (0..n).map(|i| -1.0 - i as f64).collect();
+            let zeros = vec![0.0; n];
+            let some: Vec<f64> = (0..n)
+                .map(|i| if i % 8 < 3 { 0.0 } else { 0.5 - i as f64 / 7.0 })
+                .collect();
+            let minus_zero: Vec<f64> = (0..n)
+                .map(|i| if i % 2 == 0 { -0.0 } else { 0.0 })
+                .collect();
+            cases.push((neg.clone(), zeros.clone()));
+            cases.push((neg.clone(), some.clone()));
+            cases.push((minus_zero.clone(), neg.clone()));
+            cases.push((minus_zero, zeros));
+            let mut wild = some.clone();
+            if n > 2 {
+                wild[1] = f64::INFINITY;
+                wild[n - 1] = f64::NAN;
+            }
+            cases.push((neg, wild));
+        }
+        for (a, b) in &cases {
+            let expected = dot_from_zeros(a, b);
+            assert!(same(dot(a, b), expected), "portable, n = {}", a.len());
+            let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+            let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+            let expected32 = dot_from_zeros(&a32, &b32);
+            assert!(same(dot(&a32, &b32), expected32), "portable f32");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 is available (checked just above).
+                let fast = unsafe { avx2::dot(a, b) };
+                assert!(same(fast, expected), "avx2, n = {}", a.len());
+                // SAFETY: as above.
+                let fast32 = unsafe { avx2::dot(&a32, &b32) };
+                assert!(same(fast32, expected32), "avx2 f32, n = {}", a.len());
+                // The one-pass step: the dot product of the stepped `w`.
+                let mut w = a.clone();
+                // SAFETY: as above.
+                let d = unsafe { avx2::step_then_dot(0.1, 0.0, b, &mut w, b) };
+                assert!(
+                    same(d, dot_from_zeros(&w, b)),
+                    "step_then_dot, n = {}",
+                    a.len()
+                );
+            }
         }
     }
 
