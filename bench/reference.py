@@ -26,7 +26,9 @@ Output: one JSON object per line on stdout, e.g.
     {"workload": "P2-sgd", "impl": "pytorch", "seconds": 1.23, "min": 1.2,
      "max": 1.3, "repeat": 5, "threads": 2, "rows": 1000000}
 "seconds" is the median over --repeat timed repetitions (default 5), after
-one untimed warm-up run. Diagnostics go to stderr.
+one untimed warm-up run (three for P5, whose step time settles only after a
+few steps; `descent bench` runs as many on its side, `Workload::warmups`).
+Diagnostics go to stderr.
 
 Workloads (data generated in-process with a fixed numpy seed, not timed;
 float32 unless stated):

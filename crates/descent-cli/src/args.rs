@@ -593,7 +593,7 @@ pub struct BenchArgs {
     /// P5 | S-tour | S-iris-mlp | S-wine-mlp | S-linear-10k.
     #[arg(default_value = "all")]
     pub workload: String,
-    /// Timed repetitions (after one warm-up run); the median is reported.
+    /// Timed repetitions (after untimed warm-up runs: one, three for P5, as bench/reference.py runs its side); the median is reported.
     #[arg(long, default_value_t = 5)]
     pub repeat: usize,
     /// Worker threads [default: each run's own choice from its work, as in `train`].

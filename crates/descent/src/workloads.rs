@@ -674,6 +674,40 @@ pub fn gemm_rate<F: Float>(threads: usize) -> f64 {
 mod tests {
     use super::*;
 
+    /// The untimed runs `bench/reference.py` makes before timing each workload family:
+    /// `warmup=N` in its `time_runs` call, 1 where the call does not say.
+    fn reference_warmups(family: &str) -> usize {
+        let script = include_str!("../../../bench/reference.py");
+        let start = script
+            .find(&format!("def bench_{family}("))
+            .unwrap_or_else(|| panic!("reference.py has no bench_{family}"));
+        let body = &script[start..];
+        let call = &body[body.find("time_runs(").expect("a time_runs call")..];
+        let call = &call[..call.find(')').expect("the call's end")];
+        match call.split("warmup=").nth(1) {
+            Some(n) => n.trim().parse().expect("a warm-up count"),
+            None => 1,
+        }
+    }
+
+    #[test]
+    fn warm_ups_are_the_reference_sides() {
+        for id in [
+            "P1",
+            "P2-sgd",
+            "P2-adam-f64",
+            "P3-clf",
+            "P4",
+            "P4-f64",
+            "P5",
+        ] {
+            let family = id[..2].to_lowercase();
+            let rows = if id == "P5" { 1 << 10 } else { 64 };
+            let w = Workload::prepare(id, Some(rows), Some(1)).unwrap();
+            assert_eq!(w.warmups(), reference_warmups(&family), "{id}");
+        }
+    }
+
     #[test]
     fn floors_are_given_where_one_limit_bounds_the_work() {
         let p2 = Workload::prepare("P2-sgd", Some(4096), Some(1)).unwrap();
